@@ -1,0 +1,304 @@
+/* Device enumeration, selection, contexts and buffers. Programs and kernels: ocl_program.c;
+ * status names: ocl_status.c. */
+#include "ocl/ocl.h"
+#include "util/error.h"
+#include "util/fileio.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_PLATFORM_ADVICE \
+    "no OpenCL platform found. Install an OpenCL driver (ICD): on Debian/Ubuntu " \
+    "`apt-get install pocl-opencl-icd` for the CPU, or your GPU vendor's OpenCL driver; " \
+    "the ICD loader looks in /etc/OpenCL/vendors (or $OCL_ICD_VENDORS)"
+
+static void query_string_platform(cl_platform_id p, cl_platform_info what, char *out, size_t n) {
+    out[0] = '\0';
+    if (clGetPlatformInfo(p, what, n, out, NULL) != CL_SUCCESS) snprintf(out, n, "?");
+    out[n - 1] = '\0';
+}
+
+static void query_string_device(cl_device_id d, cl_device_info what, char *out, size_t n) {
+    out[0] = '\0';
+    if (clGetDeviceInfo(d, what, n, out, NULL) != CL_SUCCESS) snprintf(out, n, "?");
+    out[n - 1] = '\0';
+}
+
+static void fill_info(isb_device_info *di) {
+    query_string_platform(di->platform, CL_PLATFORM_NAME, di->platform_name, sizeof di->platform_name);
+    query_string_platform(di->platform, CL_PLATFORM_VERSION, di->platform_version, sizeof di->platform_version);
+    cl_device_id d = di->device;
+    query_string_device(d, CL_DEVICE_NAME, di->name, sizeof di->name);
+    query_string_device(d, CL_DEVICE_VENDOR, di->vendor, sizeof di->vendor);
+    query_string_device(d, CL_DRIVER_VERSION, di->driver_version, sizeof di->driver_version);
+    query_string_device(d, CL_DEVICE_VERSION, di->device_version, sizeof di->device_version);
+    query_string_device(d, CL_DEVICE_OPENCL_C_VERSION, di->c_version, sizeof di->c_version);
+    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof di->type, &di->type, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof di->compute_units, &di->compute_units, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof di->clock_mhz, &di->clock_mhz, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof di->global_mem, &di->global_mem, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof di->local_mem, &di->local_mem, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof di->max_alloc, &di->max_alloc, NULL);
+    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof di->max_wg, &di->max_wg, NULL);
+}
+
+int isb_ocl_list_devices(isb_device_info **devices, int *count) {
+    *devices = NULL;
+    *count = 0;
+    cl_uint np = 0;
+    cl_int st = clGetPlatformIDs(0, NULL, &np);
+    if (st == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (st == CL_SUCCESS && np == 0))
+        return isb_fail(ISB_ERR_NO_DEVICE, NO_PLATFORM_ADVICE);
+    if (st != CL_SUCCESS)
+        return isb_fail(ISB_ERR_NO_DEVICE, "clGetPlatformIDs failed with %s (%d): %s",
+                        isb_cl_status_name(st), st, NO_PLATFORM_ADVICE);
+    cl_platform_id *plats = calloc(np, sizeof *plats);
+    if (!plats) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
+    clGetPlatformIDs(np, plats, NULL);
+    isb_device_info *list = NULL;
+    int n = 0;
+    for (cl_uint p = 0; p < np; p++) {
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0) continue;
+        cl_device_id *ids = calloc(nd, sizeof *ids);
+        isb_device_info *grown = realloc(list, (size_t)(n + (int)nd) * sizeof *list);
+        if (!ids || !grown) {
+            free(ids); free(grown ? grown : list); free(plats);
+            return isb_fail(ISB_ERR_MEMORY, "out of host memory");
+        }
+        list = grown;
+        clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, nd, ids, NULL);
+        for (cl_uint d = 0; d < nd; d++) {
+            isb_device_info *di = &list[n++];
+            memset(di, 0, sizeof *di);
+            di->platform_index = (int)p;
+            di->device_index = (int)d;
+            di->platform = plats[p];
+            di->device = ids[d];
+            fill_info(di);
+        }
+        free(ids);
+    }
+    free(plats);
+    if (n == 0) {
+        free(list);
+        return isb_fail(ISB_ERR_NO_DEVICE, "OpenCL platforms exist but none has a device. %s", NO_PLATFORM_ADVICE);
+    }
+    *devices = list;
+    *count = n;
+    return ISB_OK;
+}
+
+int isb_ocl_default_device(const isb_device_info *devices, int count) {
+    for (int i = 0; i < count; i++)
+        if (devices[i].type & CL_DEVICE_TYPE_GPU) return i;
+    return 0;
+}
+
+static const char *type_name(cl_device_type t) {
+    if (t & CL_DEVICE_TYPE_GPU) return "GPU";
+    if (t & CL_DEVICE_TYPE_CPU) return "CPU";
+    if (t & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+    return "other";
+}
+
+char *isb_ocl_describe_devices(const isb_device_info *devices, int count, int mark_index) {
+    isb_strbuf b = {0};
+    for (int i = 0; i < count; i++) {
+        const isb_device_info *d = &devices[i];
+        isb_strbuf_printf(&b, "  %s %d:%d  %s [%s] (platform: %s)\n", i == mark_index ? "*" : " ",
+                          d->platform_index, d->device_index, d->name, type_name(d->type), d->platform_name);
+    }
+    return b.data;
+}
+
+static bool contains_nocase(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == n) return true;
+    }
+    return n == 0;
+}
+
+int isb_ocl_select(const isb_device_info *devices, int count, const char *sel, int *index) {
+    if (!sel || !*sel) {
+        *index = isb_ocl_default_device(devices, count);
+        return ISB_OK;
+    }
+    int p, d;
+    char tail;
+    if (sscanf(sel, "%d:%d%c", &p, &d, &tail) == 2) {
+        for (int i = 0; i < count; i++)
+            if (devices[i].platform_index == p && devices[i].device_index == d) { *index = i; return ISB_OK; }
+    } else if (strcmp(sel, "gpu") == 0 || strcmp(sel, "cpu") == 0 || strcmp(sel, "GPU") == 0 ||
+               strcmp(sel, "CPU") == 0) {
+        cl_device_type want = tolower((unsigned char)sel[0]) == 'g' ? CL_DEVICE_TYPE_GPU : CL_DEVICE_TYPE_CPU;
+        for (int i = 0; i < count; i++)
+            if (devices[i].type & want) { *index = i; return ISB_OK; }
+    } else {
+        for (int i = 0; i < count; i++)
+            if (contains_nocase(devices[i].name, sel)) { *index = i; return ISB_OK; }
+        for (int i = 0; i < count; i++)
+            if (contains_nocase(devices[i].platform_name, sel)) { *index = i; return ISB_OK; }
+    }
+    char *list = isb_ocl_describe_devices(devices, count, -1);
+    int rc = isb_fail(ISB_ERR_NO_DEVICE,
+                      "no OpenCL device matches '%s'. Give --device (or ISBENCH_DEVICE) as P:D indices, "
+                      "'gpu', 'cpu' or part of a device name. Available devices:\n%s",
+                      sel, list ? list : "");
+    free(list);
+    return rc;
+}
+
+const char *isb_ocl_selector(const char *from_cli) {
+    if (from_cli && *from_cli) return from_cli;
+    const char *env = getenv("ISBENCH_DEVICE");
+    return (env && *env) ? env : NULL;
+}
+
+int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling) {
+    memset(ocl, 0, sizeof *ocl);
+    isb_device_info *devs;
+    int n, idx;
+    ISB_TRY(isb_ocl_list_devices(&devs, &n));
+    int rc = isb_ocl_select(devs, n, selector, &idx);
+    if (rc < 0) { free(devs); return rc; }
+    ocl->info = devs[idx];
+    free(devs);
+    cl_int st;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ocl->info.platform, 0};
+    ocl->context = clCreateContext(props, 1, &ocl->info.device, NULL, NULL, &st);
+    if (st != CL_SUCCESS) return isb_ocl_check(st, "clCreateContext");
+    ocl->profiling = profiling;
+    ocl->queue = clCreateCommandQueue(ocl->context, ocl->info.device,
+                                      profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &st);
+    if (st != CL_SUCCESS) {
+        isb_ocl_close(ocl);
+        return isb_ocl_check(st, "clCreateCommandQueue");
+    }
+    ocl->wg_size = ocl->info.max_wg < 256 ? ocl->info.max_wg : 256;
+    if (ocl->wg_size == 0) ocl->wg_size = 1;
+    return ISB_OK;
+}
+
+void isb_ocl_release_programs(isb_ocl *ocl); /* ocl_program.c */
+
+void isb_ocl_close(isb_ocl *ocl) {
+    if (!ocl) return;
+    isb_ocl_release_programs(ocl);
+    if (ocl->queue) clReleaseCommandQueue(ocl->queue);
+    if (ocl->context) clReleaseContext(ocl->context);
+    ocl->queue = NULL;
+    ocl->context = NULL;
+}
+
+int isb_ocl_alloc(isb_ocl *ocl, cl_mem *buf, size_t bytes, const char *what) {
+    *buf = NULL;
+    if (bytes == 0) bytes = 4; /* a valid handle for empty tensors */
+    if (bytes > ocl->info.max_alloc)
+        return isb_fail(ISB_ERR_MEMORY,
+                        "buffer '%s' needs %.1f MiB but %s allows at most %.1f MiB per buffer "
+                        "(use a smaller width, batch or dataset)",
+                        what, bytes / 1048576.0, ocl->info.name, ocl->info.max_alloc / 1048576.0);
+    cl_int st;
+    *buf = clCreateBuffer(ocl->context, CL_MEM_READ_WRITE, bytes, NULL, &st);
+    if (st != CL_SUCCESS)
+        return isb_fail(st == CL_MEM_OBJECT_ALLOCATION_FAILURE || st == CL_OUT_OF_RESOURCES ||
+                                st == CL_OUT_OF_HOST_MEMORY || st == CL_INVALID_BUFFER_SIZE
+                            ? ISB_ERR_MEMORY : ISB_ERR_OPENCL,
+                        "cannot allocate buffer '%s' of %.1f MiB on %s (%.1f MiB global memory): %s (%d)",
+                        what, bytes / 1048576.0, ocl->info.name, ocl->info.global_mem / 1048576.0,
+                        isb_cl_status_name(st), st);
+    /* Drivers allocate lazily: touch the buffer now so out-of-memory shows up here, named. */
+    cl_uchar zero = 0;
+    st = clEnqueueFillBuffer(ocl->queue, *buf, &zero, 1, 0, bytes, 0, NULL, NULL);
+    if (st == CL_SUCCESS) st = clFinish(ocl->queue);
+    if (st != CL_SUCCESS) {
+        isb_ocl_release(buf);
+        return isb_fail(ISB_ERR_MEMORY, "cannot initialise buffer '%s' of %.1f MiB on %s: %s (%d)", what,
+                        bytes / 1048576.0, ocl->info.name, isb_cl_status_name(st), st);
+    }
+    return ISB_OK;
+}
+
+void isb_ocl_release(cl_mem *buf) {
+    if (buf && *buf) {
+        clReleaseMemObject(*buf);
+        *buf = NULL;
+    }
+}
+
+int isb_ocl_write(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes, const void *src) {
+    if (bytes == 0) return ISB_OK;
+    return isb_ocl_check(clEnqueueWriteBuffer(ocl->queue, buf, CL_TRUE, offset, bytes, src, 0, NULL, NULL),
+                         "clEnqueueWriteBuffer");
+}
+
+int isb_ocl_read(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes, void *dst) {
+    if (bytes == 0) return ISB_OK;
+    return isb_ocl_check(clEnqueueReadBuffer(ocl->queue, buf, CL_TRUE, offset, bytes, dst, 0, NULL, NULL),
+                         "clEnqueueReadBuffer");
+}
+
+int isb_ocl_fill_zero(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes) {
+    if (bytes == 0) return ISB_OK;
+    cl_float zero = 0.0f;
+    if (offset % sizeof zero == 0 && bytes % sizeof zero == 0)
+        return isb_ocl_check(clEnqueueFillBuffer(ocl->queue, buf, &zero, sizeof zero, offset, bytes, 0, NULL, NULL),
+                             "clEnqueueFillBuffer");
+    cl_uchar z = 0;
+    return isb_ocl_check(clEnqueueFillBuffer(ocl->queue, buf, &z, 1, offset, bytes, 0, NULL, NULL),
+                         "clEnqueueFillBuffer");
+}
+
+int isb_ocl_finish(isb_ocl *ocl) { return isb_ocl_check(clFinish(ocl->queue), "clFinish"); }
+
+int isb_ocl_set_args(cl_kernel k, int n, const isb_karg *args) {
+    for (int i = 0; i < n; i++) {
+        cl_int st = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
+        if (st != CL_SUCCESS) {
+            char name[128] = "?";
+            clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+            return isb_fail(ISB_ERR_OPENCL, "clSetKernelArg(%s, arg %d, %zu bytes): %s (%d)", name, i,
+                            args[i].size, isb_cl_status_name(st), st);
+        }
+    }
+    return ISB_OK;
+}
+
+size_t isb_ocl_kernel_wg(isb_ocl *ocl, cl_kernel k, size_t cap) {
+    size_t wg = 0;
+    clGetKernelWorkGroupInfo(k, ocl->info.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+    if (wg == 0 || wg > ocl->info.max_wg) wg = ocl->info.max_wg;
+    if (cap && wg > cap) wg = cap;
+    return wg ? wg : 1;
+}
+
+static int enqueue(isb_ocl *ocl, cl_kernel k, size_t global, size_t local) {
+    cl_int st = clEnqueueNDRangeKernel(ocl->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+    if (st != CL_SUCCESS) {
+        char name[128] = "?";
+        clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+        return isb_fail(st == CL_MEM_OBJECT_ALLOCATION_FAILURE || st == CL_OUT_OF_RESOURCES ? ISB_ERR_MEMORY
+                                                                                           : ISB_ERR_OPENCL,
+                        "launching kernel %s (global %zu, local %zu): %s (%d)", name, global, local,
+                        isb_cl_status_name(st), st);
+    }
+    return ISB_OK;
+}
+
+int isb_ocl_run1d(isb_ocl *ocl, cl_kernel k, size_t n, size_t local) {
+    if (n == 0) return ISB_OK;
+    if (local == 0) local = isb_ocl_kernel_wg(ocl, k, ocl->wg_size);
+    size_t global = (n + local - 1) / local * local;
+    return enqueue(ocl, k, global, local);
+}
+
+int isb_ocl_run_groups(isb_ocl *ocl, cl_kernel k, size_t groups, size_t local) {
+    if (groups == 0) return ISB_OK;
+    return enqueue(ocl, k, groups * local, local);
+}

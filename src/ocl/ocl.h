@@ -1,0 +1,92 @@
+/* The OpenCL device layer: enumerate and choose devices, one context and one in-order queue per
+ * device, programs built once per context from cl/ files (build log in the error on failure),
+ * kernels cached by name, named buffer allocation, and readable status names.
+ *
+ * Device selectors (--device or $ISBENCH_DEVICE): "P:D" platform and device indices, "gpu", "cpu",
+ * or a case-insensitive substring of the device (or platform) name. Default: first GPU, else the
+ * first device. */
+#ifndef ISB_OCL_OCL_H
+#define ISB_OCL_OCL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <CL/cl.h>
+
+typedef struct {
+    int platform_index, device_index;
+    cl_platform_id platform;
+    cl_device_id device;
+    char platform_name[256], platform_version[256];
+    char name[256], vendor[256], driver_version[256], device_version[256], c_version[256];
+    cl_device_type type;
+    cl_uint compute_units, clock_mhz;
+    cl_ulong global_mem, local_mem, max_alloc;
+    size_t max_wg;
+} isb_device_info;
+
+typedef struct isb_ocl_program isb_ocl_program; /* cached program + its kernels */
+
+typedef struct {
+    isb_device_info info;
+    cl_context context;
+    cl_command_queue queue;   /* the one in-order queue of this context */
+    bool profiling;
+    size_t wg_size;           /* default 1-D work-group size: min(256, device max) */
+    isb_ocl_program *programs;
+} isb_ocl;
+
+/* All devices of all platforms (malloc'd array). ISB_ERR_NO_DEVICE with install advice if none. */
+int isb_ocl_list_devices(isb_device_info **devices, int *count);
+/* Index of the default device in the list: the first GPU, else 0. */
+int isb_ocl_default_device(const isb_device_info *devices, int count);
+/* Resolves a selector (NULL or "" = default) to an index; the error lists every device. */
+int isb_ocl_select(const isb_device_info *devices, int count, const char *selector, int *index);
+/* The selector to use: the command-line value if given, else $ISBENCH_DEVICE, else NULL. */
+const char *isb_ocl_selector(const char *from_cli);
+/* One line per device (for errors and `isbench devices`), appended to a malloc'd string. */
+char *isb_ocl_describe_devices(const isb_device_info *devices, int count, int mark_index);
+
+int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling);
+void isb_ocl_close(isb_ocl *ocl); /* accepts a zeroed or half-opened struct */
+
+/* Returns the kernel `kernel_name` from the program made of the cl/ files in `files` (comma
+ * separated, concatenated in order, e.g. "philox.cl,augment.cl") built with `options`.
+ * Built once per (files, options) and context; the kernel object is cached: never released by the
+ * caller. On a failed build the error carries the options and the full build log. */
+int isb_ocl_kernel(isb_ocl *ocl, const char *files, const char *options, const char *kernel_name,
+                   cl_kernel *kernel);
+
+/* Device buffer; on failure the error names `what`, the size and the device's memory. */
+int isb_ocl_alloc(isb_ocl *ocl, cl_mem *buf, size_t bytes, const char *what);
+void isb_ocl_release(cl_mem *buf); /* NULL-safe, sets *buf to NULL */
+int isb_ocl_write(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes, const void *src);  /* blocking */
+int isb_ocl_read(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes, void *dst);         /* blocking */
+int isb_ocl_fill_zero(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes);
+int isb_ocl_finish(isb_ocl *ocl);
+
+/* Kernel arguments: ISB_SET_ARGS(k, ISB_KA(buf), ISB_KA(n), ISB_KLOCAL(bytes)). */
+typedef struct { size_t size; const void *ptr; } isb_karg;
+#define ISB_KA(v) ((isb_karg){sizeof(v), &(v)})
+#define ISB_KLOCAL(bytes) ((isb_karg){(bytes), NULL})
+int isb_ocl_set_args(cl_kernel k, int n, const isb_karg *args);
+#define ISB_SET_ARGS(k, ...) \
+    isb_ocl_set_args((k), (int)(sizeof((isb_karg[]){__VA_ARGS__}) / sizeof(isb_karg)), (isb_karg[]){__VA_ARGS__})
+
+/* Enqueue a 1-D range of at least n work-items (rounded up to the work-group size; kernels guard
+ * with `if (gid >= n) return;`). local = 0 uses ocl->wg_size. */
+int isb_ocl_run1d(isb_ocl *ocl, cl_kernel k, size_t n, size_t local);
+/* Enqueue exactly `groups` work-groups of `local` work-items (for reductions). */
+int isb_ocl_run_groups(isb_ocl *ocl, cl_kernel k, size_t groups, size_t local);
+/* Largest work-group size usable for this kernel on this device, capped at `cap` (0 = no cap). */
+size_t isb_ocl_kernel_wg(isb_ocl *ocl, cl_kernel k, size_t cap);
+
+/* Turns an OpenCL status into ISB_ERR_OPENCL with "<what>: <CL_NAME> (<code>)"; returns 0 if ok. */
+int isb_ocl_check(cl_int status, const char *what);
+const char *isb_cl_status_name(cl_int status);
+const char *isb_clblast_status_name(int status); /* CLBlast's own codes and OpenCL's */
+/* CLBlast status → ISB_ERR_CLBLAST (or ISB_ERR_MEMORY) with the routine's name. */
+int isb_clblast_check(int status, const char *routine);
+/* "CLBlast 1.5.3" as linked (from the library's compile-time version). */
+const char *isb_clblast_version(void);
+
+#endif

@@ -1,0 +1,32 @@
+#!/bin/bash
+# The command-line contract: exit codes and messages for good and bad input.
+# Usage: cli_test.sh PATH/TO/isbench
+set -u
+isb=$1
+pass=0; fail=0
+check() { # name, expected exit code, regex expected in stdout+stderr, command...
+  local name=$1 want_rc=$2 want_re=$3; shift 3
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$want_rc" ]; then echo "FAIL $name: exit $rc, expected $want_rc"; echo "$out" | head -20; fail=$((fail+1)); return; fi
+  if ! grep -q -E -- "$want_re" <<<"$out"; then echo "FAIL $name: output lacks /$want_re/"; echo "$out" | head -20; fail=$((fail+1)); return; fi
+  echo "ok   $name"; pass=$((pass+1))
+}
+check "version"                0 "^isbench [0-9]+\.[0-9]+\.[0-9]+ \(commit "  "$isb" --version
+check "help"                   0 "devices"                                     "$isb" --help
+check "no command"             2 "usage"                                       "$isb"
+check "unknown command"        2 "unknown command 'frobnicate'"                "$isb" frobnicate
+check "devices lists default"  0 "<- selected"                                 "$isb" devices
+check "devices --help"         0 "usage: isbench devices"                      "$isb" devices --help
+check "devices bad option"     2 "Try 'isbench devices --help'"                "$isb" devices --bogus
+check "device out of range"    1 "no OpenCL device matches '99:0'.*|Available devices" "$isb" devices --device 99:0
+check "device out of range lists devices" 1 "^  .* [0-9]+:[0-9]+  "            "$isb" devices --device 99:0
+check "device name no match"   1 "no OpenCL device matches 'no-such-device'"   "$isb" devices --device no-such-device
+check "device via env"         1 "no-such-env-device"                          env ISBENCH_DEVICE=no-such-env-device "$isb" devices
+# No OpenCL platform at all: point the ICD loader at an empty vendor directory.
+empty=$(mktemp -d)
+check "no platform"            1 "no OpenCL platform found.*pocl-opencl-icd"   env OCL_ICD_VENDORS=$empty "$isb" devices
+rmdir "$empty"
+for t in $(ls "$(dirname "$0")"/cli_*.d/*.sh 2>/dev/null); do source "$t"; done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
