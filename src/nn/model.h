@@ -1,0 +1,73 @@
+/* ResNet18 (CIFAR variant, ../shared/docs/PROTOCOL.md item 6) in OpenCL: forward, backward and SGD
+ * on the device, every convolution and linear product through CLBlast.
+ *
+ * CONTRACT used by src/train (do not change signatures without updating every caller):
+ * one model owns its parameters, gradients, momentum (one device buffer each, with offsets) and
+ * activations (allocated once for max_batch). A training step makes no allocation, no program
+ * build, no host round-trip and no clFinish. */
+#ifndef ISB_NN_MODEL_H
+#define ISB_NN_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ocl/ocl.h"
+#include "results/checkpoint.h"
+
+typedef struct isb_model isb_model;
+
+typedef struct {
+    int width;          /* base channels: 64 is the paper's model; 16 or 8 for CPU runs */
+    int in_channels;    /* 3 (CIFAR) or 1 (MNIST-like) */
+    int classes;        /* 10 or 100 */
+    int image_size;     /* 32 */
+    int max_batch;      /* activations are sized for this */
+    float momentum;     /* SGD, PyTorch semantics: d = g + wd*w; v = mu*v + d; w -= lr*v */
+    float weight_decay;
+    uint64_t seed;      /* parameter initialisation (PyTorch's default schemes) */
+} isb_model_config;
+
+/* Optional score update fused into the loss kernel (no extra pass): for each batch row r,
+ * i = indices[indices_offset + r]; last: S_i = L_r; running: S_i = beta*S_i + (1-beta)*L_r,
+ * where L_r is the unweighted per-sample loss of the training forward pass. */
+typedef enum { ISB_SCORE_NONE = 0, ISB_SCORE_LAST = 1, ISB_SCORE_RUNNING = 2 } isb_score_mode;
+typedef struct {
+    isb_score_mode mode;
+    float beta;
+    cl_mem scores;      /* float [N] */
+    cl_mem indices;     /* int [..] dataset index of each batch row */
+    int indices_offset;
+} isb_score_update;
+
+/* One batch in and per-sample results out, all on the device. */
+typedef struct {
+    cl_mem x;            /* float [B][in_channels][32][32] */
+    cl_mem labels;       /* int [B] */
+    cl_mem weights;      /* float [B] importance weights, or NULL for all 1; batch loss = sum w_i L_i / B */
+    int batch;           /* B, 1..max_batch */
+    cl_mem losses;       /* out (may be NULL): float, unweighted per-sample loss at losses[losses_offset + r] */
+    int losses_offset;
+    cl_mem correct;      /* out (may be NULL): int, 1 if argmax(logits) == label, at correct[correct_offset + r] */
+    int correct_offset;
+} isb_batch_io;
+
+int isb_model_create(isb_model **model, isb_ocl *ocl, const isb_model_config *cfg);
+void isb_model_free(isb_model *model); /* NULL-safe */
+size_t isb_model_param_count(const isb_model *model);
+const isb_model_config *isb_model_get_config(const isb_model *model);
+
+/* Forward (batch statistics, running stats updated with momentum 0.1), backward and SGD update
+ * with learning rate lr. `scores` may be NULL. Enqueues only. */
+int isb_model_train_step(isb_model *model, const isb_batch_io *io, const isb_score_update *scores, float lr);
+/* Forward in evaluation mode (running statistics); writes losses/correct. Enqueues only. */
+int isb_model_eval_step(isb_model *model, const isb_batch_io *io);
+/* The loss kernel records the first step whose loss was NaN/Inf in a device flag; this reads it
+ * (one small blocking read: call at phase boundaries). *step = -1 when all were finite. */
+int isb_model_first_nonfinite_step(isb_model *model, long *step);
+
+/* Parameters (and BN running statistics) and, if include_optimizer, the momentum buffers, as named
+ * tensors ("stem.conv.weight", ...; "momentum/<name>") appended to ck. Blocking reads. */
+int isb_model_save_state(isb_model *model, isb_checkpoint *ck, int include_optimizer);
+/* Loads what save_state wrote; refuses missing tensors or wrong shapes with a reason. */
+int isb_model_load_state(isb_model *model, const isb_checkpoint *ck);
+
+#endif
