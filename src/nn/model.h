@@ -70,4 +70,36 @@ int isb_model_save_state(isb_model *model, isb_checkpoint *ck, int include_optim
 /* Loads what save_state wrote; refuses missing tensors or wrong shapes with a reason. */
 int isb_model_load_state(isb_model *model, const isb_checkpoint *ck);
 
+/* ---- additions for tests, `isbench step` and the benchmarks (the contract above is unchanged) --- */
+
+/* Parameter count of a configuration without creating a model (checks the configuration). */
+int isb_model_config_param_count(const isb_model_config *cfg, size_t *count);
+
+/* Profiling mode for benchmarks: with a profile attached, every phase of a step ends with clFinish
+ * and its host-clock time is added to seconds[phase]. Off (NULL, the default) for training. */
+typedef enum {
+    ISB_PHASE_CONV_FORWARD,   /* im2col + CLBlast GEMM */
+    ISB_PHASE_CONV_BACKWARD,  /* im2col + GEMMs (dW, dX) + col2im */
+    ISB_PHASE_BATCHNORM,      /* forward and backward, fused ReLU included */
+    ISB_PHASE_OTHER,          /* layout, residual add/ReLU, pool, linear, loss, SGD */
+    ISB_PHASE_COUNT
+} isb_model_phase;
+typedef struct {
+    double seconds[ISB_PHASE_COUNT];
+} isb_model_profile;
+void isb_model_set_profile(isb_model *model, isb_model_profile *profile);
+const char *isb_model_phase_name(int phase);
+
+/* Blocking host copies (tests, `isbench step`): parameters and gradients as [param_count] floats in
+ * the order of the parameter table (resnet18.h), running statistics, and the logits [batch][classes]
+ * and batch loss of the last train or eval step. */
+int isb_model_read_params(isb_model *model, float *dst);
+int isb_model_write_params(isb_model *model, const float *src);
+int isb_model_read_grads(isb_model *model, float *dst);
+int isb_model_read_stats(isb_model *model, float *dst);   /* [n_stats] of the plan */
+int isb_model_read_logits(isb_model *model, float *dst, int batch);
+int isb_model_read_batch_loss(isb_model *model, float *loss);
+/* Number of train steps taken (also the BN num_batches_tracked saved in checkpoints). */
+long isb_model_steps(const isb_model *model);
+
 #endif

@@ -32,6 +32,7 @@ typedef struct {
     cl_command_queue queue;   /* the one in-order queue of this context */
     bool profiling;
     size_t wg_size;           /* default 1-D work-group size: min(256, device max) */
+    bool zero_by_write;       /* Oclgrind treats clEnqueueFillBuffer data as uninitialised: write zeros */
     isb_ocl_program *programs;
 } isb_ocl;
 

@@ -37,4 +37,21 @@ int isb_sampler_draw(isb_sampler *s, cl_mem scores, int n, int z, float temperat
 int isb_sampler_uniform(isb_sampler *s, int n, int z, uint64_t seed, uint32_t epoch, cl_mem out_indices,
                         cl_mem out_weights);
 
+
+/* --- additions (not used by the contract above) ------------------------------------------------ */
+/* p[0..n) = softmax(scores / temperature) (for benchmarks, tests and tools). Enqueues only. */
+int isb_sampler_softmax(isb_sampler *s, cl_mem scores, int n, float temperature, cl_mem out_p);
+/* Blocking: ISB_ERR_NUMERIC naming the first sample whose score was NaN/Inf in the last draw or
+ * softmax (the draw itself never fails on them: a device flag records it). */
+int isb_sampler_check(isb_sampler *s);
+/* Blocking, for tests: the alias table of the last alias draw over n samples (bucket k keeps k
+ * with probability thr[k] / 2^32, else alias[k]). */
+int isb_sampler_read_alias(isb_sampler *s, int n, uint32_t *thr, int *alias);
+/* Blocking: the lambda of the last HT draw (pi_i ~= 1 - exp(-lambda p_i)), for tests. */
+int isb_sampler_ht_lambda(isb_sampler *s, float *lambda);
+/* scores[indices[r]] from losses[r] for r < b: mode 1 last loss (S = L), mode 2 running loss
+ * (S = beta S + (1 - beta) L). Standalone kernel; the trainer fuses this into its loss kernel.
+ * Errors: mode not 1/2, beta outside [0, 1]. Enqueues only. */
+int isb_scores_update(isb_ocl *ocl, cl_mem scores, cl_mem indices, cl_mem losses, int b, int mode, float beta);
+
 #endif

@@ -1,0 +1,181 @@
+/* isbench-bench: the microbenchmark program. Parses --device and --max-n (removing them from argv),
+ * hands every other flag to Google Benchmark (--benchmark_filter, --benchmark_out=FILE,
+ * --benchmark_out_format=csv|json, --benchmark_repetitions, --benchmark_min_time, ...), opens the
+ * device, records the run context (device, driver, CLBlast version) and calls each benchmark
+ * file's registration function (bench/benches.h says how to add one). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "benches.h"
+#include <jansson.h>
+
+#include "util/error.h"
+#include "util/fileio.h"
+#include "util/version.h"
+
+static const struct {
+    const char *area;
+    void (*fn)(const isb_bench_env *env);
+} registrations[] = {
+    {"sampling", isb_bench_register_sampling},
+    {"engine", isb_bench_register_engine},
+    {"data", isb_bench_register_data},
+};
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: isbench-bench [--device SEL] [--max-n N] [--benchmark_* flags]\n"
+            "  --device SEL   OpenCL device: P:D | gpu | cpu | NAME-SUBSTRING (default $ISBENCH_DEVICE, else\n"
+            "                 the first GPU)\n"
+            "  --max-n N      register no problem size above N (e.g. 10000000 on a CPU device)\n"
+            "  --context K=V  add K: V to the run context (repeatable; bench/run.sh records the command)\n"
+            "  --device-slug  print the device's name as a folder name (results/bench/<slug>) and exit\n"
+            "  --write-context FILE  write the run context as JSON to FILE (atomically) and exit\n"
+            "Google Benchmark flags: --benchmark_filter=REGEX --benchmark_out=FILE\n"
+            "  --benchmark_out_format=csv|json --benchmark_repetitions=K --benchmark_min_time=SECONDS\n"
+            "  --benchmark_list_tests=true; all of them are listed below.\n"
+            "Exit status: 0 all ran, 1 a benchmark failed its correctness check or the device failed,\n"
+            "2 usage error.\n\n");
+}
+
+/* Value of option `name` at argv[*i] ("--name VALUE" or "--name=VALUE"), advancing *i; NULL if
+ * argv[*i] is not that option. Exits with usage on a missing value. */
+static const char *take_option(int argc, char **argv, int *i, const char *name) {
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0) return NULL;
+    if (argv[*i][len] == '=') return argv[*i] + len + 1;
+    if (argv[*i][len] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "isbench-bench: option %s needs a value\n", name);
+        usage(stderr);
+        exit(2);
+    }
+    return argv[++*i];
+}
+
+/* Records a context entry for Google Benchmark's reports and for --write-context. */
+static void add_context(json_t *context, const char *key, const char *value) {
+    isb_bench_add_context(key, value);
+    json_object_set_new(context, key, json_string(value));
+}
+
+/* "NVIDIA H200" -> "nvidia-h200": lower case, runs of other characters become one '-'. */
+static void slugify(const char *name, char *out, size_t len) {
+    size_t o = 0;
+    for (const char *p = name; *p && o + 1 < len; p++) {
+        char c = *p;
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out[o++] = c;
+        else if (o > 0 && out[o - 1] != '-') out[o++] = '-';
+    }
+    while (o > 0 && out[o - 1] == '-') o--;
+    out[o] = '\0';
+}
+
+int main(int argc, char **argv) {
+    const char *device = NULL;
+    const char *contexts[32];
+    int n_contexts = 0;
+    bool print_slug = false;
+    const char *context_file = NULL;
+    long long max_n = 100000000LL;
+    /* Our own options are removed so that Google Benchmark sees only its flags. */
+    int kept = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if ((v = take_option(argc, argv, &i, "--device"))) {
+            device = v;
+        } else if ((v = take_option(argc, argv, &i, "--max-n"))) {
+            char *end;
+            errno = 0;
+            max_n = strtoll(v, &end, 10);
+            if (errno || *end || max_n < 1) {
+                fprintf(stderr, "isbench-bench: --max-n needs a positive integer, got '%s'\n", v);
+                return 2;
+            }
+        } else if ((v = take_option(argc, argv, &i, "--context"))) {
+            if (!strchr(v, '=') || n_contexts == 32) {
+                fprintf(stderr, "isbench-bench: --context needs KEY=VALUE (at most 32), got '%s'\n", v);
+                return 2;
+            }
+            contexts[n_contexts++] = v;
+        } else if ((v = take_option(argc, argv, &i, "--write-context"))) {
+            context_file = v;
+        } else if (strcmp(argv[i], "--device-slug") == 0) {
+            print_slug = true;
+        } else {
+            if (strcmp(argv[i], "--help") == 0) usage(stdout); /* then the library's own help */
+            argv[kept++] = argv[i];
+        }
+    }
+    argc = kept;
+    argv[argc] = NULL;
+    if (isb_bench_initialize(&argc, argv) != 0) {
+        usage(stderr);
+        return 2;
+    }
+
+    isb_ocl ocl;
+    int rc = isb_ocl_open(&ocl, isb_ocl_selector(device), false);
+    if (rc < 0) {
+        fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
+        return 1;
+    }
+    if (print_slug) {
+        char slug[256];
+        slugify(ocl.info.name, slug, sizeof slug);
+        printf("%s\n", slug);
+        isb_ocl_close(&ocl);
+        return 0;
+    }
+    json_t *context = json_object();
+    char version[128];
+    snprintf(version, sizeof version, "%s (commit %s)", isb_version_string, isb_git_commit);
+    add_context(context, "isbench", version);
+    add_context(context, "device", ocl.info.name);
+    add_context(context, "device_vendor", ocl.info.vendor);
+    add_context(context, "device_driver", ocl.info.driver_version);
+    add_context(context, "device_version", ocl.info.device_version);
+    add_context(context, "platform", ocl.info.platform_name);
+    add_context(context, "clblast", isb_clblast_version());
+    char max_n_text[32];
+    snprintf(max_n_text, sizeof max_n_text, "%lld", max_n);
+    add_context(context, "max_n", max_n_text);
+    for (int i = 0; i < n_contexts; i++) {
+        char key[128];
+        size_t klen = (size_t)(strchr(contexts[i], '=') - contexts[i]);
+        snprintf(key, sizeof key, "%.*s", (int)klen, contexts[i]);
+        add_context(context, key, contexts[i] + klen + 1);
+    }
+
+    if (context_file) {
+        char *text = json_dumps(context, JSON_INDENT(2) | JSON_SORT_KEYS);
+        rc = text ? isb_write_file_atomic(context_file, text, strlen(text)) : -1;
+        free(text);
+        json_decref(context);
+        isb_ocl_close(&ocl);
+        if (rc < 0) fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
+        return rc < 0 ? 1 : 0;
+    }
+    json_decref(context);
+
+    isb_bench_env env = {.ocl = &ocl, .max_n = max_n};
+    for (size_t i = 0; i < sizeof registrations / sizeof registrations[0]; i++)
+        if (registrations[i].fn) registrations[i].fn(&env);  /* NULL: that file is not linked in */
+
+    isb_bench_run();
+    int failed = 0;
+    for (int i = 0; i < isb_bench_result_count(); i++) {
+        const isb_bench_result *r = isb_bench_result_get(i);
+        if (r->error_occurred) {
+            if (!failed++) fprintf(stderr, "isbench-bench: failed benchmarks:\n");
+            fprintf(stderr, "  %s: %s\n", r->name, r->error_message);
+        }
+    }
+    isb_bench_shutdown();
+    isb_ocl_close(&ocl);
+    return failed ? 1 : 0;
+}

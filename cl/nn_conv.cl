@@ -1,0 +1,66 @@
+/* Convolution data movement for im2col + GEMM (src/nn/layers.c): im2col, its gather-form adjoint
+ * col2im (each input pixel sums the column entries that read it: no atomics), and the sum of the
+ * chunked weight-gradient partials. Tensors are CNHW; pad = k/2. Offsets are in elements. */
+
+/* col[(ci*k + ky)*k + kx][(b*ho + oy)*wo + ox] = x[ci][b][oy*stride - pad + ky][ox*stride - pad + kx]
+ * (0 outside the image). One work-item per (ci, output pixel) writes its k*k rows: neighbouring
+ * work-items write neighbouring columns (coalesced), and the index arithmetic is paid once per k*k
+ * entries rather than once per entry. */
+__kernel void isb_im2col(const int cin, const int batch, const int h, const int w, const int k,
+                         const int stride, const int ho, const int wo,
+                         __global float *col, const int col_off, __global const float *x, const int x_off) {
+    int ncols = batch * ho * wo;
+    int gid = get_global_id(0);
+    if (gid >= cin * ncols) return;
+    /* q = a / n; r = a - q * n rather than %: Oclgrind 21.10 cannot simulate the `freeze` LLVM
+     * emits for a paired div/rem, and the explicit form is as fast */
+    int ci = gid / ncols, j = gid - ci * ncols;
+    int b = j / (ho * wo), p = j - b * ho * wo;
+    int oy = p / wo, ox = p - oy * wo;
+    int pad = k / 2;
+    __global const float *plane = x + x_off + (size_t)(ci * batch + b) * h * w;
+    __global float *out = col + col_off + (size_t)ci * k * k * ncols + j;
+    for (int ky = 0; ky < k; ky++) {
+        int iy = oy * stride - pad + ky;
+        for (int kx = 0; kx < k; kx++) {
+            int ix = ox * stride - pad + kx;
+            float v = 0.0f;
+            if (iy >= 0 && iy < h && ix >= 0 && ix < w) v = plane[iy * w + ix];
+            out[(size_t)(ky * k + kx) * ncols] = v;
+        }
+    }
+}
+
+/* dx[ci][b][iy][ix] = sum over (ky, kx) with oy = (iy + pad - ky) / stride integral and inside the
+ * output of col[(ci*k + ky)*k + kx][(b*ho + oy)*wo + ox]. One work-item per input pixel. */
+__kernel void isb_col2im(const int cin, const int batch, const int h, const int w, const int k,
+                         const int stride, const int ho, const int wo,
+                         __global float *dx, const int dx_off, __global const float *col, const int col_off) {
+    int gid = get_global_id(0);
+    if (gid >= cin * batch * h * w) return;
+    int t = gid / w, ix = gid - t * w;
+    int t2 = t / h, iy = t - t2 * h;
+    int ci = t2 / batch, b = t2 - ci * batch;
+    int pad = k / 2, ncols = batch * ho * wo;
+    float acc = 0.0f;
+    for (int ky = 0; ky < k; ky++) {
+        int ty = iy + pad - ky, oy = ty / stride;
+        if (ty < 0 || oy * stride != ty || oy >= ho) continue;
+        for (int kx = 0; kx < k; kx++) {
+            int tx = ix + pad - kx, ox = tx / stride;
+            if (tx < 0 || ox * stride != tx || ox >= wo) continue;
+            acc += col[col_off + ((ci * k + ky) * k + kx) * ncols + (b * ho + oy) * wo + ox];
+        }
+    }
+    dx[dx_off + gid] = acc;
+}
+
+/* out[i] = sum_j partials[j*n + i] for i < n: the chunked weight gradient's final reduction. */
+__kernel void isb_sum_chunks(const int n, const int chunks, __global float *out, const int out_off,
+                             __global const float *partials, const int partials_off) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float acc = 0.0f;
+    for (int j = 0; j < chunks; j++) acc += partials[partials_off + j * n + i];
+    out[out_off + i] = acc;
+}

@@ -1,0 +1,570 @@
+/* Importance-sampling kernels (src/sampling/sampler.c drives them; reference.c has the plain C
+ * version of each): softmax statistics, fixed-point CDF scan + binary search, alias-table draws,
+ * 64-bit radix select of the top-z keys, bitonic sort, Horvitz–Thompson lambda, weights, and the
+ * score update. Prepend philox.cl. OpenCL C 1.2, no extension: local atomics on int are core, the
+ * work-group size is whatever the host passes (a power of two from the device query).
+ *
+ * x_i = scores_i / T. stats[0] = max x, stats[1] = sum exp(x - max), stats[2] = HT lambda.
+ * A sample is drawn by a 64-bit key: (32-bit order-preserving key << 32) | (0xFFFFFFFF - i), so
+ * keys are unique, ties go to the lower index, and the index comes back from the low word. */
+
+#define ISB_IDX_OF(key) ((int)(0xFFFFFFFFu - (uint)(key)))
+#define ISB_KEY_LOW(i) ((ulong)(0xFFFFFFFFu - (uint)(i)))
+
+/* Float -> uint with the same order (negative floats flipped entirely, positive ones get the sign bit). */
+inline uint isb_float_order(float f) {
+    uint u = as_uint(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+/* ---- softmax statistics: one pass of online (max, sum) pairs ------------------------------------ */
+/* (m1, s1) + (m2, s2) = (m, s1 e^(m1-m) + s2 e^(m2-m)): max and sum of exp in one read of the
+ * scores instead of two; as stable as max-then-sum because every exp argument is <= 0. */
+inline float2 isb_ms_combine(float2 a, float2 b) {
+    if (a.y == 0.0f) return b;
+    if (b.y == 0.0f) return a;
+    float m = fmax(a.x, b.x);
+    return (float2)(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
+}
+
+/* partial[g] = (max, sum) over the group's grid-stride range; bad[0] = min index of a non-finite
+ * score (atomic_min, initialised to INT_MAX by the host). Launch with power-of-two local size. */
+__kernel void isb_smp_stats_partial(const int n, __global const float *scores, const float inv_t,
+                                    __global float2 *partial, __global int *bad, __local float2 *scratch) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    float2 acc = (float2)(-INFINITY, 0.0f);
+    int first_bad = INT_MAX;
+    for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
+        float s = scores[i];
+        if (!isfinite(s)) {
+            first_bad = min(first_bad, i);
+            continue;
+        }
+        float x = s * inv_t;
+        if (x > acc.x) {
+            acc.y = acc.y * exp(acc.x - x) + 1.0f;
+            acc.x = x;
+        } else {
+            acc.y += exp(x - acc.x);
+        }
+    }
+    if (first_bad != INT_MAX) atomic_min(bad, first_bad);
+    scratch[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lsize / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] = isb_ms_combine(scratch[lid], scratch[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) partial[get_group_id(0)] = scratch[0];
+}
+
+/* One group: combines the partials into stats[0..1]. */
+__kernel void isb_smp_stats_final(const int groups, __global const float2 *partial, __global float *stats,
+                                  __local float2 *scratch) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    float2 acc = (float2)(-INFINITY, 0.0f);
+    for (int g = lid; g < groups; g += lsize) acc = isb_ms_combine(acc, partial[g]);
+    scratch[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lsize / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] = isb_ms_combine(scratch[lid], scratch[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        stats[0] = scratch[0].x;
+        stats[1] = scratch[0].y;
+    }
+}
+
+inline float isb_prob(float s, float inv_t, __global const float *stats) {
+    return exp(s * inv_t - stats[0]) / stats[1];
+}
+
+__kernel void isb_smp_softmax(const int n, __global const float *scores, const float inv_t,
+                              __global const float *stats, __global float *p) {
+    int i = get_global_id(0);
+    if (i < n) p[i] = isb_prob(scores[i], inv_t, stats);
+}
+
+/* ---- with replacement: CDF in 64-bit fixed point + binary search -------------------------------- */
+/* a_i = exp(x_i - max) * 2^shift with shift = 62 - ceil(log2 n): the total fits in 62 bits and the
+ * running sum is exact at any N (a float prefix sum loses the small terms beyond a few million). */
+inline ulong isb_fixed_weight(float s, float inv_t, __global const float *stats, int shift) {
+    float e = exp(s * inv_t - stats[0]);
+    return convert_ulong_sat_rte(ldexp(e, shift));
+}
+
+/* Local inclusive scan of v over the group (Hillis–Steele; buf has local-size entries); *total gets
+ * the group's sum. */
+inline ulong isb_scan_local(ulong v, __local ulong *buf, ulong *total) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    buf[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int off = 1; off < lsize; off <<= 1) {
+        ulong add = lid >= off ? buf[lid - off] : 0;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        buf[lid] += add;
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    ulong r = buf[lid];
+    *total = buf[lsize - 1];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+inline ulong isb_alias_weight(float s, float inv_t, __global const float *stats, int n);
+
+/* tile_sums[g] = sum of the weights over tile g = [g*tile, (g+1)*tile): the CDF's a_i (shift >= 0)
+ * or, with shift < 0, the alias method's n p_i 2^32. */
+__kernel void isb_smp_cdf_tile_sums(const int n, __global const float *scores, const float inv_t,
+                                    __global const float *stats, const int shift, const int tile,
+                                    __global ulong *tile_sums, __local ulong *scratch) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    int start = get_group_id(0) * tile, end = min(n, start + tile);
+    ulong acc = 0;
+    for (int i = start + lid; i < end; i += lsize)
+        acc += shift >= 0 ? isb_fixed_weight(scores[i], inv_t, stats, shift) : isb_alias_weight(scores[i], inv_t, stats, n);
+    scratch[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lsize / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] += scratch[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) tile_sums[get_group_id(0)] = scratch[0];
+}
+
+/* One group: exclusive scan of sums[base .. base + count) in place, total into sums[base + count]. */
+__kernel void isb_smp_scan_exclusive(const int count, __global ulong *all_sums, const int base, __local ulong *buf) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    __global ulong *sums = all_sums + base;
+    ulong carry = 0;
+    for (int base = 0; base < count; base += lsize) {
+        int i = base + lid;
+        ulong v = i < count ? sums[i] : 0;
+        ulong total;
+        ulong inc = isb_scan_local(v, buf, &total);
+        if (i < count) sums[i] = carry + inc - v;
+        carry += total;
+    }
+    if (lid == 0) sums[count] = carry;
+}
+
+/* cdf[i] = inclusive prefix sum of a_i: tile g starts from tile_offsets[g] (exclusive scan of the
+ * tile sums) and walks its tile in chunks of the local size. */
+__kernel void isb_smp_cdf_tile_scan(const int n, __global const float *scores, const float inv_t,
+                                    __global const float *stats, const int shift, const int tile,
+                                    __global const ulong *tile_offsets, __global ulong *cdf,
+                                    __local ulong *buf) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    int start = get_group_id(0) * tile, end = min(n, start + tile);
+    ulong carry = tile_offsets[get_group_id(0)];
+    for (int base = start; base < end; base += lsize) {
+        int i = base + lid;
+        ulong v = i < end ? isb_fixed_weight(scores[i], inv_t, stats, shift) : 0;
+        ulong total;
+        ulong inc = isb_scan_local(v, buf, &total);
+        if (i < end) cdf[i] = carry + inc;
+        carry += total;
+    }
+}
+
+/* Draw j: target uniform in [0, total) from 64 random bits; the first i with cdf[i] > target. */
+__kernel void isb_smp_cdf_draw(const int n, const int z, __global const ulong *cdf, const ulong seed,
+                               const uint epoch, __global int *out) {
+    int j = get_global_id(0);
+    if (j >= z) return;
+    isb_philox4 r = isb_philox4x32_10((uint)j, epoch, ISB_STREAM_SAMPLER, 0u, (uint)seed, (uint)(seed >> 32));
+    ulong target = mul_hi(((ulong)r.v[0] << 32) | r.v[1], cdf[n - 1]);
+    int lo = 0, hi = n - 1; /* invariant: answer in [lo, hi] */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (cdf[mid] > target) hi = mid; else lo = mid + 1;
+    }
+    out[j] = lo;
+}
+
+/* ---- with replacement: alias table built on the device (sweep construction) ------------------ */
+/* Bucket capacity W = 2^32: a_i = n p_i 2^32 in 64-bit fixed point. Light samples (a < W) have
+ * deficit W - a, heavy ones excess a - W. The sequential sweep (Hübschle-Schneider & Sanders,
+ * "Parallel weighted random sampling") fills light buckets in index order from heavy samples in
+ * index order; with D_j = deficits of lights before j and E_k = excesses of heavies up to and
+ * including k, light j is aliased to the first heavy k with E_k > D_j, and heavy k (not the last)
+ * keeps W + E_k - D(first light with D >= E_k) and is aliased to heavy k + 1. So two compactions
+ * with prefix sums and one binary search per sample build the table in O(N) work, in parallel. */
+inline ulong isb_alias_weight(float s, float inv_t, __global const float *stats, int n) {
+    float q = exp(s * inv_t - stats[0]) / stats[1] * (float)n;
+    return convert_ulong_sat_rte(ldexp(q, 32));
+}
+#define ISB_W 4294967296UL
+
+/* The float softmax makes sum a_i = n W (1 + eps); left alone, the whole n W eps would land on the
+ * last heavy bucket (a large error for it at large n). total = exact sum a_i (a scan); sample i
+ * gives back its share delta_i of the excess, sum delta_i = total - n W exactly. */
+inline ulong isb_alias_weight_exact(float s, float inv_t, __global const float *stats, int n, int i,
+                                    ulong total) {
+    ulong a = isb_alias_weight(s, inv_t, stats, n), nw = (ulong)n * ISB_W;
+    ulong excess = total >= nw ? total - nw : nw - total;
+    ulong per_sample = excess / (ulong)n, rest = excess - per_sample * (ulong)n; /* no '%': see below */
+    ulong delta = per_sample + ((ulong)i < rest ? 1 : 0);
+    if (total < nw) return a + delta;
+    /* written so that the compiler emits no saturating-subtract or freeze instruction, which
+     * Oclgrind 21.10 cannot simulate */
+    long r = (long)a - (long)delta;
+    return r < 0 ? 0 : (ulong)r;
+}
+
+/* Per tile g: sums[q * (tiles + 1) + g] for q = 0 light count, 1 deficit sum, 2 heavy count,
+ * 3 excess sum. */
+__kernel void isb_smp_alias_tile_sums(const int n, __global const float *scores, const float inv_t,
+                                      __global const float *stats, const int tile, const int tiles,
+                                      __global const ulong *totals, __global ulong *sums, __local ulong *scratch) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    int start = get_group_id(0) * tile, end = min(n, start + tile);
+    ulong total = totals[tiles];
+    ulong acc[4] = {0, 0, 0, 0};
+    for (int i = start + lid; i < end; i += lsize) {
+        ulong a = isb_alias_weight_exact(scores[i], inv_t, stats, n, i, total);
+        if (a < ISB_W) { acc[0] += 1; acc[1] += ISB_W - a; }
+        else { acc[2] += 1; acc[3] += a - ISB_W; }
+    }
+    for (int q = 0; q < 4; q++) {
+        scratch[lid] = acc[q];
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int s = lsize / 2; s > 0; s >>= 1) {
+            if (lid < s) scratch[lid] += scratch[lid + s];
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+        if (lid == 0) sums[q * (tiles + 1) + get_group_id(0)] = scratch[0];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
+/* Compaction with prefix sums (sums[] scanned, exclusive): lights into light_idx/light_d
+ * (exclusive deficit prefix), heavies into heavy_idx/heavy_e (inclusive excess prefix); thr of a
+ * light bucket is its own a. */
+__kernel void isb_smp_alias_tile_scan(const int n, __global const float *scores, const float inv_t,
+                                      __global const float *stats, const int tile, const int tiles,
+                                      __global const ulong *totals, __global const ulong *sums,
+                                      __global int *light_idx, __global ulong *light_d, __global int *heavy_idx,
+                                      __global ulong *heavy_e, __global uint *thr, __local ulong *buf) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    int g = get_group_id(0), start = g * tile, end = min(n, start + tile);
+    ulong total = totals[tiles];
+    ulong carry[4];
+    for (int q = 0; q < 4; q++) carry[q] = sums[q * (tiles + 1) + g];
+    for (int base = start; base < end; base += lsize) {
+        int i = base + lid;
+        ulong a = i < end ? isb_alias_weight_exact(scores[i], inv_t, stats, n, i, total) : ISB_W;
+        bool light = i < end && a < ISB_W, heavy = i < end && a >= ISB_W;
+        ulong v[4] = {light ? 1 : 0, light ? ISB_W - a : 0, heavy ? 1 : 0, heavy ? a - ISB_W : 0};
+        ulong inc[4], total[4];
+        for (int q = 0; q < 4; q++) inc[q] = isb_scan_local(v[q], buf, &total[q]);
+        if (light) {
+            ulong rank = carry[0] + inc[0] - 1;
+            light_idx[rank] = i;
+            light_d[rank] = carry[1] + inc[1] - v[1];
+            thr[i] = (uint)a;
+        }
+        if (heavy) {
+            ulong rank = carry[2] + inc[2] - 1;
+            heavy_idx[rank] = i;
+            heavy_e[rank] = carry[3] + inc[3];
+        }
+        for (int q = 0; q < 4; q++) carry[q] += total[q];
+    }
+}
+
+/* Work-item j pairs light j and heavy j (see above). Launched over n; counts come from sums[]. */
+__kernel void isb_smp_alias_pair(const int n, const int tiles, __global const ulong *sums,
+                                 __global const int *light_idx, __global const ulong *light_d,
+                                 __global const int *heavy_idx, __global const ulong *heavy_e,
+                                 __global uint *thr, __global int *alias) {
+    int j = get_global_id(0);
+    if (j >= n) return;
+    int n_light = (int)sums[0 * (tiles + 1) + tiles], n_heavy = (int)sums[2 * (tiles + 1) + tiles];
+    ulong d_total = sums[1 * (tiles + 1) + tiles];
+    if (j < n_light) {
+        int i = light_idx[j];
+        if (n_heavy == 0) { /* rounding made every a_i just below W: each bucket is (almost) full */
+            alias[i] = i;
+            thr[i] = 0xFFFFFFFFu;
+        } else {
+            ulong d = light_d[j];
+            int lo = 0, hi = n_heavy; /* first k with heavy_e[k] > d */
+            while (lo < hi) {
+                int mid = lo + (hi - lo) / 2;
+                if (heavy_e[mid] > d) hi = mid; else lo = mid + 1;
+            }
+            alias[i] = heavy_idx[min(lo, n_heavy - 1)];
+        }
+    }
+    if (j < n_heavy) {
+        int i = heavy_idx[j];
+        if (j == n_heavy - 1) {
+            thr[i] = 0xFFFFFFFFu;
+            alias[i] = i;
+            return;
+        }
+        ulong e = heavy_e[j];
+        int lo = 0, hi = n_light; /* first light with light_d >= e */
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (light_d[mid] >= e) hi = mid; else lo = mid + 1;
+        }
+        ulong d = lo < n_light ? light_d[lo] : d_total;
+        long residual = (long)ISB_W + (long)e - (long)d;
+        if (residual >= (long)ISB_W) {
+            thr[i] = 0xFFFFFFFFu;
+            alias[i] = i;
+        } else {
+            thr[i] = (uint)max(residual, 0L);
+            alias[i] = heavy_idx[j + 1];
+        }
+    }
+}
+
+/* ---- with replacement: alias draws ------------------------------------------------------------ */
+/* Bucket k = floor(u n); keep k with probability thr[k] / 2^32, else take alias[k] (full buckets
+ * have alias[k] = k). */
+__kernel void isb_smp_alias_draw(const int n, const int z, __global const uint *thr, __global const int *alias,
+                                 const ulong seed, const uint epoch, __global int *out) {
+    int j = get_global_id(0);
+    if (j >= z) return;
+    isb_philox4 r = isb_philox4x32_10((uint)j, epoch, ISB_STREAM_SAMPLER, 0u, (uint)seed, (uint)(seed >> 32));
+    int k = (int)mul_hi(r.v[0], (uint)n);
+    out[j] = r.v[1] < thr[k] ? k : alias[k];
+}
+
+/* ---- without replacement: keys, radix select of the top z, compaction ---------------------------- */
+/* Gumbel-top-k (Efraimidis–Spirakis): key_i = x_i - max + G_i, G_i = -log(-log u_i), u_i in (0, 1).
+ * The top z keys are a draw of z without replacement from softmax(x) (successive sampling).
+ * Entries [n, padded) get key 0 so a full sort of the padded array leaves them last. */
+__kernel void isb_smp_gumbel_keys(const int n, const int padded, __global const float *scores, const float inv_t,
+                                  __global const float *stats, const ulong seed, const uint epoch,
+                                  __global ulong *keys) {
+    int i = get_global_id(0);
+    if (i >= padded) return;
+    if (i >= n) {
+        keys[i] = 0;
+        return;
+    }
+    isb_philox4 r = isb_philox4x32_10((uint)i, epoch, ISB_STREAM_SAMPLER, 0u, (uint)seed, (uint)(seed >> 32));
+    float u = ((float)(r.v[0] >> 8) + 0.5f) * (1.0f / 16777216.0f);
+    float g = -log(-log(u));
+    float key = scores[i] * inv_t - stats[0] + g;
+    keys[i] = ((ulong)isb_float_order(key) << 32) | ISB_KEY_LOW(i);
+}
+
+/* Uniform permutation keys: random 32 bits per sample (stream SHUFFLE), index in the low word. */
+__kernel void isb_smp_uniform_keys(const int n, const ulong seed, const uint epoch, __global ulong *keys) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    isb_philox4 r = isb_philox4x32_10((uint)i, epoch, ISB_STREAM_SHUFFLE, 0u, (uint)seed, (uint)(seed >> 32));
+    keys[i] = ((ulong)r.v[0] << 32) | ISB_KEY_LOW(i);
+}
+
+/* Selection state (select[]): [0] prefix of the z-th largest key found so far, [1] remaining rank k
+ * within the keys that share the prefix, [2] shift below which bits are still open, [3] done (the
+ * whole current bin is taken). Initialised by the host: {0, z, 64, 0}. */
+
+/* Pass with digit `shift` (56, 48, ..., 0): 256-bin histogram of that byte over the keys whose
+ * higher bytes equal the prefix. hist[] zeroed by the host. */
+__kernel void isb_smp_select_hist(const int n, __global const ulong *keys, __global const ulong *select,
+                                  const int shift, __global uint *hist, __local uint *lhist) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    if (select[3]) return; /* uniform across the group: every item returns */
+    for (int b = lid; b < 256; b += lsize) lhist[b] = 0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    ulong prefix = select[0];
+    int high = shift + 8;
+    for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
+        ulong key = keys[i];
+        if (high == 64 || (key >> high) == (prefix >> high)) atomic_inc(&lhist[(key >> shift) & 255]);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int b = lid; b < 256; b += lsize)
+        if (lhist[b]) atomic_add(&hist[b], lhist[b]);
+}
+
+/* One work-item: the bin holding the k-th largest, from the top. */
+__kernel void isb_smp_select_find(__global ulong *select, const int shift, __global const uint *hist) {
+    if (get_global_id(0) != 0 || select[3]) return;
+    ulong k = select[1];
+    ulong above = 0;
+    int b = 255;
+    for (; b > 0; b--) {
+        if (above + hist[b] >= k) break;
+        above += hist[b];
+    }
+    select[0] |= (ulong)b << shift;
+    select[1] = k - above;
+    select[2] = (ulong)shift;
+    if (hist[b] == k - above) select[3] = 1; /* all of this bin is in: no need to look further */
+}
+
+/* Compaction: keys at or above the threshold (on the bits decided so far) go to out[atomic slot].
+ * Exactly z keys qualify because keys are unique; the order is arbitrary (sorted next). */
+__kernel void isb_smp_select_compact(const int n, __global const ulong *keys, __global const ulong *select,
+                                     __global int *counter, __global ulong *out) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int sh = (int)select[2];
+    ulong key = keys[i];
+    if ((key >> sh) >= (select[0] >> sh)) out[atomic_inc(counter)] = key;
+}
+
+/* Mini-batch order for selected samples: key (random 32 bits of stream SHUFFLE << 32) | index
+ * (rekey = 0 keeps the keys, e.g. a uniform permutation's own). Entries [z, padded) get 0 so a
+ * descending sort leaves them last. */
+__kernel void isb_smp_shuffle_keys(const int z, const int padded, __global ulong *keys, const ulong seed,
+                                   const uint epoch, const int rekey) {
+    int j = get_global_id(0);
+    if (j >= padded) return;
+    if (j >= z) {
+        keys[j] = 0;
+        return;
+    }
+    if (!rekey) return;
+    int i = ISB_IDX_OF(keys[j]);
+    isb_philox4 r = isb_philox4x32_10((uint)i, epoch, ISB_STREAM_SHUFFLE, 0u, (uint)seed, (uint)(seed >> 32));
+    keys[j] = ((ulong)r.v[1] << 32) | ISB_KEY_LOW(i);
+}
+
+/* One compare-exchange step (k, j) of a bitonic sort into descending order over a power-of-two array. */
+__kernel void isb_smp_bitonic_step(__global ulong *keys, const int k, const int j) {
+    int i = get_global_id(0);
+    int l = i ^ j;
+    if (l <= i) return;
+    ulong a = keys[i], b = keys[l];
+    bool descending = (i & k) == 0;
+    if (descending ? a < b : a > b) {
+        keys[i] = b;
+        keys[l] = a;
+    }
+}
+
+__kernel void isb_smp_keys_to_indices(const int z, __global const ulong *keys, __global int *out) {
+    int j = get_global_id(0);
+    if (j < z) out[j] = ISB_IDX_OF(keys[j]);
+}
+
+/* ---- Horvitz–Thompson inclusion probabilities ---------------------------------------------------- */
+/* pi_i ~= 1 - exp(-lambda p_i) with sum pi = z (Poisson-sampling approximation of successive
+ * sampling; docs/sampling.md). Newton on f(lambda) = sum pi_i - z: partial sums of f and f'. */
+__kernel void isb_smp_ht_partial(const int n, __global const float *scores, const float inv_t,
+                                 __global const float *stats, const float lambda0, __global float2 *partial,
+                                 __local float2 *scratch) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    float lambda = lambda0 > 0.0f ? lambda0 : stats[2];
+    float2 acc = (float2)(0.0f, 0.0f);
+    for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
+        float p = isb_prob(scores[i], inv_t, stats);
+        float e = exp(-lambda * p);
+        acc += (float2)(-expm1(-lambda * p), p * e);
+    }
+    scratch[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lsize / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] += scratch[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) partial[get_group_id(0)] = scratch[0];
+}
+
+/* One group: Newton step lambda += (z - f) / f'. f is concave and f(lambda0 = z) <= z, so the steps
+ * increase monotonically to the root without overshoot. */
+__kernel void isb_smp_ht_update(const int groups, __global const float2 *partial, const float z,
+                                const float lambda0, __global float *stats, __local float2 *scratch) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    float2 acc = (float2)(0.0f, 0.0f);
+    for (int g = lid; g < groups; g += lsize) acc += partial[g];
+    scratch[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = lsize / 2; s > 0; s >>= 1) {
+        if (lid < s) scratch[lid] += scratch[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) {
+        float lambda = lambda0 > 0.0f ? lambda0 : stats[2];
+        float f = scratch[0].x, df = scratch[0].y;
+        if (df > 0.0f && f < z) lambda += (z - f) / df;
+        stats[2] = fmin(lambda, 3.0e38f);
+    }
+}
+
+/* ---- weights --------------------------------------------------------------------------------- */
+/* mode 0: 1; 1: 1 / (n p_i); 2: z / (n pi_i) with pi_i from lambda (stats[2]). */
+__kernel void isb_smp_weights(const int n, const int z, __global const int *idx, __global const float *scores,
+                              const float inv_t, __global const float *stats, const int mode, __global float *w) {
+    int j = get_global_id(0);
+    if (j >= z) return;
+    if (mode == 0) {
+        w[j] = 1.0f;
+        return;
+    }
+    float p = isb_prob(scores[idx[j]], inv_t, stats);
+    if (mode == 1) {
+        w[j] = 1.0f / ((float)n * p);
+    } else {
+        float pi = fmax(-expm1(-stats[2] * p), FLT_MIN);
+        w[j] = (float)z / ((float)n * pi);
+    }
+}
+
+/* ---- score update (standalone; the trainer fuses it into the loss kernel) ---------------------- */
+/* mode 1 last: S = L; mode 2 running: S = beta S + (1 - beta) L; for rows r < b. */
+__kernel void isb_smp_score_update(const int b, __global float *scores, __global const int *idx,
+                                   __global const float *losses, const int mode, const float beta) {
+    int r = get_global_id(0);
+    if (r >= b) return;
+    int i = idx[r];
+    scores[i] = mode == 1 ? losses[r] : beta * scores[i] + (1.0f - beta) * losses[r];
+}
+
+/* Selection state for z: prefix 0, rank z, shift 0, not done. */
+__kernel void isb_smp_select_init(__global ulong *select, const int z) {
+    if (get_global_id(0) != 0) return;
+    select[0] = 0;
+    select[1] = (ulong)z;
+    select[2] = 0;
+    select[3] = 0;
+}
+
+/* buf[0..count) = value (small state buffers; avoids clEnqueueFillBuffer, which not every
+ * simulator implements). */
+__kernel void isb_smp_fill_uint(const int count, __global uint *buf, const uint value) {
+    int i = get_global_id(0);
+    if (i < count) buf[i] = value;
+}
+
+/* dst[0..count) = src[0..count) (a kernel rather than clEnqueueCopyBuffer so that every tool,
+ * Oclgrind's initialisation tracking included, sees the copy). */
+__kernel void isb_smp_copy_keys(const int count, __global const ulong *src, __global ulong *dst) {
+    int i = get_global_id(0);
+    if (i < count) dst[i] = src[i];
+}
+
+/* The bitonic steps that stay inside blocks of 2 * local-size elements, in local memory: stages
+ * k = k_lo..k_hi (doubling), each with j = min(k/2, local size) down to 1. One launch replaces up
+ * to log2(block) (log2(block) + 1) / 2 global steps. Same direction rule as isb_smp_bitonic_step. */
+__kernel void isb_smp_bitonic_local(__global ulong *keys, const int k_lo, const int k_hi, __local ulong *buf) {
+    int t = get_local_id(0), lsize = get_local_size(0);
+    int base = get_group_id(0) * 2 * lsize;
+    buf[t] = keys[base + t];
+    buf[t + lsize] = keys[base + t + lsize];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = k_lo; k <= k_hi; k <<= 1) {
+        for (int j = min(k >> 1, lsize); j > 0; j >>= 1) {
+            int i = 2 * t - (t & (j - 1)); /* t with a zero bit inserted at log2(j): pair (i, i + j) */
+            ulong a = buf[i], b = buf[i + j];
+            bool descending = ((base + i) & k) == 0;
+            if (descending ? a < b : a > b) {
+                buf[i] = b;
+                buf[i + j] = a;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+    }
+    keys[base + t] = buf[t];
+    keys[base + t + lsize] = buf[t + lsize];
+}

@@ -1,0 +1,375 @@
+/* Dataset loaders: CIFAR-10 / CIFAR-100 binary batches and MNIST-style IDX files (plain or .gz)
+ * into an isb_dataset of planar bytes, with checks whose errors name the file and the fix; the
+ * deterministic class-balanced subsets; and where the data folder is. Knows nothing of devices. */
+#include "data/dataset.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "util/rng.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define IMAGE_SIDE 32
+#define PLANE (IMAGE_SIDE * IMAGE_SIDE)
+
+typedef struct {
+    const char *name;     /* the kind, as given to isb_dataset_load */
+    const char *folder;   /* default folder under data/ (what the download script creates) */
+    const char *script;   /* datasets/get-<script>.sh */
+    int channels, classes;
+    float mean[3], std[3];
+} kind_info;
+
+static const kind_info kinds[] = {
+    {"cifar10", "cifar-10-batches-bin", "cifar10", 3, 10,
+     {0.4914f, 0.4822f, 0.4465f}, {0.2023f, 0.1994f, 0.2010f}},
+    {"cifar100", "cifar-100-binary", "cifar100", 3, 100,
+     {0.5071f, 0.4865f, 0.4409f}, {0.2673f, 0.2564f, 0.2762f}},
+    {"mnist", "mnist", "mnist", 1, 10, {0.1307f}, {0.3081f}},
+    {"fashion-mnist", "fashion-mnist", "fashion-mnist", 1, 10, {0.2860f}, {0.3530f}},
+};
+
+static const kind_info *find_kind(const char *name) {
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (name && strcmp(name, kinds[i].name) == 0) return &kinds[i];
+    return NULL;
+}
+
+static int unknown_kind(const char *name) {
+    return isb_fail(ISB_ERR_USAGE, "unknown dataset '%s': use cifar10, cifar100, mnist or fashion-mnist",
+                    name ? name : "(null)");
+}
+
+const char *isb_data_dir(const char *from_cli, const char *kind) {
+    static char path[4096];
+    if (from_cli && *from_cli) return from_cli;
+    const kind_info *k = find_kind(kind);
+    const char *folder = k ? k->folder : (kind ? kind : "");
+    /* $ISBENCH_DATA may be the dataset folder itself or a parent holding the default folders. */
+    const char *env = getenv("ISBENCH_DATA");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s/%s", env, folder);
+        if (isb_file_exists(path)) return path;
+        snprintf(path, sizeof path, "%s", env);
+        return path;
+    }
+    snprintf(path, sizeof path, "data/%s", folder);
+    return path;
+}
+
+/* ---- whole-file reads through zlib (it passes plain files through unchanged) ------------------- */
+
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    char path[4096]; /* the file actually read: name or name.gz */
+} file_bytes;
+
+static int missing_file(const kind_info *k, const char *dir, const char *name) {
+    return isb_fail(ISB_ERR_IO,
+                    "%s dataset file not found: %s/%s (nor %s.gz). Download it with "
+                    "datasets/get-%s.sh (it fills data/%s), or pass --data DIR (or set ISBENCH_DATA) "
+                    "to the folder that holds %s",
+                    k->name, dir, name, name, k->script, k->folder, name);
+}
+
+static int read_dataset_file(const kind_info *k, const char *dir, const char *name, file_bytes *f) {
+    memset(f, 0, sizeof *f);
+    snprintf(f->path, sizeof f->path, "%s/%s", dir, name);
+    if (!isb_file_exists(f->path)) {
+        snprintf(f->path, sizeof f->path, "%s/%s.gz", dir, name);
+        if (!isb_file_exists(f->path)) return missing_file(k, dir, name);
+    }
+    gzFile gz = gzopen(f->path, "rb");
+    if (!gz) return isb_fail(ISB_ERR_IO, "cannot open %s: %s (check its permissions)", f->path, strerror(errno));
+    size_t cap = 1 << 20;
+    f->data = malloc(cap);
+    for (;;) {
+        if (!f->data) {
+            gzclose(gz);
+            return isb_fail(ISB_ERR_MEMORY, "out of host memory reading %s", f->path);
+        }
+        int got = gzread(gz, f->data + f->len, (unsigned)(cap - f->len < (1u << 30) ? cap - f->len : (1u << 30)));
+        if (got < 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            int rc = isb_fail(ISB_ERR_IO, "%s is corrupt or truncated (%s): re-download it with "
+                              "datasets/get-%s.sh", f->path, msg, k->script);
+            gzclose(gz);
+            free(f->data);
+            f->data = NULL;
+            return rc;
+        }
+        if (got == 0) {
+            /* zlib reports a gzip stream cut short only here, after handing out what it had. */
+            int zerr;
+            gzerror(gz, &zerr);
+            if (zerr == Z_BUF_ERROR) {
+                gzclose(gz);
+                free(f->data);
+                f->data = NULL;
+                return isb_fail(ISB_ERR_FORMAT, "%s is truncated: the compressed stream ends early. Re-download "
+                                "it with datasets/get-%s.sh", f->path, k->script);
+            }
+            break;
+        }
+        f->len += (size_t)got;
+        if (f->len == cap) {
+            cap *= 2;
+            uint8_t *grown = realloc(f->data, cap);
+            if (!grown) free(f->data);
+            f->data = grown;
+        }
+    }
+    gzclose(gz);
+    return ISB_OK;
+}
+
+/* Appends n images (planar, PLANE bytes per channel) and labels to d. */
+static int grow_dataset(isb_dataset *d, int add) {
+    size_t n = (size_t)d->n + (size_t)add;
+    uint8_t *pixels = realloc(d->pixels, n * (size_t)d->channels * PLANE);
+    if (pixels) d->pixels = pixels;
+    int32_t *labels = realloc(d->labels, n * sizeof *labels);
+    if (labels) d->labels = labels;
+    if (!pixels || !labels) return isb_fail(ISB_ERR_MEMORY, "out of host memory for %zu images", n);
+    return ISB_OK;
+}
+
+/* ---- CIFAR binary: records of label byte(s) then R, G, B planes of 32x32 ---------------------- */
+
+static int load_cifar_file(isb_dataset *d, const kind_info *k, const char *dir, const char *name,
+                           int label_bytes) {
+    file_bytes f;
+    ISB_TRY(read_dataset_file(k, dir, name, &f));
+    size_t record = (size_t)label_bytes + 3 * PLANE;
+    int rc = ISB_OK;
+    if (f.len == 0) {
+        rc = isb_fail(ISB_ERR_FORMAT, "%s has the wrong size: it is empty. Re-download it with "
+                      "datasets/get-%s.sh or point --data at a good copy", f.path, k->script);
+    } else if (f.len % record != 0) {
+        rc = isb_fail(ISB_ERR_FORMAT,
+                      "%s is truncated: %zu bytes is not a whole number of %zu-byte %s records "
+                      "(it ends %zu bytes into a record). Re-download it with datasets/get-%s.sh",
+                      f.path, f.len, record, k->name, f.len % record, k->script);
+    }
+    size_t count = f.len / record;
+    if (rc == ISB_OK && count > (size_t)(INT32_MAX / 4))
+        rc = isb_fail(ISB_ERR_FORMAT, "%s has the wrong size: %zu records is more than isbench handles",
+                      f.path, count);
+    int first = d->n;
+    if (rc == ISB_OK) rc = grow_dataset(d, (int)count);
+    for (size_t r = 0; rc == ISB_OK && r < count; r++) {
+        const uint8_t *rec = f.data + r * record;
+        /* CIFAR-100 records carry (coarse, fine): the fine label is the class. */
+        int label = rec[label_bytes - 1];
+        if (label >= k->classes || (label_bytes == 2 && rec[0] >= 20)) {
+            char coarse[32] = "";
+            if (label_bytes == 2) snprintf(coarse, sizeof coarse, " (coarse label %d of 0..19)", rec[0]);
+            rc = isb_fail(ISB_ERR_FORMAT,
+                          "%s: record %zu has label %d%s, but %s labels are 0..%d: the file is corrupt or "
+                          "not a %s binary file (CIFAR-10 records are 3073 bytes, CIFAR-100 3074). "
+                          "Re-download it with datasets/get-%s.sh",
+                          f.path, r, label, coarse, k->name, k->classes - 1, k->name, k->script);
+            break;
+        }
+        d->labels[first + (int)r] = label;
+        memcpy(d->pixels + (size_t)(first + (int)r) * 3 * PLANE, rec + label_bytes, 3 * PLANE);
+    }
+    if (rc == ISB_OK) d->n += (int)count;
+    free(f.data);
+    return rc;
+}
+
+static int load_cifar(isb_dataset *d, const kind_info *k, const char *dir, bool train) {
+    if (strcmp(k->name, "cifar100") == 0) return load_cifar_file(d, k, dir, train ? "train.bin" : "test.bin", 2);
+    if (!train) return load_cifar_file(d, k, dir, "test_batch.bin", 1);
+    for (int b = 1; b <= 5; b++) {
+        char name[32];
+        snprintf(name, sizeof name, "data_batch_%d.bin", b);
+        ISB_TRY(load_cifar_file(d, k, dir, name, 1));
+    }
+    return ISB_OK;
+}
+
+/* ---- IDX (MNIST, Fashion-MNIST): big-endian header, then bytes; images centred in 32x32 ------- */
+
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Checks an IDX file's magic and that its length matches the header exactly. */
+static int check_idx(const kind_info *k, const file_bytes *f, uint32_t magic, size_t header, size_t item_bytes,
+                     uint32_t *count) {
+    if (f->len < 8 || be32(f->data) != magic)
+        return isb_fail(ISB_ERR_FORMAT, "%s is not an IDX %s file (magic 0x%08x, expected 0x%08x): wrong or "
+                        "corrupt file; re-download it with datasets/get-%s.sh", f->path,
+                        magic == 0x803 ? "image" : "label", f->len >= 4 ? be32(f->data) : 0, magic, k->script);
+    if (f->len < header)
+        return isb_fail(ISB_ERR_FORMAT, "%s is truncated: %zu bytes, shorter than its %zu-byte header. "
+                        "Re-download it with datasets/get-%s.sh", f->path, f->len, header, k->script);
+    *count = be32(f->data + 4);
+    size_t want = header + (size_t)*count * item_bytes;
+    if (f->len < want)
+        return isb_fail(ISB_ERR_FORMAT, "%s is truncated: its header announces %u items (%zu bytes) but it "
+                        "holds %zu bytes. Re-download it with datasets/get-%s.sh",
+                        f->path, *count, want, f->len, k->script);
+    if (f->len > want)
+        return isb_fail(ISB_ERR_FORMAT, "%s has the wrong size: its header announces %u items (%zu bytes) but "
+                        "it holds %zu bytes. Re-download it with datasets/get-%s.sh",
+                        f->path, *count, want, f->len, k->script);
+    if (*count > (uint32_t)(INT32_MAX / 4))
+        return isb_fail(ISB_ERR_FORMAT, "%s has the wrong size: %u items", f->path, *count);
+    return ISB_OK;
+}
+
+static int load_idx(isb_dataset *d, const kind_info *k, const char *dir, bool train) {
+    const char *images_name = train ? "train-images-idx3-ubyte" : "t10k-images-idx3-ubyte";
+    const char *labels_name = train ? "train-labels-idx1-ubyte" : "t10k-labels-idx1-ubyte";
+    file_bytes im, lb = {0};
+    ISB_TRY(read_dataset_file(k, dir, images_name, &im));
+    int rc = read_dataset_file(k, dir, labels_name, &lb);
+    uint32_t n_images = 0, n_labels = 0, rows = 0, cols = 0;
+    if (rc == ISB_OK && im.len >= 16) {
+        rows = be32(im.data + 8);
+        cols = be32(im.data + 12);
+        if (rows == 0 || cols == 0 || rows > IMAGE_SIDE || cols > IMAGE_SIDE)
+            rc = isb_fail(ISB_ERR_FORMAT, "%s holds %ux%u images; isbench takes 1..32 pixels a side (MNIST is "
+                          "28x28): wrong file", im.path, rows, cols);
+    }
+    if (rc == ISB_OK) rc = check_idx(k, &im, 0x803, 16, (size_t)rows * cols, &n_images);
+    if (rc == ISB_OK) rc = check_idx(k, &lb, 0x801, 8, 1, &n_labels);
+    if (rc == ISB_OK && n_images != n_labels)
+        rc = isb_fail(ISB_ERR_FORMAT, "%s has the wrong size: %u labels for the %u images of %s; the two files "
+                      "come from different downloads. Re-download with datasets/get-%s.sh",
+                      lb.path, n_labels, n_images, im.path, k->script);
+    if (rc == ISB_OK) rc = grow_dataset(d, (int)n_images);
+    if (rc == ISB_OK) {
+        /* Centre each image in the 32x32 plane (MNIST: 2 pixels of zeros on every side). */
+        uint32_t top = (IMAGE_SIDE - rows) / 2, left = (IMAGE_SIDE - cols) / 2;
+        memset(d->pixels, 0, (size_t)n_images * PLANE);
+        for (uint32_t i = 0; i < n_images && rc == ISB_OK; i++) {
+            int label = lb.data[8 + i];
+            if (label >= k->classes) {
+                rc = isb_fail(ISB_ERR_FORMAT, "%s: item %u has label %d, but %s labels are 0..%d: the file is "
+                              "corrupt; re-download it with datasets/get-%s.sh",
+                              lb.path, i, label, k->name, k->classes - 1, k->script);
+                break;
+            }
+            d->labels[i] = label;
+            const uint8_t *src = im.data + 16 + (size_t)i * rows * cols;
+            for (uint32_t y = 0; y < rows; y++)
+                memcpy(d->pixels + (size_t)i * PLANE + (top + y) * IMAGE_SIDE + left, src + y * cols, cols);
+        }
+        if (rc == ISB_OK) d->n = (int)n_images;
+    }
+    free(im.data);
+    free(lb.data);
+    return rc;
+}
+
+/* ---- class-balanced subsets -------------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t key;
+    int index;
+} keyed_index;
+
+static int by_key_then_index(const void *a, const void *b) {
+    const keyed_index *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Keeps, per class c, the subset/classes (+1 for c < subset % classes) images with the smallest
+ * Philox keys (counter = (file index, 0, ISB_STREAM_SUBSET, 0)): a uniform choice that depends only
+ * on the seed and each image's own index, kept in file order. */
+static int take_subset(isb_dataset *d, int subset, uint64_t seed) {
+    int classes = d->classes;
+    int *class_count = calloc((size_t)classes, sizeof *class_count);
+    keyed_index *keys = malloc((size_t)d->n * sizeof *keys);
+    bool *keep = calloc((size_t)d->n, sizeof *keep);
+    int rc = ISB_OK;
+    if (!class_count || !keys || !keep) rc = isb_fail(ISB_ERR_MEMORY, "out of host memory choosing a subset");
+    for (int i = 0; rc == ISB_OK && i < d->n; i++) class_count[d->labels[i]]++;
+    for (int c = 0; rc == ISB_OK && c < classes; c++) {
+        int want = subset / classes + (c < subset % classes ? 1 : 0);
+        if (want > class_count[c]) {
+            rc = isb_fail(ISB_ERR_USAGE, "a class-balanced subset of %d %s images needs %d of class %d, but the "
+                          "data has only %d: use a smaller subset", subset, d->name, want, c, class_count[c]);
+            break;
+        }
+        int m = 0;
+        for (int i = 0; i < d->n; i++)
+            if (d->labels[i] == c) keys[m++] = (keyed_index){isb_philox(seed, (isb_u32)i, 0, ISB_STREAM_SUBSET, 0).v[0], i};
+        qsort(keys, (size_t)m, sizeof *keys, by_key_then_index);
+        for (int j = 0; j < want; j++) keep[keys[j].index] = true;
+    }
+    if (rc == ISB_OK) {
+        int out = 0;
+        size_t image = (size_t)d->channels * PLANE;
+        for (int i = 0; i < d->n; i++) {
+            if (!keep[i]) continue;
+            if (out != i) memmove(d->pixels + (size_t)out * image, d->pixels + (size_t)i * image, image);
+            d->labels[out] = d->labels[i];
+            d->source_index[out] = d->source_index[i];
+            out++;
+        }
+        d->n = out;
+    }
+    free(class_count);
+    free(keys);
+    free(keep);
+    return rc;
+}
+
+/* ---- the contract ------------------------------------------------------------------------------ */
+
+void isb_dataset_free(isb_dataset *d) {
+    if (!d) return;
+    free(d->pixels);
+    free(d->labels);
+    free(d->source_index);
+    d->pixels = NULL;
+    d->labels = NULL;
+    d->source_index = NULL;
+    d->n = 0;
+}
+
+int isb_dataset_load(isb_dataset *d, const char *kind, const char *dir, bool train, int subset,
+                     uint64_t subset_seed) {
+    memset(d, 0, sizeof *d);
+    const kind_info *k = find_kind(kind);
+    if (!k) return unknown_kind(kind);
+    if (subset < 0) return isb_fail(ISB_ERR_USAGE, "subset size %d is negative: use 0 for all images", subset);
+    if (!dir || !*dir) dir = isb_data_dir(NULL, kind);
+    snprintf(d->name, sizeof d->name, "%s", k->name);
+    d->channels = k->channels;
+    d->size = IMAGE_SIDE;
+    d->classes = k->classes;
+    for (int c = 0; c < 3; c++) {
+        d->mean[c] = c < k->channels ? k->mean[c] : 0.0f;
+        d->std[c] = c < k->channels ? k->std[c] : 1.0f;
+    }
+    int rc = k->channels == 3 ? load_cifar(d, k, dir, train) : load_idx(d, k, dir, train);
+    if (rc == ISB_OK && d->n == 0)
+        rc = isb_fail(ISB_ERR_FORMAT, "the %s %s set in %s has no images: re-download it with datasets/get-%s.sh",
+                      k->name, train ? "training" : "test", dir, k->script);
+    if (rc == ISB_OK) {
+        d->source_index = malloc((size_t)d->n * sizeof *d->source_index);
+        if (!d->source_index) rc = isb_fail(ISB_ERR_MEMORY, "out of host memory");
+        for (int i = 0; rc == ISB_OK && i < d->n; i++) d->source_index[i] = i;
+    }
+    if (rc == ISB_OK && subset > 0) {
+        if (subset > d->n)
+            rc = isb_fail(ISB_ERR_USAGE, "subset of %d images asked, but the %s %s set has only %d: use at most %d",
+                          subset, k->name, train ? "training" : "test", d->n, d->n);
+        else if (subset < d->n)
+            rc = take_subset(d, subset, subset_seed);
+    }
+    if (rc < 0) isb_dataset_free(d);
+    return rc;
+}

@@ -1,0 +1,82 @@
+/* The ResNet18 (CIFAR variant) network description shared by the device model (model.c), the plain-C
+ * reference model (resnet18.c) and the benchmarks: layer shapes, the parameter table (PyTorch
+ * state_dict names of the torch_anchor.py model, offsets into the one parameter buffer), the
+ * BN running-statistics table, and PyTorch-default initialisation from the seeded Philox stream.
+ * Knows shapes and offsets only; no OpenCL. */
+#ifndef ISB_NN_RESNET18_H
+#define ISB_NN_RESNET18_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "nn/layers.h"
+#include "nn/model.h"
+
+#define ISB_RN_BLOCKS 8
+#define ISB_RN_MAX_TENSORS 128
+
+typedef struct {
+    isb_conv_shape shape; /* shape.batch is 0 here: set per call */
+    size_t w;             /* offset of the weight [cout][cin][k][k] in the parameter buffer */
+} isb_rn_conv;
+
+typedef struct {
+    int channels, hw;     /* hw = h*w of the normalised activation (n = batch*hw) */
+    size_t gamma, beta;   /* offsets in the parameter buffer */
+    size_t mean, var;     /* offsets in the running-statistics buffer */
+    size_t save;          /* offset of save_mean[c], save_invstd[c] in the model's BN save area */
+} isb_rn_bn;
+
+/* BasicBlock: conv3x3(stride)-BN-ReLU-conv3x3-BN, + shortcut (identity or 1x1 conv(stride)+BN), ReLU. */
+typedef struct {
+    int cin, cout, stride, h_in, h_out;
+    isb_rn_conv c1, c2, sc;
+    isb_rn_bn b1, b2, sb;
+    int has_sc;
+} isb_rn_block;
+
+typedef enum { ISB_INIT_UNIFORM, ISB_INIT_ONES, ISB_INIT_ZEROS } isb_rn_init;
+
+typedef struct {
+    char name[64];        /* e.g. "blocks.2.sc.0.weight" (torch_anchor.py's state_dict key) */
+    int ndim;
+    int64_t dims[4];
+    size_t off, numel;    /* in floats, in the parameter buffer (or the stats buffer if is_stat) */
+    int is_stat;          /* BN running_mean / running_var: not trained, in the stats buffer */
+    isb_rn_init init;
+    float bound;          /* ISB_INIT_UNIFORM: U(-bound, bound), bound = 1/sqrt(fan_in) */
+} isb_rn_tensor;
+
+typedef struct {
+    int width, in_channels, classes, image_size;
+    isb_rn_conv stem;
+    isb_rn_bn stem_bn;
+    isb_rn_block blocks[ISB_RN_BLOCKS];
+    int feat, final_hw;   /* 8*width features; spatial size (h*w) before the pool */
+    size_t fc_w, fc_b;
+    isb_rn_tensor tensors[ISB_RN_MAX_TENSORS]; /* parameters in PyTorch's parameters() order, then stats */
+    int n_tensors;
+    size_t n_params;      /* floats in the parameter (and gradient, momentum) buffer */
+    size_t n_stats;       /* floats in the running-statistics buffer */
+    size_t n_save;        /* floats of the BN save area (mean + invstd per channel of every BN) */
+    int n_bn;
+} isb_resnet18_plan;
+
+/* Checks the configuration (clear error naming the bad field) and lays out the network. */
+int isb_resnet18_plan_make(isb_resnet18_plan *p, const isb_model_config *cfg);
+/* Parameters and running statistics as PyTorch initialises them, from Philox (seed, stream
+ * ISB_STREAM_INIT, one counter range per tensor so a tensor's values do not depend on the others). */
+void isb_resnet18_init(const isb_resnet18_plan *p, uint64_t seed, float *params, float *stats);
+const isb_rn_tensor *isb_resnet18_find(const isb_resnet18_plan *p, const char *name);
+/* The layout of a created model (benchmarks use its conv shapes). */
+const isb_resnet18_plan *isb_model_plan(const isb_model *model);
+
+/* ---- plain-C reference model (reference.h ops; NCHW input, CNHW inside like the device) ----------
+ * Forward in training mode (batch statistics; running stats updated in `stats` if non-NULL) or eval
+ * mode (running stats), the loss of isb_softmax_xent (weights NULL = 1), and if grads != NULL the
+ * backward into grads [n_params]. logits out [batch][classes] (may be NULL). Returns the batch loss
+ * (NaN on allocation failure). Slow: for tests at small widths. */
+double isb_resnet18_reference(const isb_resnet18_plan *p, int batch, const float *x_nchw, const int *labels,
+                              const float *weights, const float *params, float *stats, int train, float *logits,
+                              float *grads);
+
+#endif

@@ -1,0 +1,57 @@
+/* Algorithm 1 of the study: importance-sampling mini-batch training of ResNet18, with the protocol
+ * of ../shared/docs/PROTOCOL.md — evaluation, lr milestones and early stopping counted in data
+ * epochs (every N training samples), scores kept on the device and updated inside the loss step,
+ * phase timers synchronised only at phase boundaries, results rewritten at every evaluation, and
+ * resume from a checkpoint after SIGINT/SIGTERM.
+ *
+ * Uses: src/nn (model), src/data (datasets, batch assembly), src/sampling (draws), src/results
+ * (files, checkpoint). Used by: src/suite and `isbench train`. */
+#ifndef ISB_TRAIN_TRAIN_H
+#define ISB_TRAIN_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "data/batcher.h"
+#include "data/dataset.h"
+#include "ocl/ocl.h"
+#include "sampling/sampler.h"
+#include "train/train_config.h"
+
+/* What runs of one suite share: the device, the datasets (uploaded once), their batchers and the
+ * sampler's work buffers. */
+typedef struct {
+    isb_ocl *ocl;
+    char data_dir[1024];
+    char dataset[32];
+    int train_subset, test_subset;
+    isb_dataset train, test;
+    isb_batcher *train_batcher, *test_batcher;
+    isb_sampler *sampler;
+    int sampler_n, sampler_z; /* sizes the sampler was created for */
+} isb_train_env;
+
+/* Loads the dataset named in cfg (its subsets, chosen with a fixed subset seed so that every
+ * configuration and seed sees the same data) from data_dir and uploads it. */
+int isb_train_env_open(isb_train_env *env, isb_ocl *ocl, const isb_train_config *cfg, const char *data_dir);
+void isb_train_env_close(isb_train_env *env); /* accepts a zeroed or half-opened env */
+
+typedef struct {
+    bool skipped;           /* the directory already held the finished run */
+    bool resumed;
+    int data_epochs;
+    int64_t samples_seen;
+    double final_test_acc;  /* best (early-stop best) or last (cumulative) test accuracy */
+    double best_test_acc, last_test_acc;
+    double wall_s;
+    char stop_reason[160];
+} isb_run_result;
+
+/* Runs (or resumes, or skips if finished) one configuration in run_dir. Returns 0 when finished,
+ * ISB_ERR_INTERRUPTED after a stop request (checkpoint written), ISB_ERR_NUMERIC on a NaN/Inf
+ * loss (metrics so far kept, status failed), ISB_ERR_USAGE for a bad configuration or a directory
+ * holding another one. `label` prefixes the progress lines on stderr (NULL: the config name). */
+int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *run_dir, const char *suite,
+                  const char *label, isb_run_result *result);
+
+#endif

@@ -1,0 +1,307 @@
+/* Named configurations, presets and key=value overrides of a training run (see train_config.h).
+ * One table (`keys`) drives parsing, range checks, --help text and the command-line options. */
+#include "train/train_config.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const config_names[] = {"uniform-aug",       "uniform-noaug",     "last-loss-aug",
+                                           "last-loss-noaug",   "running-loss-aug",  "running-loss-noaug"};
+static const char *const preset_names[] = {"paper", "quick", "smoke", NULL};
+
+const char *const *isb_train_config_names(int *count) {
+    *count = (int)(sizeof config_names / sizeof config_names[0]);
+    return config_names;
+}
+const char *const *isb_train_preset_names(void) { return preset_names; }
+
+static const char *const draw_names[] = {"alias", "cdf", "gumbel-topk", "gumbel-sort", NULL};
+static const char *const weight_names[] = {"none", "inverse-p", "ht", NULL};
+static const char *const early_stop_names[] = {"best", "cumulative", NULL};
+static const char *const sampler_names[] = {"uniform", "last-loss", "running-loss", NULL};
+
+const char *isb_draw_method_name(isb_draw_method m) { return (unsigned)m < 4 ? draw_names[m] : "?"; }
+const char *isb_weight_mode_name(isb_weight_mode m) { return (unsigned)m < 3 ? weight_names[m] : "?"; }
+const char *isb_sampler_kind_name(isb_sampler_kind k) { return (unsigned)k < 3 ? sampler_names[k] : "?"; }
+
+/* Presets differ only in scale: data size, network width, number of data epochs, and the lr
+ * milestones / patience / warm-up scaled with the number of epochs. */
+static void apply_preset(isb_train_config *c, const char *preset) {
+    snprintf(c->preset, sizeof c->preset, "%s", preset);
+    snprintf(c->dataset, sizeof c->dataset, "cifar10");
+    c->lr = 0.01f;
+    c->momentum = 0.9f;
+    c->weight_decay = 5e-4f;
+    c->lr_decay = 0.1f;
+    c->batch = 128;
+    c->beta = 0.2f;
+    c->temperature = 1.0f;
+    c->draw = ISB_DRAW_GUMBEL_TOPK;
+    c->weights = ISB_WEIGHTS_NONE;
+    c->early_stop = ISB_EARLY_STOP_BEST;
+    c->seed = 1;
+    c->stop_after_step = -1;
+    if (strcmp(preset, "paper") == 0) {
+        /* Appendix A: full CIFAR-10, ResNet18 width 64; the study ran until early stopping. */
+        c->width = 64;
+        c->milestones[0] = 15; c->milestones[1] = 30; c->n_milestones = 2;
+        c->patience = 15;
+        c->max_epochs = 100;
+        c->warmup_epochs = 5;
+    } else if (strcmp(preset, "quick") == 0) {
+        /* Sized for 2 CPU cores with PoCL (about 1.2 s per width-8 step of 128, measured): all six
+         * configurations, one seed, in about 15 minutes. Milestones and patience keep the paper's
+         * proportions (lr decays after about half and five sixths of the run). */
+        c->width = 8;
+        c->train_subset = 2000;
+        c->test_subset = 500;
+        c->milestones[0] = 3; c->milestones[1] = 5; c->n_milestones = 2;
+        c->patience = 3;
+        c->max_epochs = 6;
+        c->warmup_epochs = 1;
+    } else { /* smoke: seconds, for tests */
+        c->width = 4;
+        c->train_subset = 256;
+        c->test_subset = 100;
+        c->milestones[0] = 1; c->n_milestones = 1;
+        c->patience = 2;
+        c->max_epochs = 2;
+        c->warmup_epochs = 1;
+    }
+}
+
+static int list_error(const char *what, const char *got, const char *const *valid, int n) {
+    char list[256] = "";
+    for (int i = 0; (n < 0 ? valid[i] != NULL : i < n); i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, valid[i], sizeof list - strlen(list) - 1);
+    }
+    return isb_fail(ISB_ERR_USAGE, "unknown %s '%s': use one of %s", what, got, list);
+}
+
+int isb_train_config_init(isb_train_config *cfg, const char *preset, const char *name) {
+    memset(cfg, 0, sizeof *cfg);
+    int found = 0;
+    for (int i = 0; preset_names[i]; i++) found |= strcmp(preset, preset_names[i]) == 0;
+    if (!found) return list_error("preset", preset, preset_names, -1);
+    int n_names;
+    const char *const *names = isb_train_config_names(&n_names);
+    int which = -1;
+    for (int i = 0; i < n_names; i++)
+        if (strcmp(name, names[i]) == 0) which = i;
+    if (which < 0) return list_error("configuration", name, names, n_names);
+
+    apply_preset(cfg, preset);
+    snprintf(cfg->name, sizeof cfg->name, "%s", name);
+    cfg->sampler = (isb_sampler_kind)(which / 2);
+    cfg->augment = which % 2 == 0;
+    cfg->normalize = cfg->augment; /* PROTOCOL item 5: the study normalised only the augmented runs */
+    static const double z_fraction[] = {1.0, 8192.0 / 50000.0, 30000.0 / 50000.0};
+    cfg->z_fraction = z_fraction[cfg->sampler];
+    if (cfg->sampler != ISB_SAMPLER_LAST_LOSS) cfg->warmup_epochs = 0; /* Appendix A: only last loss warms up */
+    return ISB_OK;
+}
+
+/* ---- key table ------------------------------------------------------------------------------ */
+
+typedef enum { K_INT, K_LONG, K_U64, K_FLOAT, K_DOUBLE, K_SET_TRUE, K_SET_FALSE, K_ENUM, K_STRING, K_MILESTONES } key_type;
+
+typedef struct {
+    const char *key;
+    key_type type;
+    size_t offset;
+    double min, max;
+    const char *const *choices; /* K_ENUM */
+    const char *help;
+} key_def;
+
+#define F(field) offsetof(isb_train_config, field)
+static const key_def keys[] = {
+    {"dataset", K_STRING, F(dataset), 0, 0, NULL, "NAME      cifar10 | cifar100 | mnist | fashion-mnist"},
+    {"train-subset", K_INT, F(train_subset), 0, 1e8, NULL, "N    class-balanced training subset (0 = all)"},
+    {"test-subset", K_INT, F(test_subset), 0, 1e8, NULL, "N     class-balanced test subset (0 = all)"},
+    {"width", K_INT, F(width), 1, 1024, NULL, "C           ResNet18 base channels (64 = the paper's)"},
+    {"z", K_INT, F(z), 0, 1e9, NULL, "N               samples per sampler epoch |Z| (0 = z-fraction of N)"},
+    {"z-fraction", K_DOUBLE, F(z_fraction), 1e-6, 100, NULL, "F      |Z| / N when --z is 0"},
+    {"beta", K_FLOAT, F(beta), 0, 1, NULL, "B            running-loss weight, in [0, 1]"},
+    {"warmup", K_INT, F(warmup_epochs), 0, 100000, NULL, "E          uniform warm-up sampler epochs"},
+    {"temperature", K_FLOAT, F(temperature), 1e-30, 1e30, NULL, "T     p = softmax(S / T), T > 0"},
+    {"draw", K_ENUM, F(draw), 0, 0, draw_names, "M            gumbel-topk (default, no replacement) | gumbel-sort | alias | cdf"},
+    {"weights", K_ENUM, F(weights), 0, 0, weight_names, "W         none (default, as the study's code) | inverse-p | ht"},
+    {"lr", K_FLOAT, F(lr), 1e-12, 100, NULL, "LR             learning rate"},
+    {"momentum", K_FLOAT, F(momentum), 0, 0.999999, NULL, "M        SGD momentum"},
+    {"weight-decay", K_FLOAT, F(weight_decay), 0, 1, NULL, "W    L2 weight decay"},
+    {"lr-decay", K_FLOAT, F(lr_decay), 1e-12, 1, NULL, "G        lr factor at each milestone"},
+    {"milestones", K_MILESTONES, F(milestones), 1, 1e6, NULL, "A,B,..  data epochs after which lr *= lr-decay"},
+    {"batch", K_INT, F(batch), 1, 4096, NULL, "B           mini-batch size"},
+    {"patience", K_INT, F(patience), 1, 100000, NULL, "K        early stop after K evaluations without improvement"},
+    {"early-stop", K_ENUM, F(early_stop), 0, 0, early_stop_names, "R      best (reset on improvement) | cumulative (study code)"},
+    {"max-epochs", K_INT, F(max_epochs), 1, 100000, NULL, "E      cap on data epochs (evaluations)"},
+    {"seed", K_U64, F(seed), 0, 0, NULL, "K            run seed (model init, sampling, augmentation)"},
+    {"normalize", K_SET_TRUE, F(normalize), 0, 0, NULL, "           normalise inputs (default: only with augmentation)"},
+    {"no-normalize", K_SET_FALSE, F(normalize), 0, 0, NULL, "        do not normalise inputs"},
+    {"profile", K_SET_TRUE, F(profile), 0, 0, NULL, "             synchronise around batch assembly to time `data`"},
+    {"stop-after-step", K_LONG, F(stop_after_step), -1, 1e15, NULL, "K  act as if interrupted after K steps (testing resume)"},
+};
+#undef F
+static const int n_keys = (int)(sizeof keys / sizeof keys[0]);
+
+const char *const *isb_train_config_keys(void) {
+    static const char *pairs[2 * (sizeof keys / sizeof keys[0]) + 2];
+    for (int i = 0; i < n_keys; i++) {
+        pairs[2 * i] = keys[i].key;
+        pairs[2 * i + 1] = keys[i].help;
+    }
+    return pairs;
+}
+
+static const key_def *find_key(const char *key) {
+    for (int i = 0; i < n_keys; i++)
+        if (strcmp(keys[i].key, key) == 0) return &keys[i];
+    return NULL;
+}
+
+bool isb_train_config_key_is_flag(const char *key) {
+    const key_def *k = find_key(key);
+    return k && (k->type == K_SET_TRUE || k->type == K_SET_FALSE);
+}
+
+static int parse_number(const key_def *k, const char *text, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end != '\0' || !isfinite(v))
+        return isb_fail(ISB_ERR_USAGE, "option --%s needs a number, got '%s'", k->key, text);
+    if ((k->type == K_INT || k->type == K_LONG || k->type == K_MILESTONES) && v != floor(v))
+        return isb_fail(ISB_ERR_USAGE, "option --%s needs an integer, got '%s'", k->key, text);
+    if (v < k->min || v > k->max)
+        return isb_fail(ISB_ERR_USAGE, "option --%s must be in [%g, %g], got %s", k->key, k->min, k->max, text);
+    *out = v;
+    return ISB_OK;
+}
+
+int isb_train_config_set(isb_train_config *cfg, const char *key, const char *value) {
+    const key_def *k = find_key(key);
+    if (!k) return isb_fail(ISB_ERR_USAGE, "unknown training option '%s'", key);
+    char *field = (char *)cfg + k->offset;
+    double v;
+    switch (k->type) {
+    case K_INT: ISB_TRY(parse_number(k, value, &v)); *(int *)field = (int)v; break;
+    case K_LONG: ISB_TRY(parse_number(k, value, &v)); *(long *)field = (long)v; break;
+    case K_FLOAT: ISB_TRY(parse_number(k, value, &v)); *(float *)field = (float)v; break;
+    case K_DOUBLE: ISB_TRY(parse_number(k, value, &v)); *(double *)field = v; break;
+    case K_U64: {
+        char *end;
+        errno = 0;
+        unsigned long long u = strtoull(value, &end, 10);
+        if (errno || end == value || *end != '\0' || value[0] == '-')
+            return isb_fail(ISB_ERR_USAGE, "option --%s needs a non-negative integer, got '%s'", key, value);
+        *(uint64_t *)field = (uint64_t)u;
+        break;
+    }
+    case K_SET_TRUE: *(bool *)field = true; break;
+    case K_SET_FALSE: *(bool *)field = false; break;
+    case K_ENUM: {
+        for (int i = 0; k->choices[i]; i++)
+            if (strcmp(value, k->choices[i]) == 0) {
+                *(int *)field = i; /* the enums are declared in the order of their name tables */
+                return ISB_OK;
+            }
+        return list_error(key, value, k->choices, -1);
+    }
+    case K_STRING:
+        if (strlen(value) == 0 || strlen(value) >= sizeof cfg->dataset)
+            return isb_fail(ISB_ERR_USAGE, "option --%s: '%s' is empty or too long", key, value);
+        snprintf(field, sizeof cfg->dataset, "%s", value);
+        break;
+    case K_MILESTONES: {
+        isb_train_config tmp = *cfg;
+        tmp.n_milestones = 0;
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", value);
+        if (strcmp(buf, "none") != 0) {
+            for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+                if (tmp.n_milestones == ISB_MAX_MILESTONES)
+                    return isb_fail(ISB_ERR_USAGE, "option --milestones: at most %d values", ISB_MAX_MILESTONES);
+                ISB_TRY(parse_number(k, tok, &v));
+                if (tmp.n_milestones > 0 && (int)v <= tmp.milestones[tmp.n_milestones - 1])
+                    return isb_fail(ISB_ERR_USAGE, "option --milestones must increase, got '%s'", value);
+                tmp.milestones[tmp.n_milestones++] = (int)v;
+            }
+            if (tmp.n_milestones == 0)
+                return isb_fail(ISB_ERR_USAGE, "option --milestones needs A,B,... or 'none', got '%s'", value);
+        }
+        memcpy(cfg->milestones, tmp.milestones, sizeof cfg->milestones);
+        cfg->n_milestones = tmp.n_milestones;
+        break;
+    }
+    }
+    return ISB_OK;
+}
+
+int isb_train_config_make(isb_train_config *cfg, const char *preset, const char *name,
+                          const isb_config_override *overrides, int n_overrides) {
+    ISB_TRY(isb_train_config_init(cfg, preset, name));
+    for (int i = 0; i < n_overrides; i++) ISB_TRY(isb_train_config_set(cfg, overrides[i].key, overrides[i].value));
+    return isb_train_config_validate(cfg, 0);
+}
+
+int isb_train_config_z(const isb_train_config *cfg, int n) {
+    if (cfg->z > 0) return cfg->z;
+    long z = lround(cfg->z_fraction * n);
+    return z < 1 ? 1 : (int)z;
+}
+
+int isb_train_config_validate(const isb_train_config *cfg, int n) {
+    if (!(cfg->beta >= 0 && cfg->beta <= 1))
+        return isb_fail(ISB_ERR_USAGE, "--beta must be in [0, 1], got %g", (double)cfg->beta);
+    if (!(cfg->temperature > 0))
+        return isb_fail(ISB_ERR_USAGE, "--temperature must be > 0, got %g", (double)cfg->temperature);
+    bool without_replacement = cfg->draw == ISB_DRAW_GUMBEL_TOPK || cfg->draw == ISB_DRAW_GUMBEL_SORT;
+    if (cfg->weights == ISB_WEIGHTS_HT && !without_replacement)
+        return isb_fail(ISB_ERR_USAGE, "--weights ht is for draws without replacement: use --draw gumbel-topk, or "
+                                       "--weights inverse-p with --draw %s", isb_draw_method_name(cfg->draw));
+    if (n == 0) n = cfg->train_subset; /* known before loading when a subset is asked for */
+    if (n > 0) {
+        int z = isb_train_config_z(cfg, n);
+        bool uniform_z = cfg->sampler == ISB_SAMPLER_UNIFORM;
+        if (z > n && (uniform_z || without_replacement))
+            return isb_fail(ISB_ERR_USAGE,
+                            "|Z| = %d exceeds the %d training samples, impossible %s: lower --z / --z-fraction%s",
+                            z, n, uniform_z ? "for a uniform shuffle" : "without replacement",
+                            uniform_z ? "" : " or draw with replacement (--draw alias or cdf)");
+    }
+    return ISB_OK;
+}
+
+json_t *isb_train_config_to_json(const isb_train_config *c) {
+    json_t *ms = json_array();
+    for (int i = 0; i < c->n_milestones; i++) json_array_append_new(ms, json_integer(c->milestones[i]));
+    /* floats go through %g-rounded doubles so that 0.01f is written as 0.01, not 0.0099999997764 */
+    char buf[32];
+#define FLT(x) (snprintf(buf, sizeof buf, "%.7g", (double)(x)), json_real(strtod(buf, NULL)))
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:i, s:i, s:i, s:i, s:f, s:o, s:i, s:o, s:s, s:s}",
+                          "name", c->name, "preset", c->preset, "sampler", isb_sampler_kind_name(c->sampler),
+                          "augment", c->augment, "normalize", c->normalize, "dataset", c->dataset,
+                          "train_subset", c->train_subset, "test_subset", c->test_subset, "width", c->width,
+                          "z", c->z, "z_fraction", c->z_fraction, "beta", FLT(c->beta),
+                          "warmup_epochs", c->warmup_epochs, "temperature", FLT(c->temperature),
+                          "draw", isb_draw_method_name(c->draw), "weights", isb_weight_mode_name(c->weights));
+    json_object_set_new(o, "lr", FLT(c->lr));
+    json_object_set_new(o, "momentum", FLT(c->momentum));
+    json_object_set_new(o, "weight_decay", FLT(c->weight_decay));
+    json_object_set_new(o, "lr_decay", FLT(c->lr_decay));
+    json_object_set_new(o, "batch", json_integer(c->batch));
+    json_object_set_new(o, "milestones", ms);
+    json_object_set_new(o, "patience", json_integer(c->patience));
+    json_object_set_new(o, "early_stop", json_string(early_stop_names[c->early_stop]));
+    json_object_set_new(o, "max_epochs", json_integer(c->max_epochs));
+    json_object_set_new(o, "seed", json_integer((json_int_t)c->seed));
+#undef FLT
+    return o;
+}

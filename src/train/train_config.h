@@ -1,0 +1,102 @@
+/* The configuration of one training run: the six named configurations of the study (sampler ×
+ * augmentation), the presets (paper / quick / smoke) and every hyper-parameter of Appendix A as an
+ * overridable key (the same keys are the command-line options: `lr` is --lr). Pure host code:
+ * knows nothing of OpenCL, the model or the data.
+ *
+ * Order of construction: preset → named configuration defaults → key=value overrides → validate. */
+#ifndef ISB_TRAIN_TRAIN_CONFIG_H
+#define ISB_TRAIN_TRAIN_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "sampling/sampler.h"
+
+typedef enum { ISB_SAMPLER_UNIFORM = 0, ISB_SAMPLER_LAST_LOSS = 1, ISB_SAMPLER_RUNNING_LOSS = 2 } isb_sampler_kind;
+
+/* best: stop after `patience` consecutive evaluations without a new best test accuracy, report the
+ * best. cumulative: the study code's rule — a never-reset counter of evaluations whose accuracy,
+ * rounded to 3 decimals, is not above the best so far; reports the last accuracy. */
+typedef enum { ISB_EARLY_STOP_BEST = 0, ISB_EARLY_STOP_CUMULATIVE = 1 } isb_early_stop_mode;
+
+#define ISB_MAX_MILESTONES 8
+
+typedef struct {
+    char name[32];            /* "uniform-aug", ... */
+    char preset[16];          /* "paper", "quick", "smoke" */
+    isb_sampler_kind sampler;
+    bool augment;             /* random crop (4-pixel padding) + horizontal flip */
+    bool normalize;           /* per-channel mean/std; default = augment (PROTOCOL item 5) */
+
+    /* data */
+    char dataset[32];         /* "cifar10", ... (src/data/dataset.h) */
+    int train_subset;         /* 0 = full training set, else class-balanced subset of this size */
+    int test_subset;
+
+    /* model */
+    int width;                /* base channels: 64 = the paper's ResNet18 */
+
+    /* sampling (Algorithm 1) */
+    int z;                    /* samples per sampler epoch |Z|; 0 = z_fraction * N */
+    double z_fraction;        /* |Z| / N when z == 0 (1, 8192/50000, 30000/50000) */
+    float beta;               /* running-loss weight */
+    int warmup_epochs;        /* uniform sampler epochs (of N samples) before importance sampling */
+    float temperature;        /* p = softmax(S / T) */
+    isb_draw_method draw;
+    isb_weight_mode weights;  /* default none: the study code had them off (PROTOCOL item 3) */
+
+    /* optimisation */
+    float lr, momentum, weight_decay, lr_decay;
+    int batch;
+    int milestones[ISB_MAX_MILESTONES]; /* data epochs after which lr *= lr_decay */
+    int n_milestones;
+    int patience;
+    isb_early_stop_mode early_stop;
+    int max_epochs;           /* cap on data epochs (evaluations) */
+
+    /* run */
+    uint64_t seed;
+    bool profile;             /* also synchronise around batch assembly to time `data` separately */
+    long stop_after_step;     /* test hook: behave as if interrupted after this many steps (-1: never) */
+} isb_train_config;
+
+/* The six configuration names in suite order; *count set to 6. */
+const char *const *isb_train_config_names(int *count);
+/* The presets, NULL-terminated: "paper", "quick", "smoke". */
+const char *const *isb_train_preset_names(void);
+
+/* preset defaults + the named configuration's defaults (Appendix A). Unknown names → ISB_ERR_USAGE
+ * listing the valid ones. */
+int isb_train_config_init(isb_train_config *cfg, const char *preset, const char *name);
+/* Sets one key (the long option name without "--", e.g. "lr", "draw", "milestones") from text,
+ * checking its type and range. Errors (ISB_ERR_USAGE) name the option and the allowed values. */
+int isb_train_config_set(isb_train_config *cfg, const char *key, const char *value);
+/* Every settable key with a one-line description, NULL-terminated pairs {key, help, key, help, ...}. */
+const char *const *isb_train_config_keys(void);
+/* Whether the key takes no value (a switch such as "normalize"). */
+bool isb_train_config_key_is_flag(const char *key);
+
+/* One --key value given on the command line (value "" for switches). */
+typedef struct {
+    const char *key, *value;
+} isb_config_override;
+
+/* init(preset, name), then every override in order, then validate(cfg, 0). */
+int isb_train_config_make(isb_train_config *cfg, const char *preset, const char *name,
+                          const isb_config_override *overrides, int n_overrides);
+
+/* |Z| for a training set of n samples. */
+int isb_train_config_z(const isb_train_config *cfg, int n);
+/* Cross-field checks; n = training-set size (0 if not yet known). ISB_ERR_USAGE with the fix. */
+int isb_train_config_validate(const isb_train_config *cfg, int n);
+
+/* The configuration as a JSON object (every hyper-parameter; new reference). Two runs with equal
+ * objects are the same experiment. */
+json_t *isb_train_config_to_json(const isb_train_config *cfg);
+
+const char *isb_draw_method_name(isb_draw_method m);
+const char *isb_weight_mode_name(isb_weight_mode m);
+const char *isb_sampler_kind_name(isb_sampler_kind k);
+
+#endif
