@@ -2,7 +2,11 @@
  *   train_step.w<W>.device/B:<B>           one training step (forward, loss, backward, SGD), device
  *                                          time; counters: GFLOP/s (3.33 GFLOP per image at w=64,
  *                                          scaled by (w/64)^2) and the per-phase split measured in
- *                                          the model's profiling mode (ms per step)
+ *                                          the model's profiling mode (ms per step): conv_forward,
+ *                                          conv_backward, batchnorm, other, conv_layout (im2col +
+ *                                          col2im alone) and conv_gemm_est = conv phases - conv_layout;
+ *                                          profiled_step_ms includes the layout probes and the
+ *                                          clFinish after every layer
  *   conv_gemm.clblast.device/W:/B:         every conv GEMM of one step (forward, dW, dX) through CLBlast
  *   conv_gemm.openblas.host/W:/B:          the same shapes through OpenBLAS cblas_sgemm (reference)
  *   conv_wgrad.chunked|single.device/W:/B: every conv weight gradient of a step, chunked reduction
@@ -118,6 +122,26 @@ typedef struct {
 } step_case;
 static const step_case g_step_cases[] = {{64}, {16}, {8}};
 
+/* Every counter of a train_step run. Set (as zeros) before anything can fail too: Google
+ * Benchmark's CSV reporter aborts when a later run of a family has a counter the first run lacked. */
+static void set_step_counters(isb_bench_state *st, int width, int batch, double total, const isb_model_profile *prof,
+                              int profiled) {
+    int64_t iters = isb_bench_iterations(st);
+    double gflop = gflop_per_image(width) * batch;
+    isb_bench_set_items_processed(st, iters * batch);
+    isb_bench_set_counter(st, "GFLOP/s", total > 0 ? gflop * (double)iters / total : 0, ISB_COUNTER_DEFAULT);
+    isb_bench_set_counter(st, "GFLOP_per_step", gflop, ISB_COUNTER_DEFAULT);
+    for (int ph = 0; ph < ISB_PHASE_COUNT; ph++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s_ms", isb_model_phase_name(ph));
+        isb_bench_set_counter(st, name, prof->seconds[ph] / profiled * 1e3, ISB_COUNTER_DEFAULT);
+    }
+    /* the conv phases hold im2col/col2im + GEMMs; conv_layout is the former measured alone */
+    double gemm = prof->seconds[ISB_PHASE_CONV_FORWARD] + prof->seconds[ISB_PHASE_CONV_BACKWARD] -
+                  prof->seconds[ISB_PHASE_CONV_LAYOUT];
+    isb_bench_set_counter(st, "conv_gemm_est_ms", gemm / profiled * 1e3, ISB_COUNTER_DEFAULT);
+}
+
 static void bm_train_step(isb_bench_state *st, void *user) {
     const step_case *sc = user;
     isb_ocl *ocl = g_env->ocl;
@@ -132,6 +156,10 @@ static void bm_train_step(isb_bench_state *st, void *user) {
     if (rc == 0) rc = isb_ocl_alloc(ocl, &labels, (size_t)B * sizeof(int), "labels");
     if (rc == 0) rc = isb_ocl_write(ocl, labels, 0, (size_t)B * sizeof(int), host_labels);
     isb_batch_io io = {.x = x, .labels = labels, .batch = B};
+    isb_model_profile prof = {{0}};
+    const int profiled = 2;
+    set_step_counters(st, sc->width, B, 0, &prof, profiled);
+    isb_bench_set_counter(st, "profiled_step_ms", 0, ISB_COUNTER_DEFAULT);
     /* warm-up (kernel builds, CLBlast tuning caches) and a sanity check of the result */
     float loss = NAN;
     if (rc == 0) rc = isb_model_train_step(m, &io, NULL, 0.01f);
@@ -148,8 +176,6 @@ static void bm_train_step(isb_bench_state *st, void *user) {
         isb_bench_set_iteration_time(st, t);
     }
     /* the per-phase split: a separate pass in profiling mode (a clFinish after every layer) */
-    isb_model_profile prof = {{0}};
-    const int profiled = 2;
     if (rc == 0) {
         isb_model_set_profile(m, &prof);
         double t0 = isb_now();
@@ -157,20 +183,8 @@ static void bm_train_step(isb_bench_state *st, void *user) {
         isb_bench_set_counter(st, "profiled_step_ms", (isb_now() - t0) / profiled * 1e3, ISB_COUNTER_DEFAULT);
         isb_model_set_profile(m, NULL);
     }
-    if (rc < 0) {
-        isb_bench_fail(st, rc, "train step");
-    } else {
-        int64_t iters = isb_bench_iterations(st);
-        double gflop = gflop_per_image(sc->width) * B;
-        isb_bench_set_items_processed(st, iters * B);
-        isb_bench_set_counter(st, "GFLOP/s", total > 0 ? gflop * (double)iters / total : 0, ISB_COUNTER_DEFAULT);
-        isb_bench_set_counter(st, "GFLOP_per_step", gflop, ISB_COUNTER_DEFAULT);
-        for (int ph = 0; ph < ISB_PHASE_COUNT; ph++) {
-            char name[64];
-            snprintf(name, sizeof name, "%s_ms", isb_model_phase_name(ph));
-            isb_bench_set_counter(st, name, prof.seconds[ph] / profiled * 1e3, ISB_COUNTER_DEFAULT);
-        }
-    }
+    if (rc < 0) isb_bench_fail(st, rc, "train step");
+    else set_step_counters(st, sc->width, B, total, &prof, profiled);
     isb_ocl_release(&x);
     isb_ocl_release(&labels);
     isb_model_free(m);
@@ -283,6 +297,7 @@ static void bm_gemm_clblast(isb_bench_state *st, void *user) {
     (void)user;
     isb_ocl *ocl = g_env->ocl;
     gemm_ctx g = {0};
+    set_gemm_counters(st, &g.c, 0); /* all counters exist even if a check fails (see set_step_counters) */
     int rc = check_clblast(ocl);
     if (rc == 0) rc = gemm_setup(st, &g, 1);
     if (rc == 0) rc = clblast_step_gemms(ocl, &g); /* warm-up: CLBlast compiles its kernels */
@@ -316,6 +331,7 @@ static void openblas_step_gemms(const gemm_ctx *g) {
 static void bm_gemm_openblas(isb_bench_state *st, void *user) {
     (void)user;
     gemm_ctx g = {0};
+    set_gemm_counters(st, &g.c, 0);
     int rc = gemm_setup(st, &g, 0);
     if (rc < 0) {
         isb_bench_fail(st, rc, "OpenBLAS conv GEMMs");

@@ -1,6 +1,7 @@
 /* Sampling and score-update microbenchmarks (docs/results-format.md names):
  *   sampling.<softmax|alias|cdf|gumbel_topk|gumbel_sort|full_path>.<host|device>/N:../Z:..,
- *   sampling.successive.host (naive O(Z N), small N only), score_update.<last|running>.<host|device>/N/B.
+ *   sampling.successive.host (naive O(Z N), small N only), score_update.<last|running>.<host|device>/N/B,
+ *   score_update.<fused_loss|loss_only>.device/N/B (the loss kernel with and without the fused update).
  * Every method's output is checked before it is timed (SkipWithError if the check fails). Device
  * runs report device time (host clock around clFinish after a warm-up) with items/s (draws, or
  * scores for softmax), effective GB/s of the minimum traffic, and floor_ms: that traffic at the
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "benches.h"
+#include "nn/layers.h"
 #include "sampling/reference.h"
 #include "sampling/sampler.h"
 #include "util/error.h"
@@ -353,6 +355,74 @@ static void bm_score_host(isb_bench_state *st, void *user) {
     free(scores); free(loss); free(idx);
 }
 
+/* ---- score update fused into the loss kernel (src/nn/layers.h) vs the loss alone ---------------- */
+/* The marginal cost of keeping scores: the trainer's softmax cross-entropy (losses, dlogits,
+ * correct, batch loss) with score_mode 2 (running loss, fused) against score_mode 0. */
+#define LOSS_CLASSES 10
+
+typedef struct {
+    isb_loss_args args;
+} loss_run;
+
+static int loss_iteration(void *ctx) { return isb_softmax_xent(g_env->ocl, &((loss_run *)ctx)->args); }
+
+static void bm_loss(isb_bench_state *st, void *user) {
+    int fused = *(int *)user, n = (int)isb_bench_arg(st, 0), b = (int)isb_bench_arg(st, 1);
+    isb_ocl *ocl = g_env->ocl;
+    size_t bc = (size_t)b * LOSS_CLASSES;
+    float *scores = make_scores(n), *got = malloc((size_t)n * sizeof *got), *logits = malloc(bc * sizeof *logits);
+    float *losses = malloc((size_t)b * sizeof *losses), *dummy_loss = malloc((size_t)b * sizeof *dummy_loss);
+    int *labels = malloc((size_t)b * sizeof *labels), *idx = malloc((size_t)b * sizeof *idx);
+    cl_mem d_scores = NULL, d_idx = NULL, d_logits = NULL, d_labels = NULL, d_dlogits = NULL, d_losses = NULL,
+           d_correct = NULL, d_batch_loss = NULL;
+    int rc = scores && got && logits && losses && dummy_loss && labels && idx ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "host");
+    if (rc == 0) {
+        make_batch(n, b, idx, dummy_loss);
+        isb_rng r = isb_rng_make(SEED, ISB_STREAM_TEST, 2);
+        for (size_t i = 0; i < bc; i++) logits[i] = 4.0f * isb_rng_uniform(&r) - 2.0f;
+        for (int j = 0; j < b; j++) labels[j] = (int)isb_rng_below(&r, LOSS_CLASSES);
+    }
+    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_scores, (size_t)n * sizeof(float), "scores");
+    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_idx, (size_t)b * sizeof(int), "indices");
+    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_logits, bc * sizeof(float), "logits");
+    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_labels, (size_t)b * sizeof(int), "labels");
+    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_dlogits, bc * sizeof(float), "dlogits");
+    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_losses, (size_t)b * sizeof(float), "losses");
+    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_correct, (size_t)b * sizeof(int), "correct");
+    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_batch_loss, sizeof(float), "batch loss");
+    if (rc == 0) rc = isb_ocl_write(ocl, d_scores, 0, (size_t)n * sizeof(float), scores);
+    if (rc == 0) rc = isb_ocl_write(ocl, d_idx, 0, (size_t)b * sizeof(int), idx);
+    if (rc == 0) rc = isb_ocl_write(ocl, d_logits, 0, bc * sizeof(float), logits);
+    if (rc == 0) rc = isb_ocl_write(ocl, d_labels, 0, (size_t)b * sizeof(int), labels);
+    loss_run run = {.args = {.batch = b, .classes = LOSS_CLASSES, .logits = isb_ds(d_logits, 0),
+                             .labels = isb_ds(d_labels, 0), .dlogits = isb_ds(d_dlogits, 0),
+                             .losses = isb_ds(d_losses, 0), .correct = isb_ds(d_correct, 0),
+                             .batch_loss = isb_ds(d_batch_loss, 0), .score_mode = fused ? 2 : 0,
+                             .score_beta = SCORE_BETA, .scores = d_scores, .indices = isb_ds(d_idx, 0)}};
+    /* check: the fused update equals the C update from the kernel's own losses */
+    if (rc == 0) rc = loss_iteration(&run);
+    if (rc == 0) rc = isb_ocl_read(ocl, d_losses, 0, (size_t)b * sizeof(float), losses);
+    if (rc == 0) rc = isb_ocl_read(ocl, d_scores, 0, (size_t)n * sizeof(float), got);
+    if (rc < 0) {
+        isb_bench_fail(st, rc, "set-up");
+    } else {
+        if (fused) isb_sref_score_update(scores, idx, losses, b, 2, SCORE_BETA);
+        int bad = -1;
+        for (int j = 0; j < b && bad < 0; j++)
+            if (!(fabsf(got[idx[j]] - scores[idx[j]]) <= 1e-5f * (1 + fabsf(scores[idx[j]])))) bad = idx[j];
+        if (bad >= 0) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "output check failed, not timed: score %d is not the C update of the loss", bad);
+            isb_bench_skip_with_error(st, msg);
+        } else if (isb_bench_device_loop(st, ocl, loss_iteration, &run) == 0) {
+            isb_bench_set_items_processed(st, isb_bench_iterations(st) * b);
+        }
+    }
+    cl_mem *bufs[] = {&d_scores, &d_idx, &d_logits, &d_labels, &d_dlogits, &d_losses, &d_correct, &d_batch_loss};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) isb_ocl_release(bufs[i]);
+    free(scores); free(got); free(logits); free(losses); free(dummy_loss); free(labels); free(idx);
+}
+
 /* ---- registration ---------------------------------------------------------------------------- */
 static const int64_t sizes[] = {50000, 1000000, 10000000, 100000000};
 
@@ -418,4 +488,9 @@ void isb_bench_register_sampling(const isb_bench_env *env) {
                                                 .manual_time = where == 1, .arg_names = nb, .args = nb_args,
                                                 .arg_sets = n_sets});
         }
+    static int fused_flags[] = {1, 0};
+    for (int f = 0; f < 2; f++)
+        isb_bench_register(&(isb_bench_def){.name = f == 0 ? "score_update.fused_loss.device" : "score_update.loss_only.device",
+                                            .fn = bm_loss, .user = &fused_flags[f], .unit = ISB_BENCH_US,
+                                            .manual_time = true, .arg_names = nb, .args = nb_args, .arg_sets = n_sets});
 }

@@ -12,6 +12,7 @@
 #include "benches.h"
 #include <jansson.h>
 
+#include "ocl/clblast_tuning.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/version.h"
@@ -120,6 +121,7 @@ int main(int argc, char **argv) {
 
     isb_ocl ocl;
     int rc = isb_ocl_open(&ocl, isb_ocl_selector(device), false);
+    if (rc == 0) rc = isb_clblast_apply_tuning(&ocl); /* tuning/ parameters: the benchmarks call CLBlast directly */
     if (rc < 0) {
         fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
         return 1;
@@ -141,6 +143,7 @@ int main(int argc, char **argv) {
     add_context(context, "device_version", ocl.info.device_version);
     add_context(context, "platform", ocl.info.platform_name);
     add_context(context, "clblast", isb_clblast_version());
+    add_context(context, "clblast_tuning", isb_clblast_tuning_applied());
     char max_n_text[32];
     snprintf(max_n_text, sizeof max_n_text, "%lld", max_n);
     add_context(context, "max_n", max_n_text);

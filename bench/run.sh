@@ -6,7 +6,7 @@
 # usage: bench/run.sh [--device SEL] [--max-n N] [--families "sampling score_update ..."]
 #                     [--min-time SECONDS] [--repetitions K] [--bin PATH] [--out DIR]
 #   --max-n N       cap problem sizes (CPUs: e.g. 1000000 or 10000000; default: all that fit)
-#   --families      benchmark families to run (default: sampling score_update train_step data)
+#   --families      benchmark families to run (default: every family the program registers)
 #   --bin           the isbench-bench program (default: build/bench/isbench-bench)
 #   --out           results root (default: results/bench)
 set -euo pipefail
@@ -16,7 +16,7 @@ bin=$here/build/bench/isbench-bench
 out_root=$here/results/bench
 device=${ISBENCH_DEVICE:-}
 max_n=100000000
-families="sampling score_update train_step data"
+families=""
 min_time=0.5
 repetitions=1
 
@@ -49,6 +49,9 @@ common=("${dev_args[@]}" --max-n "$max_n" --context "command=$command" --context
         --context "host=$(hostname)")
 
 "$bin" "${common[@]}" --write-context "$dir/context.json"
+if [ -z "$families" ]; then # the <family> of every registered <family>.<method>.<where>/...
+  families=$("$bin" "${common[@]}" --benchmark_list_tests=true | sed -n 's/^\([a-z_0-9]*\)\..*/\1/p' | sort -u)
+fi
 
 status=0
 for family in $families; do

@@ -5,7 +5,7 @@
 
 __kernel void isb_relu_fwd(const int n, __global float *y, const int y_off, __global const float *x, const int x_off) {
     int i = get_global_id(0);
-    if (i < n) y[y_off + i] = fmax(x[x_off + i], 0.0f);
+    if (i < n) y[y_off + i] = (x[x_off + i] < 0.0f ? 0.0f : x[x_off + i]);
 }
 
 /* dx = y > 0 ? dy : 0 (the mask from the forward's output; dx may alias dy). */
@@ -20,7 +20,7 @@ __kernel void isb_add(const int n, const int relu, __global float *y, const int 
     int i = get_global_id(0);
     if (i >= n) return;
     float v = a[a_off + i] + b[b_off + i];
-    y[y_off + i] = relu ? fmax(v, 0.0f) : v;
+    y[y_off + i] = relu ? (v < 0.0f ? 0.0f : v) : v;
 }
 
 /* dst[i1][i0][p] = src[i0][i1][p] for src [n0][n1][hw]: NCHW -> CNHW with (n0, n1) = (B, C) and

@@ -368,7 +368,7 @@ __kernel void isb_smp_uniform_keys(const int n, const ulong seed, const uint epo
  * whole current bin is taken). Initialised by the host: {0, z, 64, 0}. */
 
 /* Pass with digit `shift` (56, 48, ..., 0): 256-bin histogram of that byte over the keys whose
- * higher bytes equal the prefix. hist[] zeroed by the host. */
+ * higher bytes equal the prefix. hist[] is zero on entry (select_init, then each select_find). */
 __kernel void isb_smp_select_hist(const int n, __global const ulong *keys, __global const ulong *select,
                                   const int shift, __global uint *hist, __local uint *lhist) {
     int lid = get_local_id(0), lsize = get_local_size(0);
@@ -386,8 +386,9 @@ __kernel void isb_smp_select_hist(const int n, __global const ulong *keys, __glo
         if (lhist[b]) atomic_add(&hist[b], lhist[b]);
 }
 
-/* One work-item: the bin holding the k-th largest, from the top. */
-__kernel void isb_smp_select_find(__global ulong *select, const int shift, __global const uint *hist) {
+/* One work-item: the bin holding the k-th largest, from the top; then clears hist[] for the next
+ * pass (saves a launch per pass). */
+__kernel void isb_smp_select_find(__global ulong *select, const int shift, __global uint *hist) {
     if (get_global_id(0) != 0 || select[3]) return;
     ulong k = select[1];
     ulong above = 0;
@@ -400,6 +401,7 @@ __kernel void isb_smp_select_find(__global ulong *select, const int shift, __glo
     select[1] = k - above;
     select[2] = (ulong)shift;
     if (hist[b] == k - above) select[3] = 1; /* all of this bin is in: no need to look further */
+    for (int i = 0; i < 256; i++) hist[i] = 0;
 }
 
 /* Compaction: keys at or above the threshold (on the bits decided so far) go to out[atomic slot].
@@ -521,13 +523,17 @@ __kernel void isb_smp_score_update(const int b, __global float *scores, __global
     scores[i] = mode == 1 ? losses[r] : beta * scores[i] + (1.0f - beta) * losses[r];
 }
 
-/* Selection state for z: prefix 0, rank z, shift 0, not done. */
-__kernel void isb_smp_select_init(__global ulong *select, const int z) {
-    if (get_global_id(0) != 0) return;
+/* Selection state for z: prefix 0, rank z, shift 0, not done; histogram and compaction counter
+ * zeroed. Launch with 256 work-items. */
+__kernel void isb_smp_select_init(__global ulong *select, const int z, __global uint *hist, __global int *counter) {
+    int i = get_global_id(0);
+    if (i < 256) hist[i] = 0;
+    if (i != 0) return;
     select[0] = 0;
     select[1] = (ulong)z;
     select[2] = 0;
     select[3] = 0;
+    counter[0] = 0;
 }
 
 /* buf[0..count) = value (small state buffers; avoids clEnqueueFillBuffer, which not every

@@ -27,7 +27,7 @@ set format x "10^{%L}"
 set format y "10^{%L}"
 set xlabel xlab
 set ylabel "time per call (s)"
-set key below horizontal maxcols 3 reverse Left samplen 2 width 1 height 0.6
+set key below horizontal maxcols 3 reverse Left samplen 2 width key_width + 1 height 0.6
 file(s) = datadir . "/" . prefix . "-" . s . ".dat"
 plot for [s in series] file(s) using 1:2 smooth unique with linespoints lw 1.1 pt 7 ps 0.35 \
          dt where_dash(where_of(s)) lc rgb method_color(method_of(s)), \

@@ -16,7 +16,7 @@ set xtics scale 0
 set xrange [-0.6:6.95]
 # Room below for tick labels, the sampler names and a two-row legend (gnuplot counts none of them).
 set bmargin 7.5
-set key at screen 0.5, 0.01 center bottom horizontal maxrows 2 reverse Left samplen 1.2 width 1
+set key at screen 0.5, 0.01 center bottom horizontal maxrows 2 reverse Left samplen 1.2 width key_width
 sampler_of(c) = strstrt(c, "noaug") ? c[1:strstrt(c, "-noaug") - 1] : c[1:strstrt(c, "-aug") - 1]
 sampler_index(s) = s eq "uniform" ? 0 : (s eq "last-loss" ? 1 : 2)
 # Bar position: three groups of two (aug., no aug.).

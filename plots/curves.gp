@@ -18,7 +18,7 @@ if (xaxis eq "time") {
     set xtics ceil(STATS_max / 6.0)
 }
 if (logy) { set logscale y; set format y "10^{%L}" }
-set key below horizontal maxrows 2 reverse Left samplen 2.5 spacing 1.0 width 1 height 0.6
+set key below horizontal maxrows 2 reverse Left samplen 2.5 spacing 1.0 width key_width height 0.6
 set style fill transparent solid 0.2 noborder
 file(c) = datadir . "/curves-" . c . ".dat"
 # Legend: colour = sampler, line style = augmentation.

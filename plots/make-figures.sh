@@ -17,7 +17,8 @@ Each RESULTS_DIR is one of
                         and against data epochs; mean over seeds, band = min-max over seeds),
                         Figs. 4-5 (score distributions of last and running loss), Fig. 6 (cost
                         breakdown), summary.csv and summary.md
-  a benchmark device results/bench/<device-slug>/ holding Google Benchmark *.csv (+ context.json)
+  a benchmark device results/bench/<device-slug>/ holding Google Benchmark *.csv or *.json
+                     (+ context.json)
                      -> sampling cost against N, score-update cost (host and device)
   results/bench/     every device directory in it
   results/           every suite and benchmark device directory in it
@@ -84,6 +85,8 @@ gp_str() {
     printf '%s\n' "$1" | awk '{ gsub(/\\/, "\\\\\\\\"); gsub(/"/, "\\\""); gsub(/[_^{}@&~]/, "\\\\\\\\&")
                                s = s (NR > 1 ? "\\n" : "") $0 } END { printf "\"%s\"", s }'
 }
+# A gnuplot string literal of a path (no enhanced-text escapes: gnuplot opens it as a file).
+gp_path() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 # Shortens long names to fit a column-wide title.
 shorten() { awk -v s="$1" -v n="${2:-44}" 'BEGIN { print (length(s) > n ? substr(s, 1, n - 1) "…" : s) }'; }
 
@@ -91,10 +94,11 @@ shorten() { awk -v s="$1" -v n="${2:-44}" 'BEGIN { print (length(s) > n ? substr
 # Args: script out-basename, then gnuplot assignments (name=value, value in gnuplot syntax).
 plot() {
     local script=$1 out=$2 fmt log; shift 2
-    local assigns="plotdir='$plotdir';" a
+    local assigns a
+    assigns="plotdir=$(gp_path "$plotdir");"
     for a in "$@"; do assigns="$assigns $a;"; done
     for fmt in $formats; do
-        log=$(gnuplot -e "fmt='$fmt'; out='$out'; $assigns" "$plotdir/$script" 2>&1)
+        log=$(gnuplot -e "fmt='$fmt'; out=$(gp_path "$out"); $assigns" "$plotdir/$script" 2>&1)
         if [ $? -ne 0 ]; then
             echo "$log" >&2; rm -f "$out.$fmt"
             die "gnuplot failed on $script for $out.$fmt (message above)"
@@ -109,7 +113,10 @@ caption() { printf -- '- `%s`: %s\n' "$(basename "$1")" "$2" >>"$captions"; }
 # ---- classify the inputs ------------------------------------------------------------------------
 
 is_suite() { compgen -G "$1/*/seed-*" >/dev/null; }
-is_bench_device() { [ -f "$1/context.json" ] || compgen -G "$1/*.csv" >/dev/null && ! is_suite "$1" && [ "$(basename "$1")" != figures ]; }
+is_bench_device() {
+    { [ -f "$1/context.json" ] || compgen -G "$1/*.csv" >/dev/null || compgen -G "$1/*.json" >/dev/null; } &&
+        ! is_suite "$1" && [ "$(basename "$1")" != figures ]
+}
 suites=(); benches=()
 for d in "${inputs[@]}"; do
     [ -e "$d" ] || die "$d: no such directory (give a results/<suite> or results/bench/<device> directory)"
@@ -140,7 +147,7 @@ out_for() { # input dir -> its output dir
 # ---- training suites ----------------------------------------------------------------------------
 
 make_suite() {
-    local dir=$1 out data seed_dirs=() files=() sd cfg status flat first_flat="" n_seeds
+    local dir=$1 out data seed_dirs=() files=() sd cfg status flat first_flat="" n_configs
     out=$(out_for "$dir"); data=$out/data
     mkdir -p "$data" || die "cannot create $data"
     captions=$out/captions.md; made=()
@@ -158,6 +165,10 @@ make_suite() {
         if [ ! -f "$sd/metrics.csv" ]; then
             [ "$status" = running ] && { note "$sd: still running, no metrics.csv yet: left out"; continue; }
             die "$sd/metrics.csv: missing (run status '${status:-unknown}')"
+        fi
+        # An unfinished run before its first evaluation has a header-only metrics.csv: nothing to plot.
+        if [ "$status" != finished ] && [ "$(grep -c '[0-9]' "$sd/metrics.csv")" -eq 0 ]; then
+            note "$sd: status '${status:-unknown}', no evaluation yet: left out"; continue
         fi
         [ "$status" = finished ] || note "$sd: status '${status:-unknown}' (not finished): plotted as far as it got"
         files+=("$sd/metrics.csv")
@@ -203,6 +214,7 @@ make_suite() {
     echo "Device: $full_device. Preset: $preset. Protocol: $protocol$draw_text. Seeds per configuration: $seeds_txt. Curves: mean over seeds; shaded band: min to max over seeds. Colour = sampler (uniform blue, last loss orange, running loss green); solid = augmented, dashed = not augmented." >>"$captions"
     echo "" >>"$captions"
 
+    n_configs=$(sed -n 's/^configs = "\(.*\)"/\1/p' "$data/suite-params.gp" | wc -w)
     local fig what ycol logy ylab x xname
     for fig in 1 2 3; do
         case $fig in
@@ -212,10 +224,10 @@ make_suite() {
         esac
         for x in time epoch; do
             [ $x = time ] && xname="wall time" || xname="data epochs"
-            plot curves.gp "$out/fig$fig-${what// /-}-$x" "datadir='$data'" "ycol=$ycol" "logy=$logy" \
+            plot curves.gp "$out/fig$fig-${what// /-}-$x" "datadir=$(gp_path "$data")" "ycol=$ycol" "logy=$logy" \
                 "ylab=$(gp_str "$ylab")" "xaxis='$x'" \
                 "title_text=$(gp_str "Fig. $fig: $what against $xname$t2")"
-            caption "${made[-1]}" "Fig. $fig: $what against $xname, six configurations, mean over seeds ($seeds_txt) with min–max band$([ $x = time ] && echo "; x = mean over seeds of the wall time at each evaluation")."
+            caption "${made[-1]}" "Fig. $fig: $what against $xname, $n_configs configurations, mean over seeds ($seeds_txt) with min–max band$([ $x = time ] && echo "; x = mean over seeds of the wall time at each evaluation")."
         done
     done
 
@@ -225,13 +237,13 @@ make_suite() {
         if ! grep -q "$sampler-" <(grep '^score_configs' "$data/suite-params.gp"); then
             note "$dir: no scores_hist.csv for $sampler: Fig. $num skipped"; continue
         fi
-        plot scores.gp "$out/fig$num-scores-$sampler" "datadir='$data'" "sampler='$sampler'" \
+        plot scores.gp "$out/fig$num-scores-$sampler" "datadir=$(gp_path "$data")" "sampler='$sampler'" \
             "title_text=$(gp_str "Fig. $num: scores under ${sampler/-/ }$t2")"
         caption "${made[-1]}" "Fig. $num: distribution of the ${sampler/-/ } scores per data epoch (all seeds pooled): colour = share of the samples in each log-spaced bin; the outer rows are the open bins below 1e-4 and above 1e2."
     done
 
     if [ "$(grep -c '^[a-z]' "$data/cost.dat")" -gt 0 ]; then
-        plot cost.gp "$out/fig6-cost-breakdown" "datadir='$data'" \
+        plot cost.gp "$out/fig6-cost-breakdown" "datadir=$(gp_path "$data")" \
             "title_text=$(gp_str "Fig. 6: where the time goes (mean per run)$t2")"
         caption "${made[-1]}" "Fig. 6: time per run by phase (timing.csv, mean over seeds); the number above a bar is the sampling share of the total time. $(u=$(sed -n 's/^untimed = "\(.*\)"/\1/p' "$data/suite-params.gp"); [ -n "$u" ] && echo "Not timed apart (nan in timing.csv, inside another phase, so not in the legend): $u.")"
     else
@@ -250,17 +262,36 @@ bench_device_name() {
         flat=$(json_flat "$d/context.json") || exit 1
         name=$(json_pick "$flat" device.name device context.device)
     fi
+    # Google Benchmark JSON keeps the custom context (device, driver) in its "context" object.
+    local f
+    for f in "$d"/*.json; do
+        [ -n "$name" ] || [ ! -f "$f" ] || [ "$(basename "$f")" = context.json ] && continue
+        flat=$(json_flat "$f") || exit 1
+        name=$(json_pick "$flat" context.device)
+    done
     [ -n "$name" ] || name=$(cat "$d"/*.csv 2>/dev/null | sed -n 's/^device: //p' | head -1)
     printf '%s' "${name:-$(basename "$d")}"
 }
 
-# Normalised rows of a device directory (lib/bench.awk) into $2.
+# Google Benchmark output files of a device directory: *.csv, and *.json other than context.json.
+bench_files() { local f; for f in "$1"/*.csv "$1"/*.json; do [ -e "$f" ] && [ "$(basename "$f")" != context.json ] && echo "$f"; done; }
+
+# Normalised rows of a device directory (lib/bench.awk) into $2; JSON files are converted to the
+# same CSV first (into $2.<name>.csv).
 bench_table() {
-    local d=$1 f
-    compgen -G "$d/*.csv" >/dev/null || die "$d: no benchmark CSV files (run isbench-bench --benchmark_out=$d/NAME.csv --benchmark_out_format=csv)"
-    for f in "$d"/*.csv; do [ -s "$f" ] || die "$f: empty file"; done
-    awk -f "$lib/common.awk" -f "$lib/bench.awk" "$d"/*.csv >"$2" || exit 1
-    [ -s "$2" ] || die "$d: the CSV files hold no benchmark rows without errors"
+    local d=$1 f csvs=()
+    while IFS= read -r f; do
+        [ -s "$f" ] || die "$f: empty file"
+        case $f in
+            *.json) awk -f "$lib/json-flatten.awk" "$f" >"$2.flat" || exit 1
+                    awk -f "$lib/gbench-json.awk" "$2.flat" >"$2.$(basename "$f").csv" || exit 1
+                    csvs+=("$2.$(basename "$f").csv") ;;
+            *) csvs+=("$f") ;;
+        esac
+    done < <(bench_files "$d")
+    [ ${#csvs[@]} -gt 0 ] || die "$d: no benchmark CSV or JSON files (run isbench-bench --benchmark_out=$d/NAME.csv --benchmark_out_format=csv)"
+    awk -f "$lib/common.awk" -f "$lib/bench.awk" "${csvs[@]}" >"$2" || exit 1
+    [ -s "$2" ] || die "$d: the benchmark files hold no rows without errors"
 }
 
 # Series of one benchmark family for a log-log plot: one file per method.where, x = N (or the second
@@ -271,8 +302,8 @@ bench_series() { # table family data-prefix
 }
 
 make_bench() {
-    local dir=$1 out data table name slug series
-    out=$(out_for "$dir"); data=$out/data; slug=$(basename "$dir")
+    local dir=$1 out data table name series
+    out=$(out_for "$dir"); data=$out/data
     mkdir -p "$data" || die "cannot create $data"
     captions=$out/captions.md; made=()
     table=$data/bench.tsv
@@ -285,14 +316,14 @@ make_bench() {
         for f in "$data/$fam"-*.dat; do [ -e "$f" ] && rm -f "$f"; done
         series=$(bench_series "$table" "$fam" "$data/$fam")
         if [ -z "$series" ]; then note "$dir: no $fam benchmark rows: its figure is skipped"; continue; fi
-        if [ $fam = sampling ]; then what="sampling cost against N"; xl="N (scores)"
+        if [ $fam = sampling ]; then what="sampling cost against N (|Z| ≈ 0.16 N)"; xl="N (scores)"
         else what="score-update cost"; xl="N (scores)"; fi
         if [ "$(awk -v f=$fam '$1 == f { print $4 }' "$table" | sort -u | wc -l)" -le 1 ]; then
             xl=$([ $fam = sampling ] && echo "|Z| (samples drawn)" || echo "B (batch)")
         fi
-        plot bench.gp "$out/bench-${fam//_/-}" "datadir='$data'" "prefix='$fam'" "series='$series'" \
+        plot bench.gp "$out/bench-${fam//_/-}" "datadir=$(gp_path "$data")" "prefix='$fam'" "series='$series'" \
             "xlab=$(gp_str "$xl")" "title_text=$(gp_str "$what"$'\n'"$(shorten "$name")")"
-        caption "${made[-1]}" "$what on $name, log–log; solid = on the device, dashed = on the host CPU; per N the largest |Z| (or B) measured."
+        caption "${made[-1]}" "$what on $name, log–log; solid = on the device, dashed = on the host CPU; sampling at the measured |Z| closest to 0.16 N (the last-loss ratio 8192/50000), score updates at the largest batch B measured."
     done
     echo "make-figures: $dir -> $out (${#made[@]} figures)"
 }
@@ -321,20 +352,29 @@ make_compare() {
             note "$d: no train_step benchmark row: '$name' is left out of the share panel"
             steps_note="${steps_note:+$steps_note; }$(shorten "$name" 30): no train_step row"
         fi
-        list="$list dev$i"; names="$names$(shorten "$name" 34)|"
+        # Two directories of the same device model stay apart in the legend by their slugs.
+        name=$(shorten "$name" 40)
+        case "|$names" in *"|$name|"*) name="$(shorten "$name" 28) ($(basename "$d"))" ;; esac
+        list="$list dev$i"; names="$names$name|"
     done
+    # Rows by device, then N; the same as a Markdown table.
+    { head -n 1 "$table_csv"; tail -n +2 "$table_csv" | sort -t, -k2,2 -k4,4n; } >"$table_csv.tmp" && mv "$table_csv.tmp" "$table_csv"
+    awk -F '",' 'NR == 1 { print "| device | method | N | \\|Z\\| | sampling (ms) | train step (ms) | share of the steps |"; print "|---|---|---:|---:|---:|---:|---:|"; next }
+        { dev = substr($1, 2); n = split($2, f, ",")
+          printf "| %s | %s | %s | %s | %.4g | %s | %s |\n", dev, f[2], f[3], f[4], 1000 * f[5],
+                 (f[6] == "" ? "–" : sprintf("%.4g", 1000 * f[6])), (f[9] == "" ? "–" : f[9] "%") }' "$table_csv" >"${table_csv%.csv}.md"
     local share_panel=1
     if ! cat "$data"/dev*.dat | awk '$3 != "NaN" { found = 1 } END { exit !found }'; then
         share_panel=0; note "no device has a train_step benchmark row: the share-of-a-training-step panel is skipped"
     fi
-    plot compare.gp "$out/compare-devices" "datadir='$data'" "series='${list# }'" "names=$(gp_str "${names%|}")" \
+    plot compare.gp "$out/compare-devices" "datadir=$(gp_path "$data")" "series='${list# }'" "names=$(gp_str "${names%|}")" \
         "share_panel=$share_panel" "method_text=$(gp_str "${compare_method//_/ }")" "steps_note=$(gp_str "$steps_note")"
     {
         echo "# Sampling overhead across devices"; echo ""
         echo "- \`compare-devices\`: (a) time of one sampler epoch's sampling (sampling.$compare_method.device, largest |Z| per N; the fastest device method where $compare_method is absent) per device; (b) that time as a share of the training steps it feeds: |Z|/B steps of the device's train_step row (widest network, largest B).${steps_note:+ Not in (b):$steps_note}"
-        echo "- \`compare-devices.csv\`: the numbers behind both panels."
+        echo "- \`compare-devices.csv\`, \`compare-devices.md\`: the numbers behind both panels."
     } >"$captions"
-    echo "make-figures: ${#benches[@]} devices -> $out (compare-devices, compare-devices.csv)"
+    echo "make-figures: ${#benches[@]} devices -> $out (compare-devices, compare-devices.csv, compare-devices.md)"
 }
 
 for d in ${suites[@]+"${suites[@]}"}; do make_suite "$d"; done

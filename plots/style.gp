@@ -3,10 +3,13 @@
 # extension), and optionally w_in, h_in (inches; default one 3.4in column).
 if (!exists("w_in")) w_in = 3.4
 if (!exists("h_in")) h_in = 2.6
-# PNG at 200 dpi: fonts and lines scaled from points so both outputs look the same.
+# PNG at 200 dpi: fonts and lines scaled from points so both outputs look the same. gnuplot
+# overestimates text width in PDF, so legends there get a narrower column width (key_width).
 dpi = 200
+key_width = fmt eq "pdf" ? -2 : 1
 if (fmt eq "pdf") {
-    set terminal pdfcairo enhanced color size w_in, h_in font "Helvetica,8" linewidth 1
+    # pdfcairo halves fonts by default (fontscale 0.5): 1.0 gives true 8 pt text.
+    set terminal pdfcairo enhanced color size w_in, h_in font "Helvetica,8" fontscale 1.0 linewidth 2
 } else {
     set terminal pngcairo enhanced color size w_in * dpi, h_in * dpi font "Helvetica,8" fontscale dpi / 72.0 linewidth dpi / 72.0
 }

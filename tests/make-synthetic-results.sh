@@ -3,7 +3,7 @@
 # scripts can be developed and tested before (and independently of) real runs.
 # Usage: make-synthetic-results.sh OUTROOT
 #   OUTROOT/smoke/<config>/seed-<k>/{metrics.csv,scores_hist.csv,timing.csv,manifest.json}  (6 configs x 2 seeds)
-#   OUTROOT/bench/<slug>/{sampling.csv,score_update.csv,train_step.csv,context.json}         (2 devices;
+#   OUTROOT/bench/<slug>/{sampling.csv,score_update.csv or .json,train_step.csv,context.json} (2 devices;
 #   the second has no train_step rows, as on a device where the step benchmark was not run)
 set -eu
 root=${1:?usage: make-synthetic-results.sh OUTROOT}
@@ -128,3 +128,11 @@ EOF
 }
 write_bench pocl-cpu "pthread-AMD EPYC 7B13" 1 1
 write_bench nvidia-h200 "NVIDIA H200" 60 0
+# The second device's score updates as Google Benchmark JSON (--benchmark_out_format=json), the other
+# output format the scripts read.
+awk -F, 'BEGIN { print "{\n  \"context\": {\"device\": \"NVIDIA H200\", \"device_driver\": \"580.159.04\"},\n  \"benchmarks\": [" }
+    /^"score_update/ { gsub(/"/, "", $1)
+        printf "%s    {\"name\": \"%s\", \"run_type\": \"iteration\", \"iterations\": %s, \"real_time\": %s, \"cpu_time\": %s, \"time_unit\": \"%s\"}",
+               (n++ ? ",\n" : ""), $1, $2, $3, $4, $5 }
+    END { print "\n  ]\n}" }' "$root/bench/nvidia-h200/score_update.csv" >"$root/bench/nvidia-h200/score_update.json"
+rm "$root/bench/nvidia-h200/score_update.csv"

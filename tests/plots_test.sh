@@ -88,6 +88,10 @@ want=$(awk '$1 == "sampling" && $2 == "full_path" && $3 == "device" && $4 == 100
 got=$(awk -F, '$2 == "pocl-cpu" && $4 == 100000 { print $10 }' "$work/cmp/compare-devices/compare-devices.csv")
 [ "$want" = "$got" ] && ok "sampling share of training steps ($got%)" || bad "share: got '$got', expected '$want'"
 grep -q "alias device 100000000" "$work/cmp/pocl-cpu/data/bench.tsv" && bad "error row was plotted" || ok "error rows left out"
+# Google Benchmark JSON (nvidia-h200/score_update.json) goes through the same parser as CSV.
+want=$(grep -c '"name": "score_update' "$work/r/bench/nvidia-h200/score_update.json")
+got=$(grep -c '^score_update ' "$work/cmp/nvidia-h200/data/bench.tsv")
+[ "$want" = "$got" ] && [ "$want" -gt 0 ] && ok "JSON benchmark rows read ($got)" || bad "JSON rows: got $got, expected $want"
 
 # A results root: every suite and device below it.
 check "results root" 0 "2 devices ->" bash "$mk" "$work/r" -o "$work/root"
@@ -148,6 +152,11 @@ sed -i 's/"status": "finished"/"status": "running"/' "$s/uniform-aug/seed-2/mani
 check "running run without metrics is left out" 0 "uniform-aug/seed-2: still running" bash "$mk" "$s"
 grep -q '^uniform-aug,1,' "$s/figures/summary.csv" && ok "running run not counted as a seed" || bad "running run counted"
 fresh
+# ... and so is one that has written only the header so far.
+head -1 "$s/last-loss-aug/seed-1/metrics.csv" >"$s/m.tmp" && mv "$s/m.tmp" "$s/last-loss-aug/seed-1/metrics.csv"
+sed -i 's/"status": "finished"/"status": "running"/' "$s/last-loss-aug/seed-1/manifest.json"
+check "running run with header-only metrics is left out" 0 "last-loss-aug/seed-1: status 'running', no evaluation yet" bash "$mk" "$s"
+fresh
 # nan phases (not timed apart, as the trainer writes them) are accepted and named in Fig. 6.
 for f in "$s"/*/seed-*/timing.csv; do sed -i 's/^score_update,.*/score_update,nan/; s/^data,.*/data,nan/' "$f"; done
 check "nan phases in timing.csv" 0 "smoke/figures" bash "$mk" "$s"
@@ -162,6 +171,9 @@ check "benchmark CSV without header" 1 "pocl-cpu/sampling.csv: no Google Benchma
 fresh
 sed -i '7s/,us,/,fortnights,/' "$b/nvidia-h200/sampling.csv"
 check "unknown time unit" 1 "nvidia-h200/sampling.csv:7: unknown time_unit 'fortnights'" bash "$mk" "$b/nvidia-h200"
+fresh
+sed -i 's/"real_time": 129.0000,/"real_time": 129.0000/' "$b/nvidia-h200/score_update.json"
+check "malformed benchmark JSON" 1 "nvidia-h200/score_update.json: malformed JSON" bash "$mk" "$b/nvidia-h200"
 fresh
 echo '{"device": ' >"$b/nvidia-h200/context.json"
 check "malformed context.json" 1 "nvidia-h200/context.json: malformed JSON" bash "$mk" "$b/nvidia-h200"

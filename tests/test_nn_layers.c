@@ -2,10 +2,11 @@
  * random inputs placed at non-zero buffer offsets, and every reference backward against central
  * finite differences of the reference forward. ISB_OCLGRIND_TEST (tiny sizes under Oclgrind).
  *
- * Tolerances (normalised L2 error): device vs reference 1e-5 for elementwise/layout ops, 2e-5..1e-4
- * for reductions and GEMMs (float accumulation in a different order than the double reference);
- * finite differences 1e-3 for linear ops (only float rounding of the forward), 3e-3 where the
- * forward is non-linear (batch norm, softmax). */
+ * Tolerances (normalised L2 error): device vs reference 1e-6..1e-7 for elementwise/layout ops, 1e-5
+ * for reductions and GEMMs (float accumulation in another order than the double reference; at most
+ * 5e-7 seen on PoCL and on an H200); finite differences 1e-4 for linear ops (only float rounding of
+ * the forward; at most 6e-6 seen), 1e-3 where the forward is non-linear (batch norm, softmax: the
+ * O(h^2) term; at most 8e-5 seen). */
 #include "testutil.h"
 #include "nn/layers.h"
 #include "nn/reference.h"
@@ -156,7 +157,7 @@ static void conv_device_matches_reference(void **state) {
         if (col_n == 0) col.mem = NULL; /* 1x1 stride 1 must not need it */
         TEST_OK(isb_conv2d_forward(ocl, &s, dyo, dxs, dws, col));
         float *got = get_new(dyo, ny);
-        test_assert_close("conv forward y", got, y_ref, ny, 2e-5);
+        test_assert_close("conv forward y", got, y_ref, ny, 1e-5);
         free(got);
         float *dw_single = NULL;
         for (int c = 0; c < 3; c++) {
@@ -165,8 +166,8 @@ static void conv_device_matches_reference(void **state) {
             char what[64];
             snprintf(what, sizeof what, "conv backward dw (chunks %d)", chunk_counts[c]);
             float *gdw = get_new(ddw, nw), *gdx = get_new(ddx, nx);
-            test_assert_close(what, gdw, dw_ref, nw, 2e-5);
-            test_assert_close("conv backward dx", gdx, dx_ref, nx, 2e-5);
+            test_assert_close(what, gdw, dw_ref, nw, 1e-5);
+            test_assert_close("conv backward dx", gdx, dx_ref, nx, 1e-5);
             if (c == 0) dw_single = gdw;
             else {
                 test_assert_close("chunked dw == single-GEMM dw", gdw, dw_single, nw, 1e-5);
@@ -177,7 +178,7 @@ static void conv_device_matches_reference(void **state) {
         /* dx not wanted (the stem): only dw is written */
         TEST_OK(isb_conv2d_backward(ocl, &s, isb_ds(NULL, 0), ddw, ddy, dxs, dws, col, parts, 3));
         got = get_new(ddw, nw);
-        test_assert_close("conv backward dw without dx", got, dw_ref, nw, 2e-5);
+        test_assert_close("conv backward dw without dx", got, dw_ref, nw, 1e-5);
         free(got);
         free(dw_single);
         free(x); free(w); free(dy); free(y_ref); free(dx_ref); free(dw_ref);
@@ -222,6 +223,8 @@ static void conv_default_chunks_split_large_reductions(void **state) {
     assert_int_equal(isb_conv_col_floats(&big), (size_t)64 * 9 * 128 * 32 * 32);
     big.batch = 1024; /* capped: the partials stay bounded */
     assert_int_equal(isb_conv_default_chunks(&big), 256);
+    isb_conv_shape last = {.batch = 128, .cin = 512, .h = 4, .w = 4, .cout = 512, .k = 3, .stride = 1};
+    assert_int_equal(isb_conv_default_chunks(&last), 1); /* 2048 columns: one GEMM is as fast */
     isb_conv_shape small = {.batch = 2, .cin = 4, .h = 4, .w = 4, .cout = 4, .k = 1, .stride = 1};
     assert_int_equal(isb_conv_default_chunks(&small), 1);
     assert_int_equal(isb_conv_partials_floats(&small, 0), 0);
@@ -242,8 +245,8 @@ static void conv_reference_backward_matches_finite_differences(void **state) {
         float *dx = zeros(nx), *dw = zeros(nw);
         isb_ref_conv2d_backward(&c.s, dx, dw, c.r, c.x, c.w);
         printf(" conv %dx%d stride %d\n", c.s.k, c.s.k, c.s.stride);
-        fd_check("conv reference dx vs finite differences", c.x, nx, dx, conv_loss, &c, 1e-2f, 1e-3);
-        fd_check("conv reference dw vs finite differences", c.w, nw, dw, conv_loss, &c, 1e-2f, 1e-3);
+        fd_check("conv reference dx vs finite differences", c.x, nx, dx, conv_loss, &c, 1e-2f, 1e-4);
+        fd_check("conv reference dw vs finite differences", c.w, nw, dw, conv_loss, &c, 1e-2f, 1e-4);
         free(c.x); free(c.w); free(c.r); free(dx); free(dw);
     }
 }
@@ -292,17 +295,17 @@ static void bn_device_matches_reference(void **state) {
             TEST_OK(isb_bn_forward_train(ocl, &s, dout, dmean, dinv, drm, drv, dxs, dg_s, db_s));
             TEST_OK(isb_bn_backward(ocl, &s, ddx, ddg, ddb, dys, dxs, dout, dg_s, dmean, dinv));
             float *g;
-            g = get_new(dout, n); test_assert_close("bn train y", g, y, n, 2e-5); free(g);
-            g = get_new(dmean, c); test_assert_close("bn saved mean", g, mean, c, 2e-5); free(g);
-            g = get_new(dinv, c); test_assert_close("bn saved inverse std", g, invstd, c, 2e-5); free(g);
-            g = get_new(drm, c); test_assert_close("bn running mean", g, rm_ref, c, 2e-5); free(g);
-            g = get_new(drv, c); test_assert_close("bn running var", g, rv_ref, c, 2e-5); free(g);
-            g = get_new(ddx, n); test_assert_close("bn backward dx", g, dx, n, 1e-4); free(g);
-            g = get_new(ddg, c); test_assert_close("bn backward dgamma", g, dg, c, 1e-4); free(g);
-            g = get_new(ddb, c); test_assert_close("bn backward dbeta", g, db, c, 1e-4); free(g);
+            g = get_new(dout, n); test_assert_close("bn train y", g, y, n, 1e-5); free(g);
+            g = get_new(dmean, c); test_assert_close("bn saved mean", g, mean, c, 1e-5); free(g);
+            g = get_new(dinv, c); test_assert_close("bn saved inverse std", g, invstd, c, 1e-5); free(g);
+            g = get_new(drm, c); test_assert_close("bn running mean", g, rm_ref, c, 1e-5); free(g);
+            g = get_new(drv, c); test_assert_close("bn running var", g, rv_ref, c, 1e-5); free(g);
+            g = get_new(ddx, n); test_assert_close("bn backward dx", g, dx, n, 1e-5); free(g);
+            g = get_new(ddg, c); test_assert_close("bn backward dgamma", g, dg, c, 1e-5); free(g);
+            g = get_new(ddb, c); test_assert_close("bn backward dbeta", g, db, c, 1e-5); free(g);
             /* in place dx == dy */
             TEST_OK(isb_bn_backward(ocl, &s, dys, ddg, ddb, dys, dxs, dout, dg_s, dmean, dinv));
-            g = get_new(dys, n); test_assert_close("bn backward dx in place", g, dx, n, 1e-4); free(g);
+            g = get_new(dys, n); test_assert_close("bn backward dx in place", g, dx, n, 1e-5); free(g);
 
             /* eval mode: the running statistics, not the batch's */
             float *ye = zeros(n), *ybatch = zeros(n);
@@ -313,13 +316,13 @@ static void bn_device_matches_reference(void **state) {
             drv = put(rv, c);
             TEST_OK(isb_bn_forward_eval(ocl, &s, dout, dxs, dg_s, db_s, drm, drv));
             g = get_new(dout, n);
-            test_assert_close("bn eval y (running stats)", g, ye, n, 2e-5);
+            test_assert_close("bn eval y (running stats)", g, ye, n, 1e-5);
             isb_ref_bn_forward_eval(&s, ybatch, x, gamma, beta, mean, rv_ref); /* anything but rm/rv */
             assert_true(test_normalised_error(g, ybatch, n) > 1e-2);
             free(g);
             /* eval in place (y == x) */
             TEST_OK(isb_bn_forward_eval(ocl, &s, dxs, dxs, dg_s, db_s, drm, drv));
-            g = get_new(dxs, n); test_assert_close("bn eval in place", g, ye, n, 2e-5); free(g);
+            g = get_new(dxs, n); test_assert_close("bn eval in place", g, ye, n, 1e-5); free(g);
             free(x); free(dy); free(gamma); free(beta); free(rm); free(rv); free(y); free(mean); free(invstd);
             free(rm_ref); free(rv_ref); free(dx); free(dg); free(db); free(ye); free(ybatch);
             release_all();
@@ -369,9 +372,9 @@ static void bn_reference_backward_matches_finite_differences(void **state) {
         isb_ref_bn_forward_train(&c.s, y, mean, invstd, rm, rv, c.x, c.gamma, c.beta);
         isb_ref_bn_backward(&c.s, dx, dg, db, c.r, c.x, y, c.gamma, mean, invstd);
         printf(" relu %d\n", relu);
-        fd_check("bn reference dx vs finite differences", c.x, n, dx, bn_loss, &c, 1e-3f, 3e-3);
-        fd_check("bn reference dgamma vs finite differences", c.gamma, 3, dg, bn_loss, &c, 1e-3f, 3e-3);
-        fd_check("bn reference dbeta vs finite differences", c.beta, 3, db, bn_loss, &c, 1e-3f, 3e-3);
+        fd_check("bn reference dx vs finite differences", c.x, n, dx, bn_loss, &c, 1e-3f, 1e-3);
+        fd_check("bn reference dgamma vs finite differences", c.gamma, 3, dg, bn_loss, &c, 1e-3f, 1e-3);
+        fd_check("bn reference dbeta vs finite differences", c.beta, 3, db, bn_loss, &c, 1e-3f, 1e-3);
         free(c.x); free(c.gamma); free(c.beta); free(c.r); free(y); free(dx);
     }
 }
@@ -469,7 +472,7 @@ static void layout_and_pool_match_reference(void **state) {
         want[i] = keep;
         num[i] = (float)((up - down) / 0.02);
     }
-    test_assert_close("avgpool reference backward vs finite differences", dxwant, num, n, 1e-3);
+    test_assert_close("avgpool reference backward vs finite differences", dxwant, num, n, 1e-4);
     free(num); free(x); free(want); free(back); free(ywant); free(dy); free(dxwant);
     release_all();
 }
@@ -529,13 +532,13 @@ static void linear_matches_reference_and_finite_differences(void **state) {
     TEST_OK(isb_linear_forward(ocl, c.batch, c.in, c.out, dout, dxs, dws, dbs));
     TEST_OK(isb_linear_backward(ocl, c.batch, c.in, c.out, ddx, ddw, ddb, drs, dxs, dws));
     float *g;
-    g = get_new(dout, ny); test_assert_close("linear forward", g, y, ny, 2e-5); free(g);
-    g = get_new(ddx, nx); test_assert_close("linear backward dx", g, dx, nx, 2e-5); free(g);
-    g = get_new(ddw, nw); test_assert_close("linear backward dw", g, dw, nw, 2e-5); free(g);
-    g = get_new(ddb, c.out); test_assert_close("linear backward db", g, db, c.out, 2e-5); free(g);
-    fd_check("linear reference dx vs finite differences", c.x, nx, dx, linear_loss, &c, 1e-2f, 1e-3);
-    fd_check("linear reference dw vs finite differences", c.w, nw, dw, linear_loss, &c, 1e-2f, 1e-3);
-    fd_check("linear reference db vs finite differences", c.b, c.out, db, linear_loss, &c, 1e-2f, 1e-3);
+    g = get_new(dout, ny); test_assert_close("linear forward", g, y, ny, 1e-5); free(g);
+    g = get_new(ddx, nx); test_assert_close("linear backward dx", g, dx, nx, 1e-5); free(g);
+    g = get_new(ddw, nw); test_assert_close("linear backward dw", g, dw, nw, 1e-5); free(g);
+    g = get_new(ddb, c.out); test_assert_close("linear backward db", g, db, c.out, 1e-5); free(g);
+    fd_check("linear reference dx vs finite differences", c.x, nx, dx, linear_loss, &c, 1e-2f, 1e-4);
+    fd_check("linear reference dw vs finite differences", c.w, nw, dw, linear_loss, &c, 1e-2f, 1e-4);
+    fd_check("linear reference db vs finite differences", c.b, c.out, db, linear_loss, &c, 1e-2f, 1e-4);
     free(c.x); free(c.w); free(c.b); free(c.r); free(y); free(dx); free(dw); free(db);
     release_all();
 }
@@ -614,7 +617,7 @@ static void xent_reference_matches_finite_differences(void **state) {
     double s = 0;
     for (int j = 0; j < 5; j++) s += exp(c.logits[j]);
     assert_float_equal(loss[0], log(s) - c.logits[c.labels[0]], 1e-5);
-    fd_check("xent reference dlogits vs finite differences", c.logits, 30, dz, xent_loss, &c, 1e-3f, 3e-3);
+    fd_check("xent reference dlogits vs finite differences", c.logits, 30, dz, xent_loss, &c, 1e-3f, 1e-3);
     free(c.logits); free(c.weights); free(c.labels); free(dz);
 }
 

@@ -458,6 +458,36 @@ static void save_load_gives_identical_outputs(void **state) {
     isb_model_free(w8);
 }
 
+/* Profiling mode (benchmarks) books every phase and leaves the results bit-identical, although its
+ * extra im2col/col2im probes scribble on workspaces. */
+static void profiling_mode_changes_nothing(void **state) {
+    (void)state;
+    isb_ocl *ocl = test_ocl();
+    isb_model_config cfg = tiny_config(2, 8, 4);
+    isb_model *plain, *profiled;
+    TEST_OK(isb_model_create(&plain, ocl, &cfg));
+    TEST_OK(isb_model_create(&profiled, ocl, &cfg));
+    isb_model_profile prof = {{0}};
+    isb_model_set_profile(profiled, &prof);
+    batch_data b = make_batch(&cfg, 4, 81);
+    isb_batch_io io = batch_io(&b, 1);
+    for (int i = 0; i < 2; i++) {
+        TEST_OK(isb_model_train_step(plain, &io, NULL, 0.05f));
+        TEST_OK(isb_model_train_step(profiled, &io, NULL, 0.05f));
+    }
+    size_t np = isb_model_param_count(plain);
+    float *a = malloc(np * sizeof *a), *c = malloc(np * sizeof *c);
+    TEST_OK(isb_model_read_params(plain, a));
+    TEST_OK(isb_model_read_params(profiled, c));
+    assert_memory_equal(a, c, np * sizeof *a);
+    for (int ph = 0; ph < ISB_PHASE_COUNT; ph++)
+        if (!(prof.seconds[ph] > 0)) fail_msg("phase %s booked no time", isb_model_phase_name(ph));
+    free(a); free(c);
+    free_batch(&b);
+    isb_model_free(plain);
+    isb_model_free(profiled);
+}
+
 static void bad_batches_refused(void **state) {
     (void)state;
     isb_ocl *ocl = test_ocl();
@@ -493,6 +523,7 @@ int main(void) {
         cmocka_unit_test(fixed_batch_is_learnt),
         cmocka_unit_test(fused_scores_and_nonfinite_flag),
         cmocka_unit_test(save_load_gives_identical_outputs),
+        cmocka_unit_test(profiling_mode_changes_nothing),
         cmocka_unit_test(bad_batches_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,20 +13,21 @@
 static void one_step_matches_reference(void **state) {
     (void)state;
     isb_ocl *ocl = test_ocl();
-    enum { B = 2, S = 8, CLASSES = 10 };
+    enum { B = 2, S_MAX = 8, CLASSES = 10 };
+    const int S = test_size(S_MAX, 4); /* 4x4 images under Oclgrind: stages of 4, 2, 1, 1 pixels */
     isb_model_config cfg = {.width = 2, .in_channels = 3, .classes = CLASSES, .image_size = S, .max_batch = B,
                             .momentum = 0.9f, .weight_decay = 5e-4f, .seed = 3};
     isb_model *m;
     TEST_OK(isb_model_create(&m, ocl, &cfg));
     const isb_resnet18_plan *p = isb_model_plan(m);
-    float x[B * 3 * S * S], weights[B] = {0.5f, 1.5f}, z[B * CLASSES], got_z[B * CLASSES];
+    float x[B * 3 * S_MAX * S_MAX], weights[B] = {0.5f, 1.5f}, z[B * CLASSES], got_z[B * CLASSES];
     int labels[B] = {3, 8};
-    test_fill_uniform(x, sizeof x / sizeof x[0], -1, 1, 5);
+    test_fill_uniform(x, (size_t)B * 3 * S * S, -1, 1, 5);
     float *w = malloc(p->n_params * sizeof *w), *g = malloc(p->n_params * sizeof *g);
     float *got = malloc(p->n_params * sizeof *got), *st = malloc(p->n_stats * sizeof *st);
     TEST_OK(isb_model_read_params(m, w));
     TEST_OK(isb_model_read_stats(m, st));
-    cl_mem dx = test_buffer_from(x, sizeof x), dl = test_buffer_from(labels, sizeof labels);
+    cl_mem dx = test_buffer_from(x, (size_t)B * 3 * S * S * sizeof(float)), dl = test_buffer_from(labels, sizeof labels);
     cl_mem dw = test_buffer_from(weights, sizeof weights), dloss = test_buffer_from(NULL, sizeof(float) * B);
     cl_mem dcorrect = test_buffer_from(NULL, sizeof(int) * B);
     isb_batch_io io = {.x = dx, .labels = dl, .weights = dw, .batch = B, .losses = dloss, .correct = dcorrect};

@@ -28,5 +28,13 @@ int isb_cli_add_override(const char *cmd, int c, const char *arg, isb_config_ove
 
 void isb_cli_print_training_keys(FILE *out) {
     const char *const *keys = isb_train_config_keys();
-    for (int i = 0; keys[2 * i]; i++) fprintf(out, "  --%s %s\n", keys[2 * i], keys[2 * i + 1]);
+    for (int i = 0; keys[2 * i]; i++) {
+        /* a help text is "METAVAR   description" (METAVAR empty for switches) */
+        const char *help = keys[2 * i + 1], *gap = strstr(help, "  ");
+        const char *desc = gap ? gap + strspn(gap, " ") : help;
+        int metavar_len = gap ? (int)(gap - help) : 0;
+        char opt[64];
+        snprintf(opt, sizeof opt, "--%s%s%.*s", keys[2 * i], metavar_len ? " " : "", metavar_len, help);
+        fprintf(out, "  %-22s %s\n", opt, desc);
+    }
 }

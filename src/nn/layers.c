@@ -52,7 +52,8 @@ int isb_conv_check(const isb_conv_shape *s) {
                     isb_conv_out_size(s->w, s->k, s->stride);
     long long in = (long long)s->cin * s->batch * s->h * s->w;
     if (col > INT_MAX || in > INT_MAX)
-        return isb_fail(ISB_ERR_USAGE, "conv2d: %lld column entries exceed 2^31-1; use a smaller batch", col > in ? col : in);
+        return isb_fail(ISB_ERR_USAGE, "conv2d: %lld elements (input or im2col columns) exceed 2^31-1; use a smaller batch",
+                        col > in ? col : in);
     return 0;
 }
 
@@ -68,13 +69,13 @@ size_t isb_conv_col_floats(const isb_conv_shape *s) {
 }
 
 int isb_conv_default_chunks(const isb_conv_shape *s) {
-    /* ~1024 columns per chunk, at most 256 chunks (bounds the partials at 256 weight tensors).
-     * Measured on an H200 (NVIDIA OpenCL, CLBlast 1.5.3, batch 128, 64->64 3x3 at 32x32): one GEMM
-     * 7.2 ms (1.3 TFLOP/s); chunks of 8192 columns 0.75 ms, 4096: 0.65, 2048: 0.62, 1024: 0.60 ms
-     * (16 TFLOP/s, as fast as the forward GEMMs). No ResNet18 layer was slower with 1024. */
-    size_t chunks = conv_columns(s) / 1024;
-    if (chunks > 256) chunks = 256;
-    return chunks < 1 ? 1 : (int)chunks;
+    /* ~1024 columns per chunk, at most 256 chunks (bounds the partials at 256 weight tensors), and
+     * no split below 4096 columns. Measured on an H200 (NVIDIA OpenCL, CLBlast 1.5.3, batch 128):
+     * 64->64 3x3 at 32x32 (131072 columns) takes 6.9 ms as one GEMM (1.4 TFLOP/s); chunks of 8192
+     * columns 0.75 ms, 4096: 0.65, 2048: 0.62, 1024: 0.60 ms (16 TFLOP/s, like the forward GEMMs).
+     * 512->512 at 4x4 (2048 columns) is already fast as one GEMM: 0.50 ms, 0.60 ms in 2 chunks. */
+    size_t columns = conv_columns(s), chunks = columns < 4096 ? 1 : columns / 1024;
+    return chunks > 256 ? 256 : (int)chunks;
 }
 
 static int resolve_chunks(const isb_conv_shape *s, int chunks) {

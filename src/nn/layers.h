@@ -14,6 +14,9 @@
  *    branch point sums its two incoming gradients with isb_add.
  *  - Every function only enqueues on ocl->queue (no allocation after the first call builds the
  *    kernels, no host round-trip, no clFinish). Returns 0 or a negative isb_status with a message.
+ *    (CLBlast itself may create temporary buffers inside a GEMM call when it pads or transposes
+ *    operands for its indirect kernels; that is internal to CLBlast 1.5.3 and included in every
+ *    timing, and there is no user temp buffer for the strided-batched routine.)
  *  - In-place (out == in) is allowed where a function says so. */
 #ifndef ISB_NN_LAYERS_H
 #define ISB_NN_LAYERS_H
@@ -49,7 +52,8 @@ size_t isb_conv_col_floats(const isb_conv_shape *s);
 /* Weight-gradient split: the reduction over batch*ho*wo columns runs as `chunks` GEMMs of about
  * batch*ho*wo/chunks columns each (one CLBlastSgemmStridedBatched into `partials`), then a kernel
  * sums the partials into dW. 1 chunk = a single GEMM straight into dW (no partials needed).
- * Default: about 1024 columns per chunk (fastest measured on an H200), 1..256 chunks. */
+ * Default: about 1024 columns per chunk, 1..256 chunks, no split below 4096 columns (the fastest
+ * measured on an H200; see isb_conv_default_chunks in layers.c). */
 int isb_conv_default_chunks(const isb_conv_shape *s);
 /* Floats of the `partials` workspace for `chunks` (0 = default): chunks*cout*cin*k*k, or 0 if 1. */
 size_t isb_conv_partials_floats(const isb_conv_shape *s, int chunks);

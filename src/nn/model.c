@@ -12,6 +12,7 @@
  *   misc                     BN saved mean/invstd, batch loss; flag: the non-finite-loss step. */
 #include "nn/model.h"
 #include "nn/resnet18.h"
+#include "ocl/clblast_tuning.h"
 #include "util/error.h"
 #include "util/timer.h"
 
@@ -47,7 +48,8 @@ long isb_model_steps(const isb_model *m) { return m->steps; }
 void isb_model_set_profile(isb_model *m, isb_model_profile *profile) { m->profile = profile; }
 
 const char *isb_model_phase_name(int phase) {
-    static const char *const names[ISB_PHASE_COUNT] = {"conv_forward", "conv_backward", "batchnorm", "other"};
+    static const char *const names[ISB_PHASE_COUNT] = {"conv_forward", "conv_backward", "batchnorm", "other",
+                                                                "conv_layout"};
     return phase >= 0 && phase < ISB_PHASE_COUNT ? names[phase] : "?";
 }
 
@@ -190,6 +192,7 @@ int isb_model_create(isb_model **out, isb_ocl *ocl, const isb_model_config *cfg)
     if (rc == 0) rc = isb_ocl_fill_zero(ocl, m->acts, 0, acts * sizeof(float));
     if (rc == 0) rc = isb_ocl_fill_zero(ocl, m->misc, 0, (p->n_save + 1) * sizeof(float));
     if (rc == 0) rc = isb_loss_flag_reset(ocl, m->flag);
+    if (rc == 0) rc = isb_clblast_apply_tuning(ocl); /* this device's tuned GEMM parameters (tuning/), if any */
     if (rc == 0) rc = isb_ocl_finish(ocl);
     free(host_params);
     free(host_stats);
@@ -210,17 +213,31 @@ void isb_model_free(isb_model *m) {
 
 /* ---- forward / backward ----------------------------------------------------------------------- */
 
+/* Profiling only: the conv's im2col (and col2im into dx) once more on their own, booked as
+ * ISB_PHASE_CONV_LAYOUT so that a benchmark can split the conv phases into data movement and GEMMs.
+ * What they write is overwritten by the real call that follows. */
+static int probe_layout(isb_model *m, const isb_conv_shape *s, isb_dslice x, isb_dslice dx) {
+    if (!m->profile || isb_conv_col_floats(s) == 0) return ISB_OK;
+    RUN(ISB_PHASE_CONV_LAYOUT, isb_im2col(m->ocl, s, W(m, m->col), x));
+    if (dx.mem) RUN(ISB_PHASE_CONV_LAYOUT, isb_col2im(m->ocl, s, dx, W(m, m->col)));
+    return ISB_OK;
+}
+
 static int conv_forward(isb_model *m, const isb_rn_conv *c, int batch, size_t y, size_t x) {
     isb_conv_shape s = conv_shape(c, batch);
-    return isb_conv2d_forward(m->ocl, &s, A(m, y), A(m, x), P(m, c->w), W(m, m->col));
+    ISB_TRY(probe_layout(m, &s, A(m, x), isb_ds(NULL, 0)));
+    RUN(ISB_PHASE_CONV_FORWARD, isb_conv2d_forward(m->ocl, &s, A(m, y), A(m, x), P(m, c->w), W(m, m->col)));
+    return ISB_OK;
 }
 
 /* dx: slot in work, or (size_t)-1 for "not wanted" (the stem's input). */
 static int conv_backward(isb_model *m, const isb_rn_conv *c, int batch, size_t dx, size_t dy, size_t x) {
     isb_conv_shape s = conv_shape(c, batch);
     isb_dslice dxs = dx == (size_t)-1 ? isb_ds(NULL, 0) : W(m, dx);
-    return isb_conv2d_backward(m->ocl, &s, dxs, G(m, c->w), W(m, dy), A(m, x), P(m, c->w), W(m, m->col),
-                               W(m, m->partials), 0);
+    ISB_TRY(probe_layout(m, &s, A(m, x), dxs));
+    RUN(ISB_PHASE_CONV_BACKWARD, isb_conv2d_backward(m->ocl, &s, dxs, G(m, c->w), W(m, dy), A(m, x), P(m, c->w),
+                                                     W(m, m->col), W(m, m->partials), 0));
+    return ISB_OK;
 }
 
 static int bn_forward(isb_model *m, const isb_rn_bn *b, int batch, int relu, int train, size_t y, size_t x) {
@@ -246,19 +263,19 @@ static int forward(isb_model *m, const isb_batch_io *io, int train) {
     const isb_resnet18_plan *p = &m->plan;
     const int B = io->batch, S = p->image_size;
     RUN(ISB_PHASE_OTHER, isb_nchw_to_cnhw(m->ocl, B, p->in_channels, S * S, A(m, m->x_cnhw), isb_ds(io->x, 0)));
-    RUN(ISB_PHASE_CONV_FORWARD, conv_forward(m, &p->stem, B, m->stem_c, m->x_cnhw));
+    ISB_TRY(conv_forward(m, &p->stem, B, m->stem_c, m->x_cnhw));
     RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &p->stem_bn, B, 1, train, m->stem_a, m->stem_c));
     size_t h = m->stem_a;
     for (int i = 0; i < ISB_RN_BLOCKS; i++) {
         const isb_rn_block *b = &p->blocks[i];
         const block_slots *k = &m->blk[i];
-        RUN(ISB_PHASE_CONV_FORWARD, conv_forward(m, &b->c1, B, k->c1, h));
+        ISB_TRY(conv_forward(m, &b->c1, B, k->c1, h));
         RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->b1, B, 1, train, k->a1, k->c1));
-        RUN(ISB_PHASE_CONV_FORWARD, conv_forward(m, &b->c2, B, k->c2, k->a1));
+        ISB_TRY(conv_forward(m, &b->c2, B, k->c2, k->a1));
         RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->b2, B, 0, train, k->y, k->c2));
         size_t shortcut = h;
         if (b->has_sc) {
-            RUN(ISB_PHASE_CONV_FORWARD, conv_forward(m, &b->sc, B, k->scc, h));
+            ISB_TRY(conv_forward(m, &b->sc, B, k->scc, h));
             RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->sb, B, 0, train, k->scb, k->scc));
             shortcut = k->scb;
         }
@@ -287,13 +304,13 @@ static int backward(isb_model *m, int B) {
         /* dy becomes the gradient of (bn2 + shortcut), which both branches receive */
         RUN(ISB_PHASE_OTHER, isb_relu_backward(m->ocl, n_out, W(m, dy), W(m, dy), A(m, k->y)));
         RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &b->b2, B, 0, t1, dy, k->c2, k->c2));
-        RUN(ISB_PHASE_CONV_BACKWARD, conv_backward(m, &b->c2, B, t2, t1, k->a1));
+        ISB_TRY(conv_backward(m, &b->c2, B, t2, t1, k->a1));
         RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &b->b1, B, 1, t2, t2, k->c1, k->a1));
-        RUN(ISB_PHASE_CONV_BACKWARD, conv_backward(m, &b->c1, B, dx, t2, in));
+        ISB_TRY(conv_backward(m, &b->c1, B, dx, t2, in));
         size_t branch = dy;
         if (b->has_sc) {
             RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &b->sb, B, 0, t1, dy, k->scc, k->scc));
-            RUN(ISB_PHASE_CONV_BACKWARD, conv_backward(m, &b->sc, B, t2, t1, in));
+            ISB_TRY(conv_backward(m, &b->sc, B, t2, t1, in));
             branch = t2;
         }
         RUN(ISB_PHASE_OTHER, isb_add(m->ocl, n_in, W(m, dx), W(m, dx), W(m, branch), 0));
@@ -302,7 +319,7 @@ static int backward(isb_model *m, int B) {
         dx = swap;
     }
     RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &p->stem_bn, B, 1, t1, dy, m->stem_c, m->stem_a));
-    RUN(ISB_PHASE_CONV_BACKWARD, conv_backward(m, &p->stem, B, (size_t)-1, t1, m->x_cnhw));
+    ISB_TRY(conv_backward(m, &p->stem, B, (size_t)-1, t1, m->x_cnhw));
     return ISB_OK;
 }
 

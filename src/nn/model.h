@@ -82,6 +82,9 @@ typedef enum {
     ISB_PHASE_CONV_BACKWARD,  /* im2col + GEMMs (dW, dX) + col2im */
     ISB_PHASE_BATCHNORM,      /* forward and backward, fused ReLU included */
     ISB_PHASE_OTHER,          /* layout, residual add/ReLU, pool, linear, loss, SGD */
+    ISB_PHASE_CONV_LAYOUT,    /* profiling only: every conv's im2col (and col2im) run once more on
+                                 their own; the conv phases hold the same work, so their GEMMs take
+                                 about conv_forward + conv_backward - conv_layout */
     ISB_PHASE_COUNT
 } isb_model_phase;
 typedef struct {

@@ -139,7 +139,7 @@ void isb_ref_bn_backward(const isb_bn_shape *s, float *dx, float *dgamma, float 
         for (int i = 0; i < n; i++) {
             double g = (s->relu && !(y[base + i] > 0)) ? 0 : dy[base + i];
             double xhat = (x[base + i] - m) * is;
-            dx[base + i] = (float)(gamma[c] * is / n * (n * g - db - xhat * dg));
+            dx[base + i] = (float)(gamma[c] * is * (g - db / n - xhat * dg / n));
         }
         dbeta[c] = (float)db;
         dgamma[c] = (float)dg;

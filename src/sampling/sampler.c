@@ -173,12 +173,11 @@ static int enqueue_sort(isb_sampler *s, cl_mem keys, int len) {
  * byte first; passes after the deciding one return at once on the device. */
 static int enqueue_select(isb_sampler *s, cl_mem keys, int n, int z) {
     cl_kernel k = s->k[K_SELECT_INIT];
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->select), ISB_KA(z)));
-    ISB_TRY(isb_ocl_run1d(s->ocl, k, 1, 1));
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->select), ISB_KA(z), ISB_KA(s->hist), ISB_KA(s->counter)));
+    ISB_TRY(isb_ocl_run1d(s->ocl, k, 256, s->wg));
     int groups = (int)((n + s->wg - 1) / s->wg);
     if (groups > s->groups) groups = s->groups;
     for (int shift = 56; shift >= 0; shift -= 8) {
-        ISB_TRY(fill_uint(s, s->hist, 256, 0));
         k = s->k[K_SELECT_HIST];
         ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(keys), ISB_KA(s->select), ISB_KA(shift), ISB_KA(s->hist),
                              ISB_KLOCAL(256 * sizeof(cl_uint))));
@@ -187,7 +186,6 @@ static int enqueue_select(isb_sampler *s, cl_mem keys, int n, int z) {
         ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->select), ISB_KA(shift), ISB_KA(s->hist)));
         ISB_TRY(isb_ocl_run1d(s->ocl, k, 1, 1));
     }
-    ISB_TRY(fill_uint(s, s->counter, 1, 0));
     k = s->k[K_SELECT_COMPACT];
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(keys), ISB_KA(s->select), ISB_KA(s->counter), ISB_KA(s->zkeys)));
     return isb_ocl_run1d(s->ocl, k, (size_t)n, s->wg);
@@ -196,8 +194,7 @@ static int enqueue_select(isb_sampler *s, cl_mem keys, int n, int z) {
 /* zkeys[0..z) hold selected samples: re-key them in mini-batch order and write the indices. */
 static int enqueue_shuffle(isb_sampler *s, int z, uint64_t seed, uint32_t epoch, bool rekey, cl_mem out) {
     int len = pow2_at_least(z);
-    cl_kernel k;
-    k = s->k[K_SHUFFLE_KEYS];
+    cl_kernel k = s->k[K_SHUFFLE_KEYS];
     cl_ulong seed64 = seed;
     int rekey_flag = rekey;
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(z), ISB_KA(len), ISB_KA(s->zkeys), ISB_KA(seed64), ISB_KA(epoch), ISB_KA(rekey_flag)));
@@ -381,8 +378,8 @@ int isb_sampler_uniform(isb_sampler *s, int n, int z, uint64_t seed, uint32_t ep
     ISB_TRY(enqueue_select(s, s->keys, n, z));
     /* Sorting the selected keys themselves gives the first z of the permutation "all keys sorted". */
     ISB_TRY(enqueue_shuffle(s, z, seed, epoch, false, out_indices));
-    cl_mem no_scores = out_weights; /* unused by mode 0 */
-    return enqueue_weights(s, no_scores, n, z, 1.0f, 0, out_indices, out_weights);
+    /* weight mode 0 never reads the scores: any valid buffer fills that argument */
+    return enqueue_weights(s, out_weights, n, z, 1.0f, 0, out_indices, out_weights);
 }
 
 int isb_sampler_softmax(isb_sampler *s, cl_mem scores, int n, float temperature, cl_mem out_p) {

@@ -29,6 +29,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,8 +185,8 @@ static int check_finite(run_ctx *r) {
     ISB_TRY(isb_model_first_nonfinite_step(r->model, &bad));
     if (bad >= 0)
         return isb_fail(ISB_ERR_NUMERIC,
-                        "the training loss became NaN/Inf at step %ld of this session (run step <= %" PRId64
-                        "): lower --lr or check the inputs; metrics up to the last evaluation are kept",
+                        "the training loss became NaN/Inf at step %ld (counted from 0; %" PRId64 " steps so far): lower --lr or "
+                        "check the inputs; the metrics up to the last evaluation are kept",
                         bad, r->s.step);
     return ISB_OK;
 }
@@ -657,6 +658,7 @@ int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *r
             json_decref(old);
             result->resumed = true;
             if (!cfg->profile) r.s.t.data = -1;
+            else if (r.s.t.data < 0) r.s.t.data = 0; /* earlier sessions did not time it */
             fprintf(stderr, "[%s] resuming from %s at data epoch %d, step %" PRId64 "\n", r.label, ck_path, r.s.n_rows,
                     r.s.step);
         }
@@ -672,7 +674,7 @@ int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *r
     if (rc == ISB_ERR_INTERRUPTED) {
         int sig = isb_stop_signal();
         snprintf(reason, sizeof reason, "interrupted (%s) at step %" PRId64 "",
-                 sig == 2 ? "SIGINT" : sig == 15 ? "SIGTERM" : "stop request", r.s.step);
+                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "stop request", r.s.step);
         int wrc = save_checkpoint(&r);
         if (wrc >= 0) wrc = write_results(&r, "interrupted", reason, NULL);
         if (wrc < 0) final_rc = wrc;

@@ -143,9 +143,9 @@ static const key_def keys[] = {
     {"early-stop", K_ENUM, F(early_stop), 0, 0, early_stop_names, "R      best (reset on improvement) | cumulative (study code)"},
     {"max-epochs", K_INT, F(max_epochs), 1, 100000, NULL, "E      cap on data epochs (evaluations)"},
     {"seed", K_U64, F(seed), 0, 0, NULL, "K            run seed (model init, sampling, augmentation)"},
-    {"normalize", K_SET_TRUE, F(normalize), 0, 0, NULL, "           normalise inputs (default: only with augmentation)"},
-    {"no-normalize", K_SET_FALSE, F(normalize), 0, 0, NULL, "        do not normalise inputs"},
-    {"profile", K_SET_TRUE, F(profile), 0, 0, NULL, "             synchronise around batch assembly to time `data`"},
+    {"normalize", K_SET_TRUE, F(normalize), 0, 0, NULL, "  normalise inputs (default: only with augmentation)"},
+    {"no-normalize", K_SET_FALSE, F(normalize), 0, 0, NULL, "  do not normalise inputs"},
+    {"profile", K_SET_TRUE, F(profile), 0, 0, NULL, "  synchronise around batch assembly to time `data`"},
     {"stop-after-step", K_LONG, F(stop_after_step), -1, 1e15, NULL, "K  act as if interrupted after K steps (testing resume)"},
 };
 #undef F

@@ -1,0 +1,239 @@
+/* CLBlast tuning files (src/ocl/clblast_tuning.c): GEMMs stay correct (vs plain C, for the three
+ * transpose cases the conv layers use) untuned, with injected parameters and with this device's
+ * tuning file from tuning/; the shipped files parse; broken files give an error naming the file.
+ * Not an Oclgrind test: CLBlast's GEMM kernels are far too slow under the simulator. */
+#include "testutil.h"
+#include "ocl/clblast_tuning.h"
+#include "util/error.h"
+
+#include <clblast_c.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* C = alpha op(A) op(B) + beta C, row-major, reference in double */
+static void gemm_ref(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, const float *b, float beta,
+                     float *c) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) s += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+            c[i * n + j] = (float)(alpha * s + beta * c[i * n + j]);
+        }
+}
+
+static void check_gemm(const char *what, bool ta, bool tb, int m, int n, int k, uint64_t seed) {
+    isb_ocl *ocl = test_ocl();
+    size_t na = (size_t)m * k, nb = (size_t)k * n, nc = (size_t)m * n;
+    float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b), *c = malloc(nc * sizeof *c),
+          *want = malloc(nc * sizeof *want);
+    test_fill_uniform(a, na, -1, 1, seed);
+    test_fill_uniform(b, nb, -1, 1, seed + 1);
+    test_fill_uniform(c, nc, -1, 1, seed + 2);
+    memcpy(want, c, nc * sizeof *c);
+    const float alpha = 1.5f, beta = 0.5f; /* beta != 0: the accumulate path of the weight gradient */
+    gemm_ref(ta, tb, m, n, k, alpha, a, b, beta, want);
+    cl_mem da = test_buffer_from(a, na * sizeof *a), db = test_buffer_from(b, nb * sizeof *b),
+           dc = test_buffer_from(c, nc * sizeof *c);
+    TEST_OK(isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, ta ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                           tb ? CLBlastTransposeYes : CLBlastTransposeNo, (size_t)m, (size_t)n,
+                                           (size_t)k, alpha, da, 0, (size_t)(ta ? m : k), db, 0, (size_t)(tb ? k : n),
+                                           beta, dc, 0, (size_t)n, &ocl->queue, NULL),
+                              "CLBlastSgemm"));
+    test_read(dc, c, nc * sizeof *c);
+    char label[160];
+    snprintf(label, sizeof label, "%s (%s) %dx%dx%d", what, isb_clblast_tuning_applied(), m, n, k);
+    test_assert_close(label, c, want, nc, 1e-5);
+    isb_ocl_release(&da);
+    isb_ocl_release(&db);
+    isb_ocl_release(&dc);
+    free(a); free(b); free(c); free(want);
+}
+
+/* The conv GEMMs (forward NN, weight gradient NT, data gradient TN), one shape small enough for
+ * CLBlast's direct kernel and one large enough for the indirect (Xgemm + pad/transpose) path;
+ * sizes are not multiples of any tile size. */
+static void check_conv_gemms(const char *what) {
+    check_gemm(what, false, false, 24, 1000, 75, 10);
+    check_gemm(what, false, true, 24, 75, 1000, 20);
+    check_gemm(what, true, false, 75, 1000, 24, 30);
+    check_gemm(what, false, false, 8, 40, 27, 40);
+    check_gemm(what, false, false, 72, 4100, 585, 50);
+    check_gemm(what, true, false, 585, 4100, 72, 60);
+}
+
+static char *make_temp_dir(void) {
+    char *dir = strdup("/tmp/isbench-tuning-test-XXXXXX");
+    assert_non_null(dir);
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+static void remove_dir(char *dir) {
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    if (d) closedir(d);
+    rmdir(dir);
+    free(dir);
+}
+
+static void write_text(const char *dir, const char *name, const char *text, char *path, size_t len) {
+    snprintf(path, len, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A tuning file for the device under test with `kernels`, which it takes over (reference stolen). */
+static void write_tuning(const char *dir, const char *name, json_t *kernels, char *path, size_t len) {
+    isb_ocl *ocl = test_ocl();
+    json_t *root = json_pack("{s:s, s:s, s:s, s:o}", "format", "isbench-clblast-tuning/1", "device", ocl->info.name,
+                             "driver_version", ocl->info.driver_version, "kernels", kernels);
+    assert_non_null(root);
+    snprintf(path, len, "%s/%s", dir, name);
+    assert_int_equal(json_dump_file(root, path, JSON_INDENT(2)), 0);
+    json_decref(root);
+}
+
+/* Non-default parameters valid on any device (64-work-item groups, 4 KiB of local memory). */
+static void write_injected(const char *dir, char *path, size_t len) {
+    json_t *kernels = json_pack(
+        "[{s:s, s:i, s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}},"
+        " {s:s, s:i, s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}}, {s:s, s:i, s:{s:i}}]",
+        "kernel", "Xgemm", "precision", 32, "parameters", "GEMMK", 0, "KREG", 1, "KWG", 16, "KWI", 2, "MDIMA", 8,
+        "MDIMC", 8, "MWG", 32, "NDIMB", 8, "NDIMC", 8, "NWG", 32, "SA", 1, "SB", 1, "STRM", 0, "STRN", 0, "VWM", 2,
+        "VWN", 2, "kernel", "XgemmDirect", "precision", 32, "parameters", "WGD", 16, "MDIMCD", 8, "NDIMCD", 8,
+        "MDIMAD", 8, "NDIMBD", 8, "KWID", 2, "VWMD", 2, "VWND", 2, "PADA", 1, "PADB", 1,
+        /* direct kernel below 64^3 multiply-adds: the test shapes cover both kernels */
+        "kernel", "GemmRoutine", "precision", 32, "parameters", "XGEMM_MIN_INDIRECT_SIZE", 64);
+    assert_non_null(kernels);
+    write_tuning(dir, "injected.json", kernels, path, len);
+}
+
+static void gemm_correct_untuned_injected_and_tuned(void **state) {
+    (void)state;
+    isb_ocl *ocl = test_ocl();
+    TEST_OK(isb_clblast_apply_tuning_from(ocl, "none"));
+    assert_string_equal(isb_clblast_tuning_applied(), "none");
+    check_conv_gemms("untuned");
+
+    char *dir = make_temp_dir(), path[4200];
+    write_injected(dir, path, sizeof path);
+    TEST_OK(isb_clblast_apply_tuning_from(ocl, dir));
+    assert_string_equal(isb_clblast_tuning_applied(), path); /* it was applied, not silently skipped */
+    check_conv_gemms("injected");
+    remove_dir(dir);
+
+    /* this device's shipped tuning file, if there is one (e.g. PoCL on the CPU) */
+    TEST_OK(isb_clblast_apply_tuning_from(ocl, ISBENCH_SOURCE_DIR "/tuning"));
+    if (strcmp(isb_clblast_tuning_applied(), "none") != 0) check_conv_gemms("shipped");
+    else printf("no tuning file in tuning/ for %s (driver %s): shipped parameters not exercised\n",
+                ocl->info.name, ocl->info.driver_version);
+}
+
+/* Proves the parameters reach CLBlast: every GEMM forced onto the Xgemm (indirect) path, whose
+ * 128x128-item work-groups exceed every device's limit, so the GEMM must fail while in force. */
+static void impossible_parameters_take_effect(void **state) {
+    (void)state;
+    isb_ocl *ocl = test_ocl();
+    char *dir = make_temp_dir(), path[4200];
+    write_tuning(dir, "impossible.json",
+                 json_pack("[{s:s, s:i, s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}},"
+                           " {s:s, s:i, s:{s:i}}]",
+                           "kernel", "Xgemm", "precision", 32, "parameters", "GEMMK", 0, "KREG", 1, "KWG", 128,
+                           "KWI", 2, "MDIMA", 128, "MDIMC", 128, "MWG", 128, "NDIMB", 128, "NDIMC", 128, "NWG", 128,
+                           "SA", 0, "SB", 0, "STRM", 0, "STRN", 0, "VWM", 1, "VWN", 1,
+                           "kernel", "GemmRoutine", "precision", 32, "parameters", "XGEMM_MIN_INDIRECT_SIZE", 1),
+                 path, sizeof path);
+    TEST_OK(isb_clblast_apply_tuning_from(ocl, dir));
+    const size_t m = 72, n = 4100, k = 585;
+    cl_mem da = test_buffer_from(NULL, m * k * sizeof(float)), db = test_buffer_from(NULL, k * n * sizeof(float)),
+           dc = test_buffer_from(NULL, m * n * sizeof(float));
+    CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, m, n, k, 1.0f,
+                                       da, 0, k, db, 0, n, 0.0f, dc, 0, n, &ocl->queue, NULL);
+    if (s == CLBlastSuccess) s = isb_ocl_finish(ocl);
+    printf("GEMM with 16384-item work-groups -> %s (%d)\n", isb_clblast_status_name(s), s);
+    assert_int_not_equal(s, CLBlastSuccess);
+    isb_ocl_release(&da);
+    isb_ocl_release(&db);
+    isb_ocl_release(&dc);
+    remove_dir(dir);
+    /* an override cannot be undone within a process, only replaced: valid parameters work again */
+    dir = make_temp_dir();
+    write_injected(dir, path, sizeof path);
+    TEST_OK(isb_clblast_apply_tuning_from(ocl, dir));
+    check_gemm("replaced", false, false, (int)m, (int)n, (int)k, 70);
+    remove_dir(dir);
+}
+
+static void shipped_files_parse(void **state) {
+    (void)state;
+    DIR *d = opendir(ISBENCH_SOURCE_DIR "/tuning");
+    assert_non_null(d);
+    int files = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/tuning/%s", ISBENCH_SOURCE_DIR, e->d_name);
+        TEST_OK(isb_clblast_tuning_check_file(path));
+        files++;
+    }
+    closedir(d);
+    assert_true(files > 0);
+}
+
+/* Applying from a folder holding only `text` (as bad.json) fails with an error naming the file. */
+static void expect_bad(const char *text, const char *problem) {
+    char *dir = make_temp_dir(), path[4200];
+    write_text(dir, "bad.json", text, path, sizeof path);
+    isb_clear_error();
+    int rc = isb_clblast_apply_tuning_from(test_ocl(), dir);
+    printf("%s -> %s\n", problem, isb_last_error());
+    assert_int_equal(rc, ISB_ERR_FORMAT);
+    assert_non_null(strstr(isb_last_error(), path));
+    assert_non_null(strstr(isb_last_error(), problem));
+    assert_string_equal(isb_clblast_tuning_applied(), "none");
+    remove_dir(dir);
+}
+
+static void malformed_files_give_clear_errors(void **state) {
+    (void)state;
+    expect_bad("{\"format\": \"isbench-clblast-tuning/1\", ", "not valid JSON");
+    expect_bad("{\"format\": \"something-else\"}", "\"format\"");
+    expect_bad("{\"format\": \"isbench-clblast-tuning/1\", \"device\": \"x\", \"driver_version\": \"1\", "
+               "\"kernels\": [{\"kernel\": \"Xgemm\", \"precision\": 32, \"parameters\": {\"MWG\": \"64\"}}]}",
+               "non-negative integer");
+    /* well-formed, for this device, but incomplete: CLBlast refuses it and the error says so */
+    char *dir = make_temp_dir(), path[4200];
+    write_tuning(dir, "incomplete.json", json_pack("[{s:s, s:i, s:{s:i}}]", "kernel", "Xgemm", "precision", 32,
+                                                   "parameters", "MWG", 64), path, sizeof path);
+    int rc = isb_clblast_apply_tuning_from(test_ocl(), dir);
+    printf("incomplete -> %s\n", isb_last_error());
+    assert_int_equal(rc, ISB_ERR_FORMAT);
+    assert_non_null(strstr(isb_last_error(), path));
+    assert_non_null(strstr(isb_last_error(), "Xgemm"));
+    remove_dir(dir);
+    /* a missing folder is not an error: untuned */
+    TEST_OK(isb_clblast_apply_tuning_from(test_ocl(), "/nonexistent/isbench-tuning"));
+    assert_string_equal(isb_clblast_tuning_applied(), "none");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(shipped_files_parse),
+        cmocka_unit_test(malformed_files_give_clear_errors),
+        cmocka_unit_test(gemm_correct_untuned_injected_and_tuned),
+        cmocka_unit_test(impossible_parameters_take_effect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,74 @@
+#!/bin/sh
+# Reproduces a tuning/<device>.json file with Debian's clblast-utils tuners (CLBlast's own tuners):
+# runs each tuner on the conv-GEMM-like shape below with a random subset of configurations, keeps
+# the best parameters of its first (fixed-set) phase, and writes the isbench tuning file
+# (format: docs/clblast-tuning.md), which src/ocl/clblast_tuning.c applies at run time.
+#
+# usage: tuning/tune.sh [PLATFORM DEVICE [WORKDIR]]    (OpenCL indices as clinfo -l lists them)
+# Needs: clblast-utils, clinfo, jq. Takes ~10-20 min on a 2-core CPU. Tuner JSON files already in
+# WORKDIR are reused (delete them to retune). Environment: FRACTION (default 4: a quarter of each
+# fixed set), TUNE_M/N/K (default 2048 128 512: column-major m = B*H*W side, n = channels, k = Cin*9).
+set -eu
+P=${1:-0}
+D=${2:-0}
+WORK=${3:-${TMPDIR:-/tmp}/isbench-tune-$P-$D}
+HERE=$(cd "$(dirname "$0")" && pwd)
+FRACTION=${FRACTION:-4}
+M=${TUNE_M:-2048} N=${TUNE_N:-128} K=${TUNE_K:-512}
+for tool in clinfo jq clblast_tuner_xgemm; do
+  command -v $tool >/dev/null || { echo "tune.sh: $tool not found: apt-get install clinfo jq clblast-utils" >&2; exit 1; }
+done
+mkdir -p "$WORK"
+info() { clinfo --raw -d "$P:$D" | grep -m1 " $1 " | sed "s/^.*$1 *//"; }
+NAME=$(info CL_DEVICE_NAME)
+DRIVER=$(info CL_DRIVER_VERSION)
+[ -n "$NAME" ] || { echo "tune.sh: no OpenCL device $P:$D (see clinfo -l)" >&2; exit 1; }
+CLBLAST=$(dpkg-query -W -f '${Version}' libclblast1 2>/dev/null || echo unknown)
+
+# run_phase1 TUNER JSON ARGS...: runs TUNER until its phase-1 JSON exists, then stops it (the later
+# random-search phases explore tens of thousands of configurations: hours on a CPU).
+run_phase1() {
+  tuner=$1 json=$2
+  shift 2
+  if [ -s "$WORK/$json" ]; then echo "reusing $WORK/$json"; return; fi
+  echo "running: $tuner -platform $P -device $D $*  (log: $WORK/$tuner.log)"
+  (cd "$WORK" && exec nice -n 10 "$tuner" -platform "$P" -device "$D" "$@" >"$tuner.log" 2>&1) &
+  pid=$!
+  while kill -0 $pid 2>/dev/null && [ ! -s "$WORK/$json" ]; do sleep 2; done
+  sleep 1 # the tuner writes the file in one go; let it close it
+  kill $pid 2>/dev/null || true
+  wait $pid 2>/dev/null || true
+  [ -s "$WORK/$json" ] || { echo "tune.sh: $tuner wrote no $json (see $WORK/$tuner.log)" >&2; exit 1; }
+}
+
+XGEMM_ARGS="-precision 32 -m $M -n $N -k $K -fraction $FRACTION -runs 1"
+DIRECT_ARGS="-precision 32 -m 256 -n 256 -k 256 -runs 1" # its fixed set is small (46): all of it
+PAD_ARGS="-precision 32 -m 1024 -n 1024 -runs 1"
+run_phase1 clblast_tuner_xgemm clblast_xgemm_1_32.json $XGEMM_ARGS
+run_phase1 clblast_tuner_xgemm_direct clblast_xgemm_direct_1_32.json $DIRECT_ARGS
+run_phase1 clblast_tuner_copy_pad clblast_pad_32.json $PAD_ARGS
+run_phase1 clblast_tuner_transpose_pad clblast_padtranspose_32.json $PAD_ARGS
+
+# entry KERNEL JSON ARGS: one "kernels" element; PRECISION is dropped (it is the entry's precision)
+entry() {
+  jq --arg kernel "$1" --arg tuner "$4 $3" '{kernel: $kernel, precision: 32, tuner: $tuner,
+      shape: {m: (.arg_m|tonumber? // null), n: (.arg_n|tonumber? // null), k: (.arg_k|tonumber? // null)},
+      best_ms: (.best_time|tonumber),
+      parameters: (.best_parameters | split(" ") | map(split("=") | {key: .[0], value: (.[1]|tonumber)})
+                   | from_entries | del(.PRECISION))}' "$WORK/$2"
+}
+SLUG=$(printf '%s-%s' "$NAME" "$DRIVER" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9.]\{1,\}/-/g; s/^-//; s/-$//')
+OUT="$HERE/$SLUG.json"
+{
+  entry Xgemm clblast_xgemm_1_32.json "$XGEMM_ARGS" clblast_tuner_xgemm
+  entry XgemmDirect clblast_xgemm_direct_1_32.json "$DIRECT_ARGS" clblast_tuner_xgemm_direct
+  entry Pad clblast_pad_32.json "$PAD_ARGS" clblast_tuner_copy_pad
+  entry Padtranspose clblast_padtranspose_32.json "$PAD_ARGS" clblast_tuner_transpose_pad
+} | jq -s --arg name "$NAME" --arg driver "$DRIVER" --arg clblast "$CLBLAST" \
+      --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cmd "tuning/tune.sh $P $D (FRACTION=$FRACTION)" \
+      '{format: "isbench-clblast-tuning/1", device: $name, driver_version: $driver,
+        clblast_version: $clblast, tuned_at: $date, command: $cmd,
+        note: "best of a random 1/FRACTION subset of each tuner'"'"'s fixed-set phase (phase 1)",
+        kernels: .}' > "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "wrote $OUT"
