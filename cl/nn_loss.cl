@@ -24,7 +24,7 @@ __kernel void isb_softmax_xent(const int batch, const int classes, const int out
                                __global float *losses, const int losses_off,
                                __global int *correct, const int correct_off,
                                __global float *batch_loss, const int batch_loss_off,
-                               const int score_mode, const float score_beta, __global float *scores,
+                               const int score_mode, const float score_beta, __global float *scores, const int n_scores,
                                __global const int *indices, const int indices_off,
                                __global int *flag, const int step,
                                __local float *scratch, __local float *row_loss, __local int *row_index) {
@@ -64,7 +64,7 @@ __kernel void isb_softmax_xent(const int batch, const int classes, const int out
         for (int r = lid; r < batch; r += lsize) {
             int i = row_index[r], last = 1;
             for (int q = r + 1; q < batch && last; q++) last = row_index[q] != i;
-            if (!last) continue;
+            if (!last || i < 0 || i >= n_scores) continue; /* out-of-range: its NaN loss raises the flag */
             float s = scores[i];
             for (int q = 0; q <= r; q++)
                 if (row_index[q] == i) s = score_mode == 1 ? row_loss[q] : score_beta * s + (1.0f - score_beta) * row_loss[q];

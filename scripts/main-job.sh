@@ -13,6 +13,10 @@ seeds=${ISBENCH_SEEDS:-1}
 if [ -z "${ISBENCH_DATA:-}" ] && [ ! -d data/cifar-10-batches-bin ] && [ -d ../shared/datasets/cifar-10-batches-bin ]; then
     export ISBENCH_DATA=../shared/datasets/cifar-10-batches-bin
 fi
+if [ -z "${ISBENCH_DATA:-}" ] && [ ! -d data/cifar-10-batches-bin ]; then
+    echo "main-job: no CIFAR-10 found: downloading it with datasets/get-cifar10.sh (or set ISBENCH_DATA=DIR)"
+    datasets/get-cifar10.sh
+fi
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)" --target isbench
 "$build/isbench" devices

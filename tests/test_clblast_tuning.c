@@ -133,7 +133,9 @@ static void gemm_correct_untuned_injected_and_tuned(void **state) {
     check_conv_gemms("injected");
     remove_dir(dir);
 
-    /* this device's shipped tuning file, if there is one (e.g. PoCL on the CPU) */
+    /* this device's shipped tuning file, if there is one (e.g. PoCL on the CPU). It sets no
+     * GemmRoutine, so the injected 64^3 crossover stays in force and the large shapes run the
+     * shipped Xgemm/pad parameters (overrides last for the process). */
     TEST_OK(isb_clblast_apply_tuning_from(ocl, ISBENCH_SOURCE_DIR "/tuning"));
     if (strcmp(isb_clblast_tuning_applied(), "none") != 0) check_conv_gemms("shipped");
     else printf("no tuning file in tuning/ for %s (driver %s): shipped parameters not exercised\n",

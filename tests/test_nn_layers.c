@@ -684,16 +684,6 @@ static void xent_score_update_and_nonfinite_flag(void **state) {
     release_all();
 }
 
-/* Release CLBlast's cached programs and the device before exit() starts: Oclgrind's runtime keeps
- * per-thread state that is destroyed before atexit handlers run, so OpenCL calls made from
- * testutil's atexit close would write to freed memory under Oclgrind. (Closing twice is a no-op.) */
-static int release_device(void **state) {
-    (void)state;
-    CLBlastClearCache();
-    isb_ocl_close(test_ocl());
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conv_device_matches_reference),
@@ -715,5 +705,5 @@ int main(void) {
     };
     const char *only = getenv("ISBENCH_TEST_FILTER"); /* e.g. "bn_*" while debugging one op */
     if (only && *only) cmocka_set_test_filter(only);
-    return cmocka_run_group_tests(tests, NULL, release_device);
+    return cmocka_run_group_tests(tests, NULL, test_release_device);
 }

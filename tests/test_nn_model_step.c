@@ -60,17 +60,7 @@ static void one_step_matches_reference(void **state) {
     isb_model_free(m);
 }
 
-/* CLBlast's cached programs and the device are released before exit(): under Oclgrind, OpenCL
- * calls from testutil's atexit handler would touch runtime state already destroyed (as in
- * test_nn_layers.c). */
-static int release_device(void **state) {
-    (void)state;
-    CLBlastClearCache();
-    isb_ocl_close(test_ocl());
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(one_step_matches_reference)};
-    return cmocka_run_group_tests(tests, NULL, release_device);
+    return cmocka_run_group_tests(tests, NULL, test_release_device);
 }

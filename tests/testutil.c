@@ -2,6 +2,8 @@
 #include "util/error.h"
 #include "util/rng.h"
 
+#include <clblast_c.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,13 @@ static bool opened;
 static void close_ocl(void) {
     if (strstr(the_ocl.info.platform_name, "Oclgrind")) return;
     isb_ocl_close(&the_ocl);
+}
+
+int test_release_device(void **state) {
+    (void)state;
+    CLBlastClearCache();
+    if (opened) isb_ocl_close(&the_ocl); /* closing twice is a no-op */
+    return 0;
 }
 
 isb_ocl *test_ocl(void) {

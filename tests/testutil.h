@@ -15,6 +15,10 @@
 /* The device under test ($ISBENCH_DEVICE or the default), opened once per process; fails the
  * current test with the error message if it cannot be opened. */
 isb_ocl *test_ocl(void);
+/* cmocka group teardown: releases CLBlast's cached programs and the device before exit() starts.
+ * Oclgrind's runtime destroys per-thread state before atexit handlers run, so tests that use
+ * CLBlast pass this to cmocka_run_group_tests instead of relying on the atexit close. */
+int test_release_device(void **state);
 /* True under Oclgrind (ISBENCH_TEST_SMALL=1): tests shrink their sizes. */
 bool test_small(void);
 /* Pick a size: `normal`, or `small` under Oclgrind. */

@@ -465,6 +465,7 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
     cl_mem dummy = a->logits.mem;
     int outputs = 0;
     cl_mem wm, dlm, lm, cm, blm, scores = dummy, im = dummy, flag = dummy;
+    int n_scores = 0; /* the kernel skips indices outside [0, n_scores): a bad index must not write out of bounds */
     int wo, dlo, lo, co, blo, io = 0;
     ISB_TRY(optional(a->weights, dummy, IN_WEIGHTS, &outputs, &wm, &wo, "weights"));
     ISB_TRY(optional(a->dlogits, dummy, OUT_DLOGITS, &outputs, &dlm, &dlo, "dlogits"));
@@ -475,6 +476,10 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
         if (!a->scores) return isb_fail(ISB_ERR_USAGE, "%s: a score update needs the scores buffer", fn);
         ISB_TRY(need(a->indices, "indices (for the score update)", fn));
         scores = a->scores;
+        size_t scores_bytes = 0;
+        ISB_TRY(isb_ocl_check(clGetMemObjectInfo(scores, CL_MEM_SIZE, sizeof scores_bytes, &scores_bytes, NULL),
+                              "clGetMemObjectInfo(scores)"));
+        n_scores = (int)(scores_bytes / sizeof(float) > INT_MAX ? INT_MAX : scores_bytes / sizeof(float));
         im = a->indices.mem;
         io = ioff(a->indices);
     }
@@ -497,7 +502,7 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(a->batch), ISB_KA(a->classes), ISB_KA(outputs), ISB_KA(a->logits.mem), ISB_KA(logo),
                          ISB_KA(a->labels.mem), ISB_KA(labo), ISB_KA(wm), ISB_KA(wo), ISB_KA(dlm), ISB_KA(dlo),
                          ISB_KA(lm), ISB_KA(lo), ISB_KA(cm), ISB_KA(co), ISB_KA(blm), ISB_KA(blo),
-                         ISB_KA(a->score_mode), ISB_KA(a->score_beta), ISB_KA(scores), ISB_KA(im), ISB_KA(io),
+                         ISB_KA(a->score_mode), ISB_KA(a->score_beta), ISB_KA(scores), ISB_KA(n_scores), ISB_KA(im), ISB_KA(io),
                          ISB_KA(flag), ISB_KA(a->step), ISB_KLOCAL(local * sizeof(float)),
                          ISB_KLOCAL(rows_local * sizeof(float)), ISB_KLOCAL(rows_local * sizeof(cl_int))));
     return isb_ocl_run_groups(ocl, k, 1, local);
