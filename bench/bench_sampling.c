@@ -113,25 +113,19 @@ typedef struct {
 static int device_iteration(void *ctx) {
     device_run *r = ctx;
     r->epoch++; /* fresh draws each iteration, as in training */
-    switch (r->method) {
-    case M_SOFTMAX: return isb_sampler_softmax(r->sampler, r->scores, r->n, TEMPERATURE, r->p);
-    case M_ALIAS:
-        return isb_sampler_draw(r->sampler, r->scores, r->n, r->z, TEMPERATURE, ISB_DRAW_ALIAS, ISB_WEIGHTS_INVERSE_P,
-                                SEED, r->epoch, r->indices, r->weights);
-    case M_CDF:
-        return isb_sampler_draw(r->sampler, r->scores, r->n, r->z, TEMPERATURE, ISB_DRAW_CDF, ISB_WEIGHTS_INVERSE_P,
-                                SEED, r->epoch, r->indices, r->weights);
-    case M_GUMBEL_TOPK:
-        return isb_sampler_draw(r->sampler, r->scores, r->n, r->z, TEMPERATURE, ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_NONE,
-                                SEED, r->epoch, r->indices, r->weights);
-    case M_GUMBEL_SORT:
-        return isb_sampler_draw(r->sampler, r->scores, r->n, r->z, TEMPERATURE, ISB_DRAW_GUMBEL_SORT, ISB_WEIGHTS_NONE,
-                                SEED, r->epoch, r->indices, r->weights);
-    case M_FULL_PATH: /* what the trainer runs per sampler epoch: scores -> shuffled indices + weights */
-        return isb_sampler_draw(r->sampler, r->scores, r->n, r->z, TEMPERATURE, ISB_DRAW_GUMBEL_TOPK,
-                                ISB_WEIGHTS_INVERSE_P, SEED, r->epoch, r->indices, r->weights);
-    default: return isb_fail(ISB_ERR_INTERNAL, "method %d has no device version", (int)r->method);
-    }
+    /* draw method and weights of each device method; full_path is what the trainer runs per
+     * sampler epoch: scores -> shuffled indices + weights */
+    static const struct { isb_draw_method draw; isb_weight_mode weights; } draws[] = {
+        [M_ALIAS] = {ISB_DRAW_ALIAS, ISB_WEIGHTS_INVERSE_P},
+        [M_CDF] = {ISB_DRAW_CDF, ISB_WEIGHTS_INVERSE_P},
+        [M_GUMBEL_TOPK] = {ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_NONE},
+        [M_GUMBEL_SORT] = {ISB_DRAW_GUMBEL_SORT, ISB_WEIGHTS_NONE},
+        [M_FULL_PATH] = {ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_INVERSE_P},
+    };
+    if (r->method == M_SOFTMAX) return isb_sampler_softmax(r->sampler, r->scores, r->n, TEMPERATURE, r->p);
+    if (r->method == M_SUCCESSIVE) return isb_fail(ISB_ERR_INTERNAL, "method %d has no device version", (int)r->method);
+    return isb_sampler_draw(r->sampler, r->scores, r->n, r->z, TEMPERATURE, draws[r->method].draw,
+                            draws[r->method].weights, SEED, r->epoch, r->indices, r->weights);
 }
 
 static int device_check(device_run *r, const float *host_scores, char *why, size_t why_len) {

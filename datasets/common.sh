@@ -77,6 +77,26 @@ fetch_archive() {
   ARCHIVE=$archive
 }
 
+# get_tar_dataset URL ARCHIVE_MD5 MEMBER_DIR: the whole flow of a tar.gz dataset (CIFAR): verify
+# offline with --verify, skip when already verified, else download, check the archive md5,
+# extract, check every file of FILES ("md5 name" entries) and move MEMBER_DIR into place.
+get_tar_dataset() {
+  local url=$1 archive_md5=$2 member=$3 tmp
+  if [ "$MODE" = verify ]; then verify_files "$DEST" "${FILES[@]}"; exit; fi
+  if [ -d "$DEST" ] && verify_files "$DEST" "${FILES[@]}" >/dev/null 2>&1; then
+    echo "$NAME already present and verified in $DEST"; exit 0
+  fi
+  mkdir -p "$(dirname "$DEST")"
+  tmp=$(mktemp -d "$(dirname "$DEST")/.get-$FOLDER.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  fetch_archive "$url" "$archive_md5" "$tmp"
+  tar -xzf "$ARCHIVE" -C "$tmp"
+  verify_files "$tmp/$member" "${FILES[@]}"
+  rm -rf "$DEST"
+  mv "$tmp/$member" "$DEST"
+  echo "$NAME ready in $DEST"
+}
+
 # ---- IDX datasets (MNIST, Fashion-MNIST): four files kept as downloaded (.gz; isbench reads them
 # directly). A file passes if NAME.gz has the official md5, or if its decompressed content (from
 # NAME.gz or a plain NAME) has the expected content md5 or, where that is unknown, the exact size.

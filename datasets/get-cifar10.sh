@@ -18,16 +18,4 @@ FILES=(
 )
 
 parse_args "$@"
-if [ "$MODE" = verify ]; then verify_files "$DEST" "${FILES[@]}"; exit; fi
-if [ -d "$DEST" ] && verify_files "$DEST" "${FILES[@]}" >/dev/null 2>&1; then
-  echo "$NAME already present and verified in $DEST"; exit 0
-fi
-mkdir -p "$(dirname "$DEST")"
-TMP=$(mktemp -d "$(dirname "$DEST")/.get-cifar10.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fetch_archive "$URL" "$ARCHIVE_MD5" "$TMP"
-tar -xzf "$ARCHIVE" -C "$TMP"
-verify_files "$TMP/cifar-10-batches-bin" "${FILES[@]}"
-rm -rf "$DEST"
-mv "$TMP/cifar-10-batches-bin" "$DEST"
-echo "$NAME ready in $DEST"
+get_tar_dataset "$URL" "$ARCHIVE_MD5" cifar-10-batches-bin

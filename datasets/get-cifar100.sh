@@ -16,16 +16,4 @@ FILES=(
 )
 
 parse_args "$@"
-if [ "$MODE" = verify ]; then verify_files "$DEST" "${FILES[@]}"; exit; fi
-if [ -d "$DEST" ] && verify_files "$DEST" "${FILES[@]}" >/dev/null 2>&1; then
-  echo "$NAME already present and verified in $DEST"; exit 0
-fi
-mkdir -p "$(dirname "$DEST")"
-TMP=$(mktemp -d "$(dirname "$DEST")/.get-cifar100.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-fetch_archive "$URL" "$ARCHIVE_MD5" "$TMP"
-tar -xzf "$ARCHIVE" -C "$TMP"
-verify_files "$TMP/cifar-100-binary" "${FILES[@]}"
-rm -rf "$DEST"
-mv "$TMP/cifar-100-binary" "$DEST"
-echo "$NAME ready in $DEST"
+get_tar_dataset "$URL" "$ARCHIVE_MD5" cifar-100-binary
