@@ -1,20 +1,6 @@
 /* Batch normalisation over CNHW rows (channel c = row x[c][0..n)): per-channel statistics and
  * gradient sums as one work-group per channel (power-of-two local size chosen by the host from the
- * device query), and elementwise normalise / input-gradient kernels over all channels. */
-
-/* Sum of v over the work-group, returned to every work-item; scratch is reusable afterwards. */
-static float isb_group_sum(float v, __local float *scratch) {
-    int lid = get_local_id(0);
-    scratch[lid] = v;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = get_local_size(0) / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] += scratch[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float total = scratch[0];
-    barrier(CLK_LOCAL_MEM_FENCE); /* everyone has read scratch[0] before it is reused */
-    return total;
-}
+ * device query; the reduction is wg_reduce.cl's), and elementwise normalise / input-gradient kernels over all channels. */
 
 /* Training statistics of channel get_group_id(0): mean, then the biased variance as a second pass
  * over the row (sum of squared deviations: no cancellation for large n). Saves mean and
@@ -28,13 +14,13 @@ __kernel void isb_bn_stats(const int n, const float momentum, const float eps,
     __global const float *row = x + x_off + (size_t)c * n;
     float acc = 0.0f;
     for (int i = lid; i < n; i += lsize) acc += row[i];
-    float mean = isb_group_sum(acc, scratch) / n;
+    float mean = isb_wg_sum_float(acc, scratch) / n;
     acc = 0.0f;
     for (int i = lid; i < n; i += lsize) {
         float d = row[i] - mean;
         acc += d * d;
     }
-    float sq = isb_group_sum(acc, scratch);
+    float sq = isb_wg_sum_float(acc, scratch);
     if (lid == 0) {
         float var = sq / n;
         float unbiased = n > 1 ? sq / (n - 1) : var;
@@ -82,8 +68,8 @@ __kernel void isb_bn_backward_sums(const int n, const int relu,
         sdy += g;
         sdyx += g * (x[x_off + base + i] - m) * is;
     }
-    float db = isb_group_sum(sdy, scratch);
-    float dg = isb_group_sum(sdyx, scratch);
+    float db = isb_wg_sum_float(sdy, scratch);
+    float dg = isb_wg_sum_float(sdyx, scratch);
     if (lid == 0) {
         dbeta[dbeta_off + c] = db;
         dgamma[dgamma_off + c] = dg;

@@ -1,5 +1,5 @@
-/* Basic vector kernels: axpy and a work-group tree reduction (sum), used by tests, by the loss
- * reduction, and as the template for the other reductions. Work-group size comes from the host
+/* Basic vector kernels: axpy and a grid-stride partial sum (wg_reduce.cl's reduction), used by
+ * tests. Work-group size comes from the host
  * (a power of two from the device query), never assumed. */
 
 /* y[i] += a * x[i] for i < n */
@@ -12,14 +12,8 @@ __kernel void isb_axpy(const int n, const float a, __global const float *x, __gl
  * Launch with a power-of-two local size and `scratch` of local_size floats. */
 __kernel void isb_sum_partial(const int n, __global const float *x, __global float *partial,
                               __local float *scratch) {
-    int lid = get_local_id(0), lsize = get_local_size(0);
     float acc = 0.0f;
     for (int i = get_global_id(0); i < n; i += get_global_size(0)) acc += x[i];
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = lsize / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] += scratch[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) partial[get_group_id(0)] = scratch[0];
+    float total = isb_wg_sum_float(acc, scratch);
+    if (get_local_id(0) == 0) partial[get_group_id(0)] = total;
 }

@@ -214,7 +214,7 @@ static int bn_check(const isb_bn_shape *s) {
 static int bn_apply(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice x, isb_dslice gamma, isb_dslice beta,
                     isb_dslice mean, isb_dslice spread, int stat_is_var) {
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_bn.cl", stat_is_var ? "-DISB_BN_SPREAD_IS_VAR" : "", "isb_bn_apply", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", stat_is_var ? "-DISB_BN_SPREAD_IS_VAR" : "", "isb_bn_apply", &k));
     int yo = ioff(y), xo = ioff(x), go = ioff(gamma), bo = ioff(beta), mo = ioff(mean), so = ioff(spread);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(s->eps),
                          ISB_KA(y.mem), ISB_KA(yo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(gamma.mem), ISB_KA(go),
@@ -236,7 +236,7 @@ int isb_bn_forward_train(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_
     ISB_TRY(need(gamma, "gamma", fn));
     ISB_TRY(need(beta, "beta", fn));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_bn.cl", "", "isb_bn_stats", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", "", "isb_bn_stats", &k));
     size_t local = pow2_wg(ocl, k);
     int xo = ioff(x), mo = ioff(save_mean), io = ioff(save_invstd), rmo = ioff(running_mean), rvo = ioff(running_var);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->n), ISB_KA(s->momentum), ISB_KA(s->eps), ISB_KA(x.mem), ISB_KA(xo),
@@ -278,14 +278,14 @@ int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dsli
     int dyo = ioff(dy), xo = ioff(x), yo = ioff(y), mo = ioff(save_mean), io = ioff(save_invstd);
     int dgo = ioff(dgamma), dbo = ioff(dbeta), dxo = ioff(dx), go = ioff(gamma);
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_bn.cl", "", "isb_bn_backward_sums", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", "", "isb_bn_backward_sums", &k));
     size_t local = pow2_wg(ocl, k);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo),
                          ISB_KA(y.mem), ISB_KA(yo), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),
                          ISB_KA(io), ISB_KA(dgamma.mem), ISB_KA(dgo), ISB_KA(dbeta.mem), ISB_KA(dbo),
                          ISB_KLOCAL(local * sizeof(float))));
     ISB_TRY(isb_ocl_run_groups(ocl, k, (size_t)s->channels, local));
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_bn.cl", "", "isb_bn_backward_dx", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", "", "isb_bn_backward_dx", &k));
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(dx.mem), ISB_KA(dxo),
                          ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(y.mem), ISB_KA(yo),
                          ISB_KA(gamma.mem), ISB_KA(go), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),
