@@ -7,6 +7,13 @@
  *                                          col2im alone) and conv_gemm_est = conv phases - conv_layout;
  *                                          profiled_step_ms includes the layout probes and the
  *                                          clFinish after every layer
+ *                                          Also counters launches_per_step, clblast_calls_per_step
+ *                                          and alloc_bytes_per_step (must be 0: a step allocates
+ *                                          nothing), counted on one traced step. With
+ *                                          ISBENCH_STEP_PROFILE=FILE set, a profile pass (own queue
+ *                                          with event profiling, a clFinish after every call) appends
+ *                                          a per-kernel / per-CLBlast-call table to FILE ("-" =
+ *                                          stderr): ms per step, share, calls per step
  *   conv_gemm.clblast.device/W:/B:         every conv GEMM of one step (forward, dW, dX) through CLBlast
  *   conv_gemm.openblas.host/W:/B:          the same shapes through OpenBLAS cblas_sgemm (reference)
  *   conv_wgrad.chunked|single.device/W:/B: every conv weight gradient of a step, chunked reduction
@@ -17,6 +24,7 @@
  * --benchmark_filter (e.g. 'w16|W:16'). */
 #include "benches.h"
 #include "nn/layers.h"
+#include "ocl/clblast_tuning.h"
 #include "nn/model.h"
 #include "nn/resnet18.h"
 #include "util/error.h"
@@ -115,6 +123,114 @@ static int device_random(isb_ocl *ocl, cl_mem *buf, size_t floats, uint64_t seed
     return rc;
 }
 
+/* ---- the step's trace: counts on every run, the per-kernel table on request ------------------ */
+
+typedef struct {
+    isb_model *m;
+    cl_mem x, labels;
+    int *host_labels;
+    isb_batch_io io;
+} step_setup;
+
+static void step_setup_free(step_setup *s) {
+    isb_ocl_release(&s->x);
+    isb_ocl_release(&s->labels);
+    isb_model_free(s->m);
+    free(s->host_labels);
+}
+
+/* A model of `width` with a random batch of B on ocl, after one checked warm-up step (kernel
+ * builds, CLBlast's compiled kernels and temporary buffer). */
+static int step_setup_make(step_setup *s, isb_ocl *ocl, int width, int B) {
+    memset(s, 0, sizeof *s);
+    isb_model_config cfg = bench_config(width, B);
+    s->host_labels = malloc((size_t)B * sizeof *s->host_labels);
+    if (!s->host_labels) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
+    ISB_TRY(isb_model_create(&s->m, ocl, &cfg));
+    ISB_TRY(device_random(ocl, &s->x, (size_t)B * 3 * 32 * 32, 1, "input batch"));
+    for (int r = 0; r < B; r++) s->host_labels[r] = r % 10;
+    ISB_TRY(isb_ocl_alloc(ocl, &s->labels, (size_t)B * sizeof(int), "labels"));
+    ISB_TRY(isb_ocl_write(ocl, s->labels, 0, (size_t)B * sizeof(int), s->host_labels));
+    s->io = (isb_batch_io){.x = s->x, .labels = s->labels, .batch = B};
+    float loss = NAN;
+    ISB_TRY(isb_model_train_step(s->m, &s->io, NULL, 0.01f));
+    ISB_TRY(isb_model_read_batch_loss(s->m, &loss));
+    if (!(isfinite(loss) && loss > 0))
+        return isb_fail(ISB_ERR_NUMERIC, "the warm-up step's loss is %g, not a positive finite number", loss);
+    return ISB_OK;
+}
+
+/* `steps` traced steps (timed or only counted) into t. */
+static int traced_steps(isb_ocl *ocl, step_setup *s, isb_ocl_trace *t, int steps) {
+    ocl->trace = t;
+    int rc = ISB_OK;
+    for (int i = 0; i < steps && rc == 0; i++) rc = isb_model_train_step(s->m, &s->io, NULL, 0.01f);
+    if (rc == 0) rc = isb_ocl_finish(ocl);
+    ocl->trace = NULL;
+    return rc;
+}
+
+static int by_time_desc(const void *a, const void *b) {
+    double ta = ((const isb_trace_entry *)a)->seconds, tb = ((const isb_trace_entry *)b)->seconds;
+    return (ta < tb) - (ta > tb);
+}
+
+static void write_profile_table(FILE *f, const isb_ocl *ocl, int width, int B, const isb_ocl_trace *t, int steps,
+                                double wall) {
+    isb_trace_entry *e = malloc((size_t)t->n_entries * sizeof *e);
+    if (!e) return;
+    memcpy(e, t->entries, (size_t)t->n_entries * sizeof *e);
+    qsort(e, (size_t)t->n_entries, sizeof *e, by_time_desc);
+    double total = 0;
+    for (int i = 0; i < t->n_entries; i++) total += e[i].seconds;
+    fprintf(f, "# step profile: %s (%s), %s; ResNet18 width %d, batch %d, %d steps\n", ocl->info.name,
+            ocl->info.driver_version, isb_clblast_version(), width, B, steps);
+    fprintf(f, "# per step: %.1f ms booked, %.1f ms wall (a clFinish after every call), %.0f launches, %.0f CLBlast "
+            "calls, %zu bytes allocated\n", total / steps * 1e3, wall / steps * 1e3, (double)t->launches / steps,
+            (double)t->clblast_calls / steps, t->alloc_bytes / (size_t)steps);
+    fprintf(f, "# clock: device events for kernels (h = host clock around clFinish: CLBlast calls, or no "
+            "event profiling)\n%10s %6s %7s  %s\n", "ms/step", "share", "calls", "name");
+    for (int i = 0; i < t->n_entries; i++)
+        fprintf(f, "%10.2f %5.1f%% %7.1f  %s%s\n", e[i].seconds / steps * 1e3, 100.0 * e[i].seconds / total,
+                (double)e[i].calls / steps, e[i].name, e[i].host_clock ? " (h)" : "");
+    fprintf(f, "\n");
+    free(e);
+}
+
+/* ISBENCH_STEP_PROFILE=FILE: the per-kernel table of `steps` steps on a second queue of the same
+ * device opened with event profiling (the benchmark's own queue does not profile). */
+static int profile_to_file(int width, int B, const char *path, int steps) {
+    const isb_device_info *d = &g_env->ocl->info;
+    char selector[32];
+    snprintf(selector, sizeof selector, "%d:%d", d->platform_index, d->device_index);
+    isb_ocl ocl = {0};
+    step_setup s = {0};
+    isb_ocl_trace *t = calloc(1, sizeof *t);
+    FILE *f = NULL;
+    int rc = t ? isb_ocl_open(&ocl, selector, true) : isb_fail(ISB_ERR_MEMORY, "out of host memory");
+    if (rc < 0) goto done;
+    rc = isb_clblast_apply_tuning(&ocl);
+    if (rc == 0) rc = step_setup_make(&s, &ocl, width, B);
+    if (rc < 0) goto done;
+    t->timed = true;
+    double t0 = isb_now();
+    rc = traced_steps(&ocl, &s, t, steps);
+    double wall = isb_now() - t0;
+    if (rc < 0) goto done;
+    f = strcmp(path, "-") == 0 ? stderr : fopen(path, "a");
+    if (!f) {
+        rc = isb_fail(ISB_ERR_IO, "cannot open ISBENCH_STEP_PROFILE file %s for appending", path);
+        goto done;
+    }
+    write_profile_table(f, &ocl, width, B, t, steps, wall);
+    if (f != stderr) fclose(f);
+done:
+    step_setup_free(&s);
+    isb_ocl_close(&ocl);
+    free(t);
+    return rc;
+}
+
 /* ---- train_step ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -142,34 +258,28 @@ static void set_step_counters(isb_bench_state *st, int width, int batch, double 
     isb_bench_set_counter(st, "conv_gemm_est_ms", gemm / profiled * 1e3, ISB_COUNTER_DEFAULT);
 }
 
+static void set_trace_counters(isb_bench_state *st, const isb_ocl_trace *t, int steps) {
+    isb_bench_set_counter(st, "launches_per_step", (double)t->launches / steps, ISB_COUNTER_DEFAULT);
+    isb_bench_set_counter(st, "clblast_calls_per_step", (double)t->clblast_calls / steps, ISB_COUNTER_DEFAULT);
+    isb_bench_set_counter(st, "alloc_bytes_per_step", (double)t->alloc_bytes / steps, ISB_COUNTER_DEFAULT);
+}
+
 static void bm_train_step(isb_bench_state *st, void *user) {
     const step_case *sc = user;
     isb_ocl *ocl = g_env->ocl;
     const int B = (int)isb_bench_arg(st, 0);
-    isb_model_config cfg = bench_config(sc->width, B);
-    isb_model *m = NULL;
-    cl_mem x = NULL, labels = NULL;
-    int *host_labels = malloc((size_t)B * sizeof *host_labels);
-    int rc = host_labels ? isb_model_create(&m, ocl, &cfg) : isb_fail(ISB_ERR_MEMORY, "out of host memory");
-    if (rc == 0) rc = device_random(ocl, &x, (size_t)B * 3 * 32 * 32, 1, "input batch");
-    for (int r = 0; rc == 0 && r < B; r++) host_labels[r] = r % 10;
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &labels, (size_t)B * sizeof(int), "labels");
-    if (rc == 0) rc = isb_ocl_write(ocl, labels, 0, (size_t)B * sizeof(int), host_labels);
-    isb_batch_io io = {.x = x, .labels = labels, .batch = B};
+    step_setup s;
     isb_model_profile prof = {{0}};
+    isb_ocl_trace *counts = calloc(1, sizeof *counts);
     const int profiled = 2;
     set_step_counters(st, sc->width, B, 0, &prof, profiled);
     isb_bench_set_counter(st, "profiled_step_ms", 0, ISB_COUNTER_DEFAULT);
-    /* warm-up (kernel builds, CLBlast tuning caches) and a sanity check of the result */
-    float loss = NAN;
-    if (rc == 0) rc = isb_model_train_step(m, &io, NULL, 0.01f);
-    if (rc == 0) rc = isb_model_read_batch_loss(m, &loss);
-    if (rc == 0 && !(isfinite(loss) && loss > 0))
-        rc = isb_fail(ISB_ERR_NUMERIC, "the warm-up step's loss is %g, not a positive finite number", loss);
+    set_trace_counters(st, &(isb_ocl_trace){0}, 1);
+    int rc = counts ? step_setup_make(&s, ocl, sc->width, B) : isb_fail(ISB_ERR_MEMORY, "out of host memory");
     double total = 0;
     while (rc == 0 && isb_bench_keep_running(st)) {
         double t0 = isb_now();
-        rc = isb_model_train_step(m, &io, NULL, 0.01f);
+        rc = isb_model_train_step(s.m, &s.io, NULL, 0.01f);
         if (rc == 0) rc = isb_ocl_finish(ocl);
         double t = isb_now() - t0;
         total += t;
@@ -177,18 +287,23 @@ static void bm_train_step(isb_bench_state *st, void *user) {
     }
     /* the per-phase split: a separate pass in profiling mode (a clFinish after every layer) */
     if (rc == 0) {
-        isb_model_set_profile(m, &prof);
+        isb_model_set_profile(s.m, &prof);
         double t0 = isb_now();
-        for (int i = 0; i < profiled && rc == 0; i++) rc = isb_model_train_step(m, &io, NULL, 0.01f);
+        for (int i = 0; i < profiled && rc == 0; i++) rc = isb_model_train_step(s.m, &s.io, NULL, 0.01f);
         isb_bench_set_counter(st, "profiled_step_ms", (isb_now() - t0) / profiled * 1e3, ISB_COUNTER_DEFAULT);
-        isb_model_set_profile(m, NULL);
+        isb_model_set_profile(s.m, NULL);
     }
-    if (rc < 0) isb_bench_fail(st, rc, "train step");
-    else set_step_counters(st, sc->width, B, total, &prof, profiled);
-    isb_ocl_release(&x);
-    isb_ocl_release(&labels);
-    isb_model_free(m);
-    free(host_labels);
+    if (rc == 0) rc = traced_steps(ocl, &s, counts, 1);
+    const char *profile_path = getenv("ISBENCH_STEP_PROFILE");
+    if (rc == 0 && profile_path && *profile_path) rc = profile_to_file(sc->width, B, profile_path, profiled);
+    if (rc < 0) {
+        isb_bench_fail(st, rc, "train step");
+    } else {
+        set_step_counters(st, sc->width, B, total, &prof, profiled);
+        set_trace_counters(st, counts, 1);
+    }
+    if (counts) step_setup_free(&s);
+    free(counts);
 }
 
 /* ---- conv GEMMs: CLBlast vs OpenBLAS ---------------------------------------------------------- */

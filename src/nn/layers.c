@@ -4,6 +4,7 @@
 
 #include <clblast_c.h>
 #include <limits.h>
+#include <stdio.h>
 
 #include "util/error.h"
 
@@ -32,6 +33,56 @@ static size_t pow2_wg(isb_ocl *ocl, cl_kernel k) {
     while (local & (local - 1)) local &= local - 1;
     return local ? local : 1;
 }
+
+/* ---- products ------------------------------------------------------------------------------------ */
+
+/* One row-major product C = alpha op(A) op(B) + beta C through CLBlast, the only way layers call
+ * SGEMM: it passes CLBlast a temporary buffer that lives in isb_ocl and grows to the largest
+ * shape's need on first use (CLBlast would otherwise create and release one inside every indirect
+ * call: an allocation per GEMM per step), and it books the call in the trace under `role` and
+ * the shape. */
+typedef struct {
+    CLBlastTranspose ta, tb;
+    size_t m, n, k;
+    float alpha, beta;
+    isb_dslice a, b, c;
+    size_t lda, ldb, ldc;
+} gemm_args;
+
+static int gemm_temp(isb_ocl *ocl, const gemm_args *g, cl_mem *temp) {
+    size_t bytes = 0;
+    ISB_TRY(isb_clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k,
+                                                         g->a.off, g->lda, g->b.off, g->ldb, g->c.off, g->ldc,
+                                                         &ocl->queue, &bytes),
+                              "CLBlastSGemmTempBufferSize"));
+    if (bytes > ocl->gemm_temp_bytes) {
+        isb_ocl_release(&ocl->gemm_temp);
+        ocl->gemm_temp_bytes = 0;
+        ISB_TRY(isb_ocl_alloc(ocl, &ocl->gemm_temp, bytes, "CLBlast GEMM temporary buffer"));
+        ocl->gemm_temp_bytes = bytes;
+    }
+    *temp = ocl->gemm_temp; /* NULL while no shape needed one: CLBlast then allocates nothing */
+    return ISB_OK;
+}
+
+static int sgemm(isb_ocl *ocl, const char *role, const gemm_args *g) {
+    cl_mem temp;
+    ISB_TRY(gemm_temp(ocl, g, &temp));
+    double t0 = isb_ocl_trace_start(ocl);
+    CLBlastStatusCode st = temp
+        ? CLBlastSgemmWithTempBuffer(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->a.mem, g->a.off,
+                                     g->lda, g->b.mem, g->b.off, g->ldb, g->beta, g->c.mem, g->c.off, g->ldc,
+                                     &ocl->queue, NULL, temp)
+        : CLBlastSgemm(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k, g->alpha, g->a.mem, g->a.off, g->lda,
+                       g->b.mem, g->b.off, g->ldb, g->beta, g->c.mem, g->c.off, g->ldc, &ocl->queue, NULL);
+    char what[96];
+    snprintf(what, sizeof what, "CLBlastSgemm %s %zux%zux%zu", role, g->m, g->n, g->k);
+    ISB_TRY(isb_clblast_check(st, what));
+    return isb_ocl_trace_clblast(ocl, what, t0);
+}
+
+#define NT CLBlastTransposeNo
+#define TR CLBlastTransposeYes
 
 /* ---- convolution ------------------------------------------------------------------------------- */
 
@@ -136,10 +187,7 @@ int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_
     ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
     /* y [cout][N] = w [cout][K] x col [K][N] */
-    return isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, m, n, kdim,
-                                          1.0f, w.mem, w.off, kdim, c.mem, c.off, n, 0.0f, y.mem, y.off, n,
-                                          &ocl->queue, NULL),
-                             "CLBlastSgemm (conv forward)");
+    return sgemm(ocl, "conv forward", &(gemm_args){NT, NT, m, n, kdim, 1.0f, 0.0f, w, c, y, kdim, n, n});
 }
 
 int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw, isb_dslice dy, isb_dslice col,
@@ -151,26 +199,25 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
     size_t m = (size_t)s->cout, kdim = conv_rows(s), n = conv_columns(s);
     chunks = resolve_chunks(s, chunks);
     if (chunks == 1) /* dw [cout][K] = dy [cout][N] x col[K][N]^T as one product */
-        return isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, m, kdim,
-                                              n, 1.0f, dy.mem, dy.off, n, col.mem, col.off, n, 0.0f, dw.mem, dw.off,
-                                              kdim, &ocl->queue, NULL),
-                                 "CLBlastSgemm (conv weight gradient)");
+        return sgemm(ocl, "conv weight gradient", &(gemm_args){NT, TR, m, kdim, n, 1.0f, 0.0f, dy, col, dw, n, n, kdim});
     ISB_TRY(need(partials, "partials workspace", "conv2d_weight_grad"));
     /* chunk j covers columns [j*c, (j+1)*c) of dy and col (same ld n, offsets strided by c) and
      * writes partials[j] [cout][K]; the remainder columns are added into the last partial. */
     size_t c = n / (size_t)chunks, wsize = m * kdim;
+    double t0 = isb_ocl_trace_start(ocl);
     ISB_TRY(isb_clblast_check(
         CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, m, kdim, c, 1.0f,
                                    dy.mem, dy.off, n, c, col.mem, col.off, n, c, 0.0f, partials.mem, partials.off, kdim,
                                    wsize, (size_t)chunks, &ocl->queue, NULL),
         "CLBlastSgemmStridedBatched (chunked conv weight gradient)"));
+    char what[96];
+    snprintf(what, sizeof what, "CLBlastSgemmStridedBatched conv weight gradient %zux%zux%zu x%d", m, kdim, c, chunks);
+    ISB_TRY(isb_ocl_trace_clblast(ocl, what, t0));
     size_t done = c * (size_t)chunks;
     if (done < n)
-        ISB_TRY(isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, m, kdim,
-                                               n - done, 1.0f, dy.mem, dy.off + done, n, col.mem, col.off + done, n,
-                                               1.0f, partials.mem, partials.off + (chunks - 1) * wsize, kdim,
-                                               &ocl->queue, NULL),
-                                  "CLBlastSgemm (conv weight gradient remainder)"));
+        ISB_TRY(sgemm(ocl, "conv weight gradient remainder",
+                      &(gemm_args){NT, TR, m, kdim, n - done, 1.0f, 1.0f, isb_ds_at(dy, done), isb_ds_at(col, done),
+                                   isb_ds_at(partials, (chunks - 1) * wsize), n, n, kdim}));
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_sum_chunks", &k));
     int wn = (int)wsize, dwo = ioff(dw), po = ioff(partials);
@@ -192,10 +239,7 @@ int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, is
      * above has finished reading col (in-order queue), so the workspace is reused. */
     isb_dslice dcol = conv_is_identity_col(s) ? dx : col;
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
-    ISB_TRY(isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, kdim, n, m,
-                                           1.0f, w.mem, w.off, kdim, dy.mem, dy.off, n, 0.0f, dcol.mem, dcol.off, n,
-                                           &ocl->queue, NULL),
-                              "CLBlastSgemm (conv data gradient)"));
+    ISB_TRY(sgemm(ocl, "conv data gradient", &(gemm_args){TR, NT, kdim, n, m, 1.0f, 0.0f, w, dy, dcol, kdim, n, n}));
     return conv_is_identity_col(s) ? 0 : isb_col2im(ocl, s, dx, col);
 }
 
@@ -400,10 +444,8 @@ int isb_linear_forward(isb_ocl *ocl, int batch, int in, int out, isb_dslice y, i
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(batch), ISB_KA(out), ISB_KA(y.mem), ISB_KA(yo), ISB_KA(b.mem), ISB_KA(bo)));
     ISB_TRY(isb_ocl_run1d(ocl, k, (size_t)batch * out, 0));
     /* y [batch][out] += x [batch][in] x w[out][in]^T */
-    return isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, batch, out,
-                                          in, 1.0f, x.mem, x.off, in, w.mem, w.off, in, 1.0f, y.mem, y.off, out,
-                                          &ocl->queue, NULL),
-                             "CLBlastSgemm (linear forward)");
+    size_t B = (size_t)batch, I = (size_t)in, O = (size_t)out;
+    return sgemm(ocl, "linear forward", &(gemm_args){NT, TR, B, O, I, 1.0f, 1.0f, x, w, y, I, I, O});
 }
 
 int isb_linear_backward(isb_ocl *ocl, int batch, int in, int out, isb_dslice dx, isb_dslice dw, isb_dslice db,
@@ -415,18 +457,13 @@ int isb_linear_backward(isb_ocl *ocl, int batch, int in, int out, isb_dslice dx,
     ISB_TRY(need(dy, "dy", fn));
     ISB_TRY(need(x, "x", fn));
     ISB_TRY(need(w, "w", fn));
+    size_t B = (size_t)batch, I = (size_t)in, O = (size_t)out;
     if (dx.mem) { /* dx [batch][in] = dy [batch][out] x w [out][in] */
         ISB_TRY(need(dx, "dx", fn));
-        ISB_TRY(isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, batch, in,
-                                               out, 1.0f, dy.mem, dy.off, out, w.mem, w.off, in, 0.0f, dx.mem, dx.off,
-                                               in, &ocl->queue, NULL),
-                                  "CLBlastSgemm (linear data gradient)"));
+        ISB_TRY(sgemm(ocl, "linear data gradient", &(gemm_args){NT, NT, B, I, O, 1.0f, 0.0f, dy, w, dx, O, I, I}));
     }
     /* dw [out][in] = dy^T x */
-    ISB_TRY(isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, out, in,
-                                           batch, 1.0f, dy.mem, dy.off, out, x.mem, x.off, in, 0.0f, dw.mem, dw.off,
-                                           in, &ocl->queue, NULL),
-                              "CLBlastSgemm (linear weight gradient)"));
+    ISB_TRY(sgemm(ocl, "linear weight gradient", &(gemm_args){TR, NT, O, I, B, 1.0f, 0.0f, dy, x, dw, O, I, I}));
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_bias_grad", &k));
     int dbo = ioff(db), dyo = ioff(dy);

@@ -191,6 +191,7 @@ void isb_ocl_release_programs(isb_ocl *ocl); /* ocl_program.c */
 void isb_ocl_close(isb_ocl *ocl) {
     if (!ocl) return;
     isb_ocl_release_programs(ocl);
+    isb_ocl_release(&ocl->gemm_temp);
     if (ocl->queue) clReleaseCommandQueue(ocl->queue);
     if (ocl->context) clReleaseContext(ocl->context);
     ocl->queue = NULL;
@@ -205,6 +206,10 @@ int isb_ocl_alloc(isb_ocl *ocl, cl_mem *buf, size_t bytes, const char *what) {
                         "buffer '%s' needs %.1f MiB but %s allows at most %.1f MiB per buffer "
                         "(use a smaller width, batch or dataset)",
                         what, bytes / 1048576.0, ocl->info.name, ocl->info.max_alloc / 1048576.0);
+    if (ocl->trace) {
+        ocl->trace->allocations++;
+        ocl->trace->alloc_bytes += bytes;
+    }
     cl_int st;
     *buf = clCreateBuffer(ocl->context, CL_MEM_READ_WRITE, bytes, NULL, &st);
     if (st != CL_SUCCESS)
@@ -284,8 +289,17 @@ size_t isb_ocl_kernel_wg(isb_ocl *ocl, cl_kernel k, size_t cap) {
     return wg ? wg : 1;
 }
 
+/* shared with ocl_trace.c, which launches in place of enqueue() while a trace is attached */
+int isb_ocl_trace_launch(isb_ocl *ocl, cl_kernel k, size_t global, size_t local);
+int isb_ocl_launch_status(cl_int st, cl_kernel k, size_t global, size_t local);
+
 static int enqueue(isb_ocl *ocl, cl_kernel k, size_t global, size_t local) {
+    if (ocl->trace) return isb_ocl_trace_launch(ocl, k, global, local);
     cl_int st = clEnqueueNDRangeKernel(ocl->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+    return isb_ocl_launch_status(st, k, global, local);
+}
+
+int isb_ocl_launch_status(cl_int st, cl_kernel k, size_t global, size_t local) {
     if (st != CL_SUCCESS) {
         char name[128] = "?";
         clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);

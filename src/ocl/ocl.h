@@ -26,6 +26,26 @@ typedef struct {
 
 typedef struct isb_ocl_program isb_ocl_program; /* cached program + its kernels */
 
+/* Accounting of enqueued work (the step benchmark's profile mode, src/ocl/ocl_trace.c): with a
+ * trace attached to isb_ocl, every kernel launch, CLBlast call (isb_ocl_trace_clblast) and buffer
+ * allocation (isb_ocl_alloc) is counted; with `timed`, each launch and CLBlast call also finishes
+ * the queue and books its time under its name: event start..end for kernels when the queue
+ * profiles, else (and always for CLBlast calls) a host clock around clFinish. */
+#define ISB_TRACE_ENTRIES 256
+typedef struct {
+    char name[96];
+    long calls;
+    double seconds;
+    bool host_clock; /* the time is a host clock around clFinish, not device events */
+} isb_trace_entry;
+typedef struct {
+    bool timed;
+    long launches, clblast_calls, allocations;
+    size_t alloc_bytes;
+    int n_entries;
+    isb_trace_entry entries[ISB_TRACE_ENTRIES]; /* first-use order; overflow goes to the last */
+} isb_ocl_trace;
+
 typedef struct {
     isb_device_info info;
     cl_context context;
@@ -34,6 +54,9 @@ typedef struct {
     size_t wg_size;           /* default 1-D work-group size: min(256, device max) */
     bool zero_by_write;       /* Oclgrind treats clEnqueueFillBuffer data as uninitialised: write zeros */
     isb_ocl_program *programs;
+    isb_ocl_trace *trace;     /* NULL (default): no accounting */
+    cl_mem gemm_temp;         /* CLBlast's GEMM temporary buffer, grown once (src/nn/layers.c) */
+    size_t gemm_temp_bytes;
 } isb_ocl;
 
 /* All devices of all platforms (malloc'd array). ISB_ERR_NO_DEVICE with install advice if none. */
@@ -80,6 +103,13 @@ int isb_ocl_run1d(isb_ocl *ocl, cl_kernel k, size_t n, size_t local);
 int isb_ocl_run_groups(isb_ocl *ocl, cl_kernel k, size_t groups, size_t local);
 /* Largest work-group size usable for this kernel on this device, capped at `cap` (0 = no cap). */
 size_t isb_ocl_kernel_wg(isb_ocl *ocl, cl_kernel k, size_t cap);
+
+/* Trace hooks (see isb_ocl_trace): call start before a CLBlast call (finishes the queue when
+ * timed; returns the host time or 0) and isb_ocl_trace_clblast after it. Both are no-ops without a
+ * trace. isb_ocl_trace_book adds `seconds` to the entry `name`. */
+double isb_ocl_trace_start(isb_ocl *ocl);
+int isb_ocl_trace_clblast(isb_ocl *ocl, const char *name, double t0);
+void isb_ocl_trace_book(isb_ocl_trace *t, const char *name, double seconds, bool host_clock);
 
 /* Turns an OpenCL status into ISB_ERR_OPENCL with "<what>: <CL_NAME> (<code>)"; returns 0 if ok. */
 int isb_ocl_check(cl_int status, const char *what);
