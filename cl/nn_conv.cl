@@ -55,6 +55,68 @@ __kernel void isb_col2im(const int cin, const int batch, const int h, const int 
     dx[dx_off + gid] = acc;
 }
 
+/* The same two maps in row form, for CPU runtimes: PoCL and Intel's CPU runtime vectorise the loop
+ * INSIDE a work-item, not work-items that each run a loop, so here one work-item walks a whole
+ * image row, and the padding is split off so that the inner loop is a plain strided copy / add.
+ * Same results bit for bit (im2col copies; col2im adds the same terms in the same (ky, kx) order,
+ * starting from 0). */
+
+/* The output columns ox in [*lo, *hi) whose input column ix = ox*stride - pad + kx is inside
+ * [0, w); outside it the entries are the zero padding. */
+static void isb_valid_columns(int wo, int w, int stride, int pad, int kx, int *lo, int *hi) {
+    int l = 0, h = wo;
+    while (l < wo && l * stride - pad + kx < 0) l++;
+    while (h > l && (h - 1) * stride - pad + kx >= w) h--;
+    *lo = l;
+    *hi = h;
+}
+
+/* One work-item per (column-matrix row r = (ci*k + ky)*k + kx, image b, output row oy): the wo
+ * entries col[r][(b*ho + oy)*wo + 0 .. wo). */
+__kernel void isb_im2col_rows(const int cin, const int batch, const int h, const int w, const int k,
+                              const int stride, const int ho, const int wo,
+                              __global float *col, const int col_off, __global const float *x, const int x_off) {
+    int lines = batch * ho;
+    int gid = get_global_id(0);
+    if (gid >= cin * k * k * lines) return;
+    int r = gid / lines, t = gid - r * lines;
+    int ci = r / (k * k), kk = r - ci * k * k;
+    int ky = kk / k, kx = kk - ky * k;
+    int b = t / ho, oy = t - b * ho;
+    int pad = k / 2, iy = oy * stride - pad + ky;
+    __global float *out = col + col_off + (size_t)r * lines * wo + (size_t)t * wo;
+    int lo = wo, hi = wo; /* an input row outside the image: all padding */
+    if (iy >= 0 && iy < h) isb_valid_columns(wo, w, stride, pad, kx, &lo, &hi);
+    for (int ox = 0; ox < lo; ox++) out[ox] = 0.0f;
+    __global const float *in = x + x_off + ((size_t)(ci * batch + b) * h + iy) * w + kx - pad;
+    for (int ox = lo; ox < hi; ox++) out[ox] = in[ox * stride];
+    for (int ox = hi; ox < wo; ox++) out[ox] = 0.0f;
+}
+
+/* One work-item per input row (ci, b, iy): dx[ci][b][iy][0 .. w). */
+__kernel void isb_col2im_rows(const int cin, const int batch, const int h, const int w, const int k,
+                              const int stride, const int ho, const int wo,
+                              __global float *dx, const int dx_off, __global const float *col, const int col_off) {
+    int gid = get_global_id(0);
+    if (gid >= cin * batch * h) return;
+    int t = gid / h, iy = gid - t * h;
+    int ci = t / batch, b = t - ci * batch;
+    int pad = k / 2, ncols = batch * ho * wo;
+    __global float *out = dx + dx_off + (size_t)gid * w;
+    for (int ix = 0; ix < w; ix++) out[ix] = 0.0f;
+    for (int ky = 0; ky < k; ky++) {
+        int ty = iy + pad - ky, oy = ty / stride;
+        if (ty < 0 || oy * stride != ty || oy >= ho) continue;
+        for (int kx = 0; kx < k; kx++) {
+            __global const float *src = col + col_off + (size_t)((ci * k + ky) * k + kx) * ncols + (size_t)(b * ho + oy) * wo;
+            int lo, hi;
+            isb_valid_columns(wo, w, stride, pad, kx, &lo, &hi);
+            __global float *dst = out + kx - pad;
+            for (int ox = lo; ox < hi; ox++) dst[ox * stride] += src[ox];
+        }
+    }
+}
+
 /* out[i] = sum_j partials[j*n + i] for i < n: the chunked weight gradient's final reduction. */
 __kernel void isb_sum_chunks(const int n, const int chunks, __global float *out, const int out_off,
                              __global const float *partials, const int partials_off) {

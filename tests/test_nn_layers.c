@@ -202,14 +202,25 @@ static void im2col_col2im_match_reference(void **state) {
         printf(" %dx%d stride %d: <im2col(x), c> = %.6f, <x, col2im(c)> = %.6f\n", s.k, s.k, s.stride, lhs, rhs);
         assert_true(fabs(lhs - rhs) <= 1e-5 * (fabs(lhs) + 1)); /* col2im sums in float */
         isb_dslice dxs = put(x, nx), dcs = put(c, ncol), dcol = put(NULL, ncol), ddx = put(NULL, nx);
-        TEST_OK(isb_im2col(ocl, &s, dcol, dxs));
-        TEST_OK(isb_col2im(ocl, &s, ddx, dcs));
-        float *g = get_new(dcol, ncol);
-        test_assert_close("im2col", g, col, ncol, 1e-7);
-        free(g);
-        g = get_new(ddx, nx);
-        test_assert_close("col2im", g, dx, nx, 1e-6);
-        free(g);
+        float *first[2] = {NULL, NULL}; /* the pixel form's im2col and col2im: the row form must match bit for bit */
+        for (isb_layout_form form = ISB_LAYOUT_PIXELS; form <= ISB_LAYOUT_ROWS; form++) {
+            TEST_OK(isb_im2col_form(ocl, &s, dcol, dxs, form));
+            TEST_OK(isb_col2im_form(ocl, &s, ddx, dcs, form));
+            float *g = get_new(dcol, ncol), *gx = get_new(ddx, nx);
+            test_assert_close(form == ISB_LAYOUT_ROWS ? "im2col (rows)" : "im2col (pixels)", g, col, ncol, 1e-7);
+            test_assert_close(form == ISB_LAYOUT_ROWS ? "col2im (rows)" : "col2im (pixels)", gx, dx, nx, 1e-6);
+            if (first[0]) {
+                assert_memory_equal(g, first[0], ncol * sizeof *g);
+                assert_memory_equal(gx, first[1], nx * sizeof *gx);
+                free(g);
+                free(gx);
+            } else {
+                first[0] = g;
+                first[1] = gx;
+            }
+        }
+        free(first[0]);
+        free(first[1]);
         free(x); free(c); free(col); free(dx);
         release_all();
     }

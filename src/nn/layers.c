@@ -152,18 +152,34 @@ static int conv_data_kernel(isb_ocl *ocl, const char *name, const isb_conv_shape
     return isb_ocl_run1d(ocl, k, items, 0);
 }
 
-int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x) {
+static int rows_form(const isb_ocl *ocl, isb_layout_form form) {
+    return form == ISB_LAYOUT_ROWS || (form == ISB_LAYOUT_AUTO && (ocl->info.type & CL_DEVICE_TYPE_CPU));
+}
+
+int isb_im2col_form(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x, isb_layout_form form) {
     ISB_TRY(isb_conv_check(s));
     ISB_TRY(need(col, "col", "im2col"));
     ISB_TRY(need(x, "x", "im2col"));
+    if (rows_form(ocl, form))
+        return conv_data_kernel(ocl, "isb_im2col_rows", s, col, x,
+                                conv_rows(s) * s->batch * isb_conv_out_size(s->h, s->k, s->stride));
     return conv_data_kernel(ocl, "isb_im2col", s, col, x, (size_t)s->cin * conv_columns(s));
 }
 
-int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col) {
+int isb_col2im_form(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col, isb_layout_form form) {
     ISB_TRY(isb_conv_check(s));
     ISB_TRY(need(dx, "dx", "col2im"));
     ISB_TRY(need(col, "col", "col2im"));
+    if (rows_form(ocl, form)) return conv_data_kernel(ocl, "isb_col2im_rows", s, dx, col, (size_t)s->cin * s->batch * s->h);
     return conv_data_kernel(ocl, "isb_col2im", s, dx, col, (size_t)s->cin * s->batch * s->h * s->w);
+}
+
+int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x) {
+    return isb_im2col_form(ocl, s, col, x, ISB_LAYOUT_AUTO);
+}
+
+int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col) {
+    return isb_col2im_form(ocl, s, dx, col, ISB_LAYOUT_AUTO);
 }
 
 /* col for the GEMMs: x itself for 1x1 stride 1, else im2col(x) written into the workspace. */
