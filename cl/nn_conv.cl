@@ -117,6 +117,96 @@ __kernel void isb_col2im_rows(const int cin, const int batch, const int h, const
     }
 }
 
+/* The products of the CPU form (layers.h: isb_kernel_form), in float8 row vectors: a work-item
+ * keeps its accumulators in vector registers and its inner loop runs over contiguous floats, which
+ * is what CPU runtimes compile to SIMD code. Each output is one sum in a fixed order (results are
+ * reproducible run to run). Offsets in elements; beta = 0 (outputs are overwritten). */
+
+#define ISB_GEMM_ROWS 8 /* rows of C per work-item in isb_gemm_nn */
+
+/* C[i][j] = sum_p A(i, p) B[p][j] for C [m][n] (row stride n), B [kdim][n] (row stride n) and
+ * A(i, p) = a[i*a_row + p*a_col]: the conv forward (A = w, a_row = kdim, a_col = 1) and the
+ * column gradient (A = w^T: a_row = 1, a_col = m_w). One work-item per ISB_GEMM_ROWS rows x 8
+ * columns; the row groups of one column strip are neighbouring work-items (the strip of B stays
+ * in cache). */
+__kernel void isb_gemm_nn(const int m, const int n, const int kdim,
+                          __global float *c, const int c_off,
+                          __global const float *a, const int a_off, const int a_row, const int a_col,
+                          __global const float *b, const int b_off) {
+    int groups = (m + ISB_GEMM_ROWS - 1) / ISB_GEMM_ROWS;
+    int gid = get_global_id(0);
+    if (gid >= groups * ((n + 7) / 8)) return;
+    int strip = gid / groups, i0 = (gid - strip * groups) * ISB_GEMM_ROWS, j0 = strip * 8;
+    int arow[ISB_GEMM_ROWS]; /* where row i0 + r of A starts (rows past m repeat the last: not stored) */
+    for (int r = 0; r < ISB_GEMM_ROWS; r++) arow[r] = a_off + min(i0 + r, m - 1) * a_row;
+    __global const float *bcol = b + b_off + j0;
+    if (j0 + 8 <= n) {
+        float8 acc[ISB_GEMM_ROWS];
+        for (int r = 0; r < ISB_GEMM_ROWS; r++) acc[r] = (float8)(0.0f);
+        for (int p = 0; p < kdim; p++) {
+            float8 bv = vload8(0, bcol + (size_t)p * n);
+            for (int r = 0; r < ISB_GEMM_ROWS; r++) acc[r] = mad((float8)(a[arow[r] + p * a_col]), bv, acc[r]);
+        }
+        for (int r = 0; r < ISB_GEMM_ROWS && i0 + r < m; r++) vstore8(acc[r], 0, c + c_off + (size_t)(i0 + r) * n + j0);
+        return;
+    }
+    for (int j = j0; j < n; j++) /* the last, partial strip: column by column */
+        for (int r = 0; r < ISB_GEMM_ROWS && i0 + r < m; r++) {
+            float acc = 0.0f;
+            for (int p = 0; p < kdim; p++) acc = mad(a[arow[r] + p * a_col], bcol[(size_t)p * n + j - j0], acc);
+            c[c_off + (size_t)(i0 + r) * n + j] = acc;
+        }
+}
+
+/* Lane sum of a float8 in a fixed order (pairs, then halves). Through a private array: Oclgrind
+ * 21.10's uninitialised-value checker crashes on extracting components of a float8. */
+static float isb_lane_sum(float8 v) {
+    float l[8];
+    vstore8(v, 0, l);
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+}
+
+/* C[j][i][q] = sum over the columns t of chunk j of A[i][t] B[q][t], for A [m][n], B [q_rows][n]
+ * (row strides n) and C [chunks][m][q_rows]: the conv weight gradient dW = dy col^T, a reduction
+ * over the long, contiguous batch*pixels axis, in chunks of n/chunks columns (the last also takes
+ * the remainder) whose partial sums isb_sum_chunks adds (chunks = 1: C is dW itself). One
+ * work-item per chunk x 2 rows of A x 4 rows of B (eight float8 accumulators: six loads per eight
+ * vector multiply-adds, within AVX2's 16 registers); the work-items of one chunk are neighbours, so the chunk's rows are read from memory once and then from cache.
+ * Each output is the lane sum of its accumulator, then the chunk's tail columns. */
+__kernel void isb_gemm_nt(const int m, const int q_rows, const int n, const int chunks,
+                          __global float *c, const int c_off,
+                          __global const float *a, const int a_off, __global const float *b, const int b_off) {
+    int igroups = (m + 1) / 2, qgroups = (q_rows + 3) / 4, per_chunk = igroups * qgroups;
+    int gid = get_global_id(0);
+    if (gid >= chunks * per_chunk) return;
+    int chunk = gid / per_chunk, rest = gid - chunk * per_chunk;
+    int ig = rest / qgroups, i0 = ig * 2, q0 = (rest - ig * qgroups) * 4;
+    int len = n / chunks, t0 = chunk * len, t1 = chunk == chunks - 1 ? n : t0 + len;
+    int tv = t0 + (t1 - t0) / 8 * 8;
+    /* row starts; rows past the end repeat the last one and are not stored */
+    __global const float *a0 = a + a_off + (size_t)i0 * n, *a1 = a + a_off + (size_t)min(i0 + 1, m - 1) * n;
+    __global const float *b0 = b + b_off + (size_t)q0 * n, *b1 = b + b_off + (size_t)min(q0 + 1, q_rows - 1) * n;
+    __global const float *b2 = b + b_off + (size_t)min(q0 + 2, q_rows - 1) * n;
+    __global const float *b3 = b + b_off + (size_t)min(q0 + 3, q_rows - 1) * n;
+    float8 c00 = 0.0f, c01 = 0.0f, c02 = 0.0f, c03 = 0.0f, c10 = 0.0f, c11 = 0.0f, c12 = 0.0f, c13 = 0.0f;
+    for (int t = t0; t < tv; t += 8) {
+        float8 x0 = vload8(0, a0 + t), x1 = vload8(0, a1 + t);
+        float8 y0 = vload8(0, b0 + t), y1 = vload8(0, b1 + t), y2 = vload8(0, b2 + t), y3 = vload8(0, b3 + t);
+        c00 = mad(x0, y0, c00); c01 = mad(x0, y1, c01); c02 = mad(x0, y2, c02); c03 = mad(x0, y3, c03);
+        c10 = mad(x1, y0, c10); c11 = mad(x1, y1, c11); c12 = mad(x1, y2, c12); c13 = mad(x1, y3, c13);
+    }
+    float s[8] = {isb_lane_sum(c00), isb_lane_sum(c01), isb_lane_sum(c02), isb_lane_sum(c03),
+                  isb_lane_sum(c10), isb_lane_sum(c11), isb_lane_sum(c12), isb_lane_sum(c13)};
+    __global float *out = c + c_off + (size_t)chunk * m * q_rows;
+    for (int i = 0; i < 2 && i0 + i < m; i++)
+        for (int q = 0; q < 4 && q0 + q < q_rows; q++) {
+            __global const float *ar = i ? a1 : a0, *br = q == 0 ? b0 : q == 1 ? b1 : q == 2 ? b2 : b3;
+            float sum = s[i * 4 + q];
+            for (int t = tv; t < t1; t++) sum = mad(ar[t], br[t], sum);
+            out[(size_t)(i0 + i) * q_rows + q0 + q] = sum;
+        }
+}
+
 /* out[i] = sum_j partials[j*n + i] for i < n: the chunked weight gradient's final reduction. */
 __kernel void isb_sum_chunks(const int n, const int chunks, __global float *out, const int out_off,
                              __global const float *partials, const int partials_off) {

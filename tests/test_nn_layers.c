@@ -130,17 +130,20 @@ static isb_conv_shape conv_shapes[] = {
     {.batch = 2, .cin = 4, .h = 7, .w = 7, .cout = 6, .k = 1, .stride = 2},
 };
 
+/* Both kernel forms (GPU: CLBlast products; CPU: cl/nn_conv.cl's row-vector products) on every
+ * shape. */
 static void conv_device_matches_reference(void **state) {
     (void)state;
     isb_ocl *ocl = test_ocl();
-    for (size_t t = 0; t < sizeof conv_shapes / sizeof *conv_shapes; t++) {
-        isb_conv_shape s = conv_shapes[t];
+    for (size_t t = 0; t < 2 * sizeof conv_shapes / sizeof *conv_shapes; t++) {
+        isb_conv_shape s = conv_shapes[t / 2];
+        s.form = t % 2 ? ISB_FORM_CPU : ISB_FORM_GPU;
         s.batch = test_size(3, 2); /* 3: the chunked weight gradient gets a remainder */
         s.cin *= test_size(2, 1);
         s.h += test_size(4, 0);
         size_t nx = conv_nx(&s), nw = conv_nw(&s), ny = conv_ny(&s);
-        printf(" conv %dx%d stride %d: batch %d, %d -> %d channels, %dx%d\n", s.k, s.k, s.stride, s.batch, s.cin,
-               s.cout, s.h, s.w);
+        printf(" conv %dx%d stride %d: batch %d, %d -> %d channels, %dx%d, %s form\n", s.k, s.k, s.stride, s.batch,
+               s.cin, s.cout, s.h, s.w, s.form == ISB_FORM_CPU ? "CPU" : "GPU");
         float *x = rnd(nx, -1, 1, 10 + t), *w = rnd(nw, -1, 1, 20 + t), *dy = rnd(ny, -1, 1, 30 + t);
         float *y_ref = zeros(ny), *dx_ref = zeros(nx), *dw_ref = zeros(nw);
         isb_ref_conv2d_forward(&s, y_ref, x, w);
@@ -203,12 +206,12 @@ static void im2col_col2im_match_reference(void **state) {
         assert_true(fabs(lhs - rhs) <= 1e-5 * (fabs(lhs) + 1)); /* col2im sums in float */
         isb_dslice dxs = put(x, nx), dcs = put(c, ncol), dcol = put(NULL, ncol), ddx = put(NULL, nx);
         float *first[2] = {NULL, NULL}; /* the pixel form's im2col and col2im: the row form must match bit for bit */
-        for (isb_layout_form form = ISB_LAYOUT_PIXELS; form <= ISB_LAYOUT_ROWS; form++) {
-            TEST_OK(isb_im2col_form(ocl, &s, dcol, dxs, form));
-            TEST_OK(isb_col2im_form(ocl, &s, ddx, dcs, form));
+        for (s.form = ISB_FORM_GPU; s.form <= ISB_FORM_CPU; s.form++) {
+            TEST_OK(isb_im2col(ocl, &s, dcol, dxs));
+            TEST_OK(isb_col2im(ocl, &s, ddx, dcs));
             float *g = get_new(dcol, ncol), *gx = get_new(ddx, nx);
-            test_assert_close(form == ISB_LAYOUT_ROWS ? "im2col (rows)" : "im2col (pixels)", g, col, ncol, 1e-7);
-            test_assert_close(form == ISB_LAYOUT_ROWS ? "col2im (rows)" : "col2im (pixels)", gx, dx, nx, 1e-6);
+            test_assert_close(s.form == ISB_FORM_CPU ? "im2col (CPU form)" : "im2col (GPU form)", g, col, ncol, 1e-7);
+            test_assert_close(s.form == ISB_FORM_CPU ? "col2im (CPU form)" : "col2im (GPU form)", gx, dx, nx, 1e-6);
             if (first[0]) {
                 assert_memory_equal(g, first[0], ncol * sizeof *g);
                 assert_memory_equal(gx, first[1], nx * sizeof *gx);

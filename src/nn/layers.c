@@ -84,6 +84,30 @@ static int sgemm(isb_ocl *ocl, const char *role, const gemm_args *g) {
 #define NT CLBlastTransposeNo
 #define TR CLBlastTransposeYes
 
+/* The CPU form's products (cl/nn_conv.cl). c [m][n] = A b with A(i, p) = a[i*a_row + p*a_col] and
+ * b [kdim][n]. */
+static int cpu_gemm_nn(isb_ocl *ocl, int m, int n, int kdim, isb_dslice c, isb_dslice a, int a_row, int a_col,
+                       isb_dslice b) {
+    cl_kernel k;
+    ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_gemm_nn", &k));
+    int co = ioff(c), ao = ioff(a), bo = ioff(b);
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(m), ISB_KA(n), ISB_KA(kdim), ISB_KA(c.mem), ISB_KA(co), ISB_KA(a.mem), ISB_KA(ao),
+                         ISB_KA(a_row), ISB_KA(a_col), ISB_KA(b.mem), ISB_KA(bo)));
+    size_t groups = ((size_t)m + 7) / 8; /* ISB_GEMM_ROWS */
+    return isb_ocl_run1d(ocl, k, groups * (((size_t)n + 7) / 8), 0);
+}
+
+/* c [chunks][m][q_rows]: chunk j's partial sums of a [m][n] b[q_rows][n]^T (see isb_gemm_nt). */
+static int cpu_gemm_nt(isb_ocl *ocl, int m, int q_rows, int n, int chunks, isb_dslice c, isb_dslice a, isb_dslice b) {
+    cl_kernel k;
+    ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_gemm_nt", &k));
+    int co = ioff(c), ao = ioff(a), bo = ioff(b);
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(m), ISB_KA(q_rows), ISB_KA(n), ISB_KA(chunks), ISB_KA(c.mem), ISB_KA(co),
+                         ISB_KA(a.mem), ISB_KA(ao), ISB_KA(b.mem), ISB_KA(bo)));
+    size_t per_chunk = (((size_t)m + 1) / 2) * (((size_t)q_rows + 3) / 4); /* ISB_NT_I x ISB_NT_Q per work-item */
+    return isb_ocl_run1d(ocl, k, (size_t)chunks * per_chunk, 0);
+}
+
 /* ---- convolution ------------------------------------------------------------------------------- */
 
 int isb_conv_out_size(int in, int k, int stride) { return (in + 2 * (k / 2) - k) / stride + 1; }
@@ -152,34 +176,27 @@ static int conv_data_kernel(isb_ocl *ocl, const char *name, const isb_conv_shape
     return isb_ocl_run1d(ocl, k, items, 0);
 }
 
-static int rows_form(const isb_ocl *ocl, isb_layout_form form) {
-    return form == ISB_LAYOUT_ROWS || (form == ISB_LAYOUT_AUTO && (ocl->info.type & CL_DEVICE_TYPE_CPU));
+int isb_conv_cpu_form(const isb_ocl *ocl, const isb_conv_shape *s) {
+    return s->form == ISB_FORM_CPU || (s->form == ISB_FORM_AUTO && (ocl->info.type & CL_DEVICE_TYPE_CPU));
 }
 
-int isb_im2col_form(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x, isb_layout_form form) {
+int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x) {
     ISB_TRY(isb_conv_check(s));
     ISB_TRY(need(col, "col", "im2col"));
     ISB_TRY(need(x, "x", "im2col"));
-    if (rows_form(ocl, form))
+    if (isb_conv_cpu_form(ocl, s))
         return conv_data_kernel(ocl, "isb_im2col_rows", s, col, x,
                                 conv_rows(s) * s->batch * isb_conv_out_size(s->h, s->k, s->stride));
     return conv_data_kernel(ocl, "isb_im2col", s, col, x, (size_t)s->cin * conv_columns(s));
 }
 
-int isb_col2im_form(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col, isb_layout_form form) {
+int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col) {
     ISB_TRY(isb_conv_check(s));
     ISB_TRY(need(dx, "dx", "col2im"));
     ISB_TRY(need(col, "col", "col2im"));
-    if (rows_form(ocl, form)) return conv_data_kernel(ocl, "isb_col2im_rows", s, dx, col, (size_t)s->cin * s->batch * s->h);
+    if (isb_conv_cpu_form(ocl, s))
+        return conv_data_kernel(ocl, "isb_col2im_rows", s, dx, col, (size_t)s->cin * s->batch * s->h);
     return conv_data_kernel(ocl, "isb_col2im", s, dx, col, (size_t)s->cin * s->batch * s->h * s->w);
-}
-
-int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x) {
-    return isb_im2col_form(ocl, s, col, x, ISB_LAYOUT_AUTO);
-}
-
-int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col) {
-    return isb_col2im_form(ocl, s, dx, col, ISB_LAYOUT_AUTO);
 }
 
 /* col for the GEMMs: x itself for 1x1 stride 1, else im2col(x) written into the workspace. */
@@ -203,22 +220,15 @@ int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_
     ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
     /* y [cout][N] = w [cout][K] x col [K][N] */
+    if (isb_conv_cpu_form(ocl, s)) return cpu_gemm_nn(ocl, (int)m, (int)n, (int)kdim, y, w, (int)kdim, 1, c);
     return sgemm(ocl, "conv forward", &(gemm_args){NT, NT, m, n, kdim, 1.0f, 0.0f, w, c, y, kdim, n, n});
 }
 
-int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw, isb_dslice dy, isb_dslice col,
-                           isb_dslice partials, int chunks) {
-    ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(dw, "dw", "conv2d_weight_grad"));
-    ISB_TRY(need(dy, "dy", "conv2d_weight_grad"));
-    ISB_TRY(need(col, "col", "conv2d_weight_grad"));
-    size_t m = (size_t)s->cout, kdim = conv_rows(s), n = conv_columns(s);
-    chunks = resolve_chunks(s, chunks);
-    if (chunks == 1) /* dw [cout][K] = dy [cout][N] x col[K][N]^T as one product */
-        return sgemm(ocl, "conv weight gradient", &(gemm_args){NT, TR, m, kdim, n, 1.0f, 0.0f, dy, col, dw, n, n, kdim});
-    ISB_TRY(need(partials, "partials workspace", "conv2d_weight_grad"));
-    /* chunk j covers columns [j*c, (j+1)*c) of dy and col (same ld n, offsets strided by c) and
-     * writes partials[j] [cout][K]; the remainder columns are added into the last partial. */
+/* partials[j] [m][kdim] = dy[:, chunk j] x col[:, chunk j]^T through CLBlast: chunk j covers
+ * columns [j*c, (j+1)*c) of dy and col (same ld n, offsets strided by c); the remainder columns
+ * are added into the last partial. */
+static int clblast_chunked_wgrad(isb_ocl *ocl, size_t m, size_t kdim, size_t n, int chunks, isb_dslice partials,
+                                 isb_dslice dy, isb_dslice col) {
     size_t c = n / (size_t)chunks, wsize = m * kdim;
     double t0 = isb_ocl_trace_start(ocl);
     ISB_TRY(isb_clblast_check(
@@ -230,10 +240,30 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
     snprintf(what, sizeof what, "CLBlastSgemmStridedBatched conv weight gradient %zux%zux%zu x%d", m, kdim, c, chunks);
     ISB_TRY(isb_ocl_trace_clblast(ocl, what, t0));
     size_t done = c * (size_t)chunks;
-    if (done < n)
-        ISB_TRY(sgemm(ocl, "conv weight gradient remainder",
-                      &(gemm_args){NT, TR, m, kdim, n - done, 1.0f, 1.0f, isb_ds_at(dy, done), isb_ds_at(col, done),
-                                   isb_ds_at(partials, (chunks - 1) * wsize), n, n, kdim}));
+    if (done == n) return ISB_OK;
+    return sgemm(ocl, "conv weight gradient remainder",
+                 &(gemm_args){NT, TR, m, kdim, n - done, 1.0f, 1.0f, isb_ds_at(dy, done), isb_ds_at(col, done),
+                              isb_ds_at(partials, (chunks - 1) * wsize), n, n, kdim});
+}
+
+int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw, isb_dslice dy, isb_dslice col,
+                           isb_dslice partials, int chunks) {
+    ISB_TRY(isb_conv_check(s));
+    ISB_TRY(need(dw, "dw", "conv2d_weight_grad"));
+    ISB_TRY(need(dy, "dy", "conv2d_weight_grad"));
+    ISB_TRY(need(col, "col", "conv2d_weight_grad"));
+    size_t m = (size_t)s->cout, kdim = conv_rows(s), n = conv_columns(s);
+    chunks = resolve_chunks(s, chunks);
+    if (chunks > 1) ISB_TRY(need(partials, "partials workspace", "conv2d_weight_grad"));
+    size_t wsize = m * kdim;
+    if (isb_conv_cpu_form(ocl, s)) {
+        ISB_TRY(cpu_gemm_nt(ocl, (int)m, (int)kdim, (int)n, chunks, chunks == 1 ? dw : partials, dy, col));
+        if (chunks == 1) return ISB_OK;
+    } else if (chunks == 1) { /* dw [cout][K] = dy [cout][N] x col[K][N]^T as one product */
+        return sgemm(ocl, "conv weight gradient", &(gemm_args){NT, TR, m, kdim, n, 1.0f, 0.0f, dy, col, dw, n, n, kdim});
+    } else {
+        ISB_TRY(clblast_chunked_wgrad(ocl, m, kdim, n, chunks, partials, dy, col));
+    }
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_sum_chunks", &k));
     int wn = (int)wsize, dwo = ioff(dw), po = ioff(partials);
@@ -255,7 +285,10 @@ int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, is
      * above has finished reading col (in-order queue), so the workspace is reused. */
     isb_dslice dcol = conv_is_identity_col(s) ? dx : col;
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
-    ISB_TRY(sgemm(ocl, "conv data gradient", &(gemm_args){TR, NT, kdim, n, m, 1.0f, 0.0f, w, dy, dcol, kdim, n, n}));
+    if (isb_conv_cpu_form(ocl, s)) /* A(i, p) = w[p][i] */
+        ISB_TRY(cpu_gemm_nn(ocl, (int)kdim, (int)n, (int)m, dcol, w, 1, (int)kdim, dy));
+    else
+        ISB_TRY(sgemm(ocl, "conv data gradient", &(gemm_args){TR, NT, kdim, n, m, 1.0f, 0.0f, w, dy, dcol, kdim, n, n}));
     return conv_is_identity_col(s) ? 0 : isb_col2im(ocl, s, dx, col);
 }
 

@@ -38,9 +38,19 @@ static inline isb_dslice isb_ds_at(isb_dslice s, size_t more) { return isb_ds(s.
 /* ---- convolution (im2col + CLBlast GEMM), no bias ------------------------------------------------
  * k = 3 (padding 1) or k = 1 (padding 0); stride 1 or 2; zero padding.
  * x: [cin][batch][h][w] (CNHW), w: [cout][cin][k][k] (PyTorch's layout), y: [cout][batch][ho][wo]. */
+/* Kernel forms of the convolution, same results up to float summation order (the layout kernels
+ * bit for bit). GPU: one work-item per pixel for im2col/col2im (neighbouring work-items touch
+ * neighbouring floats) and CLBlast for the products. CPU: one work-item per image row for
+ * im2col/col2im and the row-vector products of cl/nn_conv.cl (isb_gemm_*): CPU runtimes (PoCL,
+ * Intel) vectorise the loop inside a work-item, not work-items that each run a loop, and CLBlast's
+ * kernels reach 1-13 GFLOP/s there. AUTO (0, the default) picks by CL_DEVICE_TYPE_CPU; the tests
+ * run both forms on every device. */
+typedef enum { ISB_FORM_AUTO = 0, ISB_FORM_GPU, ISB_FORM_CPU } isb_kernel_form;
+
 typedef struct {
     int batch, cin, h, w;   /* input */
     int cout, k, stride;
+    isb_kernel_form form;   /* 0 = AUTO */
 } isb_conv_shape;
 
 int isb_conv_out_size(int in, int k, int stride);            /* (in + 2*(k/2) - k) / stride + 1 */
@@ -75,13 +85,8 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
  * it overwrites dx with the gathered sum of every column entry that reads each input pixel. */
 int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x);
 int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col);
-/* Both come in two kernel forms with bit-identical results: one work-item per pixel (GPUs:
- * neighbouring work-items touch neighbouring floats) and one work-item per image row looping over
- * it (CPU runtimes vectorise a work-item's inner loop; measured 3-4x faster on PoCL). The calls
- * above pick by device type (CL_DEVICE_TYPE_CPU: rows); tests check both forms through these. */
-typedef enum { ISB_LAYOUT_AUTO, ISB_LAYOUT_PIXELS, ISB_LAYOUT_ROWS } isb_layout_form;
-int isb_im2col_form(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x, isb_layout_form form);
-int isb_col2im_form(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col, isb_layout_form form);
+/* Whether s runs in the CPU form on this device (s->form, or AUTO by device type). */
+int isb_conv_cpu_form(const isb_ocl *ocl, const isb_conv_shape *s);
 
 /* ---- batch normalisation over CNHW: channel c is the row x[c][0 .. n) with n = batch*h*w ---------
  * Training: batch mean and biased variance normalise; running_mean/var (float [channels]) are updated
