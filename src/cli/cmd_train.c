@@ -24,7 +24,8 @@ static void help(void) {
            "command resumes. A finished run is skipped.\n\n"
            "  --config NAME   one of:");
     for (int i = 0; i < n; i++) printf(" %s", names[i]);
-    printf("\n  --preset P      paper (width 64, full data, a GPU job) | quick (CPU-sized, default) | smoke\n"
+    printf("\n  --preset P      paper (width 64, full data, a GPU job) | gpu (width 64, full data, 15 epochs) |\n"
+           "                  quick (CPU-sized, default) | smoke\n"
            "  --name SUITE    results sub-folder (default: the preset)\n"
            "  --out DIR       results root (default: results)\n"
            "  --data DIR      dataset folder (default: $ISBENCH_DATA or data/cifar-10-batches-bin)\n"

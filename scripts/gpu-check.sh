@@ -1,0 +1,171 @@
+#!/bin/bash
+# One-shot validation of isbench on a lent GPU machine (docs/performance.md, "GPU check"): in one
+# call of under 9 minutes it runs the op / sampling / data tests on the GPU, the training-step
+# benchmark at widths 8, 16 and 64 (with the per-kernel profile) and PyTorch's anchor
+# (torch_anchor.py train gemm sampling) in the same call, the sampling benchmarks, a time-boxed
+# CLBlast tuning of the conv GEMM shapes (tuning/tune.sh) and a few hundred steps of real training
+# on a CIFAR-10 subset. Everything goes to $OUT (default results/gpu-check); a short table is
+# printed last. Every part is time-boxed and reported as passed / FAILED / skipped (never a
+# skipped part as passed); the exit status is 1 if any part failed.
+#
+# usage, on the build machine (fills .device/ and builds; the device machine has no packages):
+#   scripts/gpu-check.sh --prepare
+# then on the device machine, with .device and build carried along:
+#   source .device/nvidia-opencl-env.sh; scripts/gpu-check.sh
+# Environment:
+#   GPU_CHECK_CPU=1   CPU-sized settings (widths 8/16, a short tuning, a few training steps) to
+#                     test the script end to end on PoCL; also ISBENCH_DEVICE (device selector)
+#   OUT               output folder (the device tool's $OUT when set)
+#   ISBENCH_BUILD_DIR build folder (default build)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${ISBENCH_BUILD_DIR:-build}
+out=${OUT:-results/gpu-check}
+cpu=${GPU_CHECK_CPU:-0}
+cifar=${ISBENCH_DATA:-../shared/datasets/cifar-10-batches-bin}
+
+# The runtime packages the device machine lacks, beyond the shared prepare.sh's loader, CLBlast,
+# clinfo and Google Benchmark: the libraries our binaries link, the CLBlast tuners and jq for
+# tune.sh, gnuplot for the figures.
+DEBS="ocl-icd-libopencl1 libclblast1 clinfo libbenchmark1debian gnuplot-nox libjansson4 libcmocka0
+      libopenblas0-pthread libgfortran5 libquadmath0 clblast-utils jq libjq1 libonig5"
+
+prepare() {
+    set -e
+    mkdir -p .device/debs
+    cp ../shared/device/nvidia-opencl-env.sh .device/
+    cp ../shared/reference/torch_anchor.py .device/
+    (cd .device/debs && apt-get download $DEBS)
+    # one real CIFAR-10 batch (10,000 images, 28 MB compressed) for the training part: the whole
+    # set does not fit what a device call carries
+    gzip -1 -c "$cifar/data_batch_1.bin" > .device/data_batch_1.bin.gz
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build" -j 2
+    du -sh .device "$build"
+    echo "gpu-check: prepared; on the device run: source .device/nvidia-opencl-env.sh; scripts/gpu-check.sh"
+}
+if [ "${1:-}" = "--prepare" ]; then prepare; exit; fi
+if [ $# -gt 0 ]; then sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; fi
+
+mkdir -p "$out"
+# libopenblas0-pthread installs its library under openblas-pthread/ (Debian's alternatives link is
+# not made by dpkg -x)
+[ -d /tmp/devroot/usr/lib/x86_64-linux-gnu/openblas-pthread ] &&
+    export LD_LIBRARY_PATH=/tmp/devroot/usr/lib/x86_64-linux-gnu/openblas-pthread:$LD_LIBRARY_PATH
+if [ "$cpu" = 1 ]; then
+    widths="8 16"; tune_s=60; train_args=(--width 8 --train-subset 1024 --test-subset 500 --max-epochs 1)
+    sampling_filter='^(sampling|score_update)\..*device.*N:(10000|100000)/'
+else
+    widths="8 16 64"; tune_s=150; train_args=(--width 64 --train-subset 10000 --test-subset 2000 --max-epochs 4)
+    sampling_filter='^(sampling|score_update)\.'
+fi
+rows=()
+failed=0
+# part NAME SECONDS CMD...: runs CMD with a time limit, its output in $out/NAME.log
+part() {
+    local name=$1 limit=$2 t0 rc status
+    shift 2
+    t0=$(date +%s)
+    timeout "$limit" "$@" > "$out/$name.log" 2>&1
+    rc=$?
+    case $rc in
+        0) status=passed ;;
+        77) status=skipped ;;
+        124) status="FAILED (over ${limit} s)"; failed=1 ;;
+        *) status="FAILED (exit $rc)"; failed=1 ;;
+    esac
+    rows+=("$(printf '%-14s %-22s %5d s' "$name" "$status" $(( $(date +%s) - t0 )))")
+    echo "gpu-check: $name: $status"
+}
+
+run_tests() {
+    local rc=0
+    for t in test_nn_layers test_nn_model test_nn_model_step test_ocl_kernels test_sampling test_sampling_stats \
+             test_data_augment test_data_loaders; do
+        echo "== $t"
+        ISBENCH_SOURCE_DIR=$PWD "$build/tests/$t" || rc=1
+    done
+    return $rc
+}
+
+bench_steps() {
+    local filter
+    filter="^train_step\\.w($(echo "$widths" | tr ' ' '|'))\\.device"
+    ISBENCH_STEP_PROFILE=$out/step_profile.txt "$build/bench/isbench-bench" --benchmark_filter="$filter" \
+        --benchmark_min_time=0.5 --benchmark_out="$out/train_step.csv" --benchmark_out_format=csv
+}
+
+torch_anchor() {
+    local py=${PYTHON:-python3} anchor=.device/torch_anchor.py args=()
+    [ -f "$anchor" ] || anchor=../shared/reference/torch_anchor.py
+    if ! "$py" -c 'import torch' 2>/dev/null || [ ! -f "$anchor" ]; then
+        echo "PyTorch or torch_anchor.py not available: skipped"; return 77
+    fi
+    if [ "$cpu" = 1 ]; then args=(--cpu --threads 2); fi
+    for w in $widths; do "$py" "$anchor" train "${args[@]}" --width "$w" || return 1; done
+    "$py" "$anchor" gemm sampling "${args[@]}"
+}
+
+bench_sampling() {
+    "$build/bench/isbench-bench" --benchmark_filter="$sampling_filter" --benchmark_min_time=0.1 \
+        --benchmark_out="$out/sampling.csv" --benchmark_out_format=csv
+}
+
+tune_clblast() {
+    command -v clblast_tuner_xgemm >/dev/null && command -v jq >/dev/null ||
+        { echo "clblast_tuner_xgemm or jq not available: skipped"; return 77; }
+    local pd
+    pd=$("$build/isbench" devices 2>/dev/null | sed -n 's/^[* ]*\([0-9]*:[0-9]*\).*/\1/p' | head -1)
+    # a conv GEMM of the w64 step: column-major m = batch*pixels, n = output channels, k = cin*9;
+    # FRACTION keeps the tuner's fixed-set phase within the time box
+    TUNE_M=8192 TUNE_N=128 TUNE_K=576 FRACTION=${FRACTION:-16} timeout "$tune_s" tuning/tune.sh "${pd%%:*}" "${pd##*:}" "$out/tune-work" &&
+        mkdir -p "$out/tuning" && cp "$(ls -t tuning/*.json | head -1)" "$out/tuning/"
+}
+
+train_real() {
+    local data=/tmp/gpu-check-cifar
+    mkdir -p "$data"
+    if [ -f .device/data_batch_1.bin.gz ]; then gunzip -c .device/data_batch_1.bin.gz > "$data/data_batch_1.bin"
+    elif [ -f "$cifar/data_batch_1.bin" ]; then cp "$cifar/data_batch_1.bin" "$data/"
+    else echo "no CIFAR-10 batch carried (run --prepare): skipped"; return 77; fi
+    # the loader wants all six files: every one is the same real batch here, so the test accuracy
+    # below is measured on training images (a convergence and throughput check, not a result)
+    for f in data_batch_2 data_batch_3 data_batch_4 data_batch_5 test_batch; do ln -sf data_batch_1.bin "$data/$f.bin"; done
+    rm -rf "$out/train" # a finished run would be skipped
+    "$build/isbench" train --config uniform-aug --preset quick --data "$data" --out "$out/train" "${train_args[@]}"
+}
+
+# The figures of the table, straight from the files the parts wrote.
+step_figures() {
+    [ -f "$out/train_step.csv" ] || return 0
+    awk -F, '/^"train_step/ { split($1, n, "."); printf "%s %.1f ms  ", n[2], $3 }' "$out/train_step.csv"
+}
+torch_figures() {
+    grep -o 'width=[0-9]* *B=[0-9]*: *[0-9.]* ms/step' "$out/torch.log" 2>/dev/null | sed 's/ *B=[0-9]*: */ /' | tr '\n' ' '
+}
+
+# Time limits (s) sum to under 9 minutes on the GPU; PoCL needs far longer for the same parts.
+scale=1
+[ "$cpu" = 1 ] && scale=6
+export ISBENCH_DEVICE=${ISBENCH_DEVICE:-}
+part devices $((20 * scale)) "$build/isbench" devices
+part tests $((100 * scale)) run_tests
+part step-bench $((80 * scale)) bench_steps
+part torch $((80 * scale)) torch_anchor
+part sampling $((60 * scale)) bench_sampling
+part tune $((tune_s + 20)) tune_clblast
+part train $((100 * scale)) train_real
+
+{
+    echo
+    echo "gpu-check on $("$build/isbench" devices 2>/dev/null | grep -m1 '^\*' | cut -c1-90)"
+    echo "$(uptime)"
+    printf '%-14s %-22s %7s\n' part status time
+    printf '%s\n' "${rows[@]}"
+    echo "isbench step:  $(step_figures)"
+    echo "PyTorch step:  $(torch_figures)"
+    echo "tuning entry:  $(ls "$out"/tuning/*.json 2>/dev/null || echo none)"
+    echo "training:      $(grep -h 'test loss' "$out/train.log" 2>/dev/null | tail -1 | sed 's/^\[[^]]*\] //')"
+    echo "logs, CSVs and the per-kernel profile (step_profile.txt) in $out"
+} | tee "$out/summary.txt"
+exit $failed
