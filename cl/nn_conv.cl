@@ -122,39 +122,45 @@ __kernel void isb_col2im_rows(const int cin, const int batch, const int h, const
  * is what CPU runtimes compile to SIMD code. Each output is one sum in a fixed order (results are
  * reproducible run to run). Offsets in elements; beta = 0 (outputs are overwritten). */
 
-#define ISB_GEMM_ROWS 8 /* rows of C per work-item in isb_gemm_nn */
-
 /* C[i][j] = sum_p A(i, p) B[p][j] for C [m][n] (row stride n), B [kdim][n] (row stride n) and
  * A(i, p) = a[i*a_row + p*a_col]: the conv forward (A = w, a_row = kdim, a_col = 1) and the
- * column gradient (A = w^T: a_row = 1, a_col = m_w). One work-item per ISB_GEMM_ROWS rows x 8
- * columns; the row groups of one column strip are neighbouring work-items (the strip of B stays
- * in cache). */
+ * column gradient (A = w^T: a_row = 1, a_col = m_w). One work-item per 8 rows x 8 columns, eight
+ * named float8 accumulators (PoCL keeps named ones in registers but an array of them in memory:
+ * 1.4x slower); the row groups of one column strip are neighbouring work-items, so the strip of B
+ * is read from memory once. Rows past m repeat the last row and are not stored. */
+#define ISB_NN_ROW(r) __global const float *a##r = a + a_off + (size_t)min(i0 + r, m - 1) * a_row
+#define ISB_NN_STORE(r, v) if (i0 + r < m) vstore8(v, 0, out + (size_t)r * n)
 __kernel void isb_gemm_nn(const int m, const int n, const int kdim,
                           __global float *c, const int c_off,
                           __global const float *a, const int a_off, const int a_row, const int a_col,
                           __global const float *b, const int b_off) {
-    int groups = (m + ISB_GEMM_ROWS - 1) / ISB_GEMM_ROWS;
+    int groups = (m + 7) / 8;
     int gid = get_global_id(0);
     if (gid >= groups * ((n + 7) / 8)) return;
-    int strip = gid / groups, i0 = (gid - strip * groups) * ISB_GEMM_ROWS, j0 = strip * 8;
-    int arow[ISB_GEMM_ROWS]; /* where row i0 + r of A starts (rows past m repeat the last: not stored) */
-    for (int r = 0; r < ISB_GEMM_ROWS; r++) arow[r] = a_off + min(i0 + r, m - 1) * a_row;
+    int strip = gid / groups, i0 = (gid - strip * groups) * 8, j0 = strip * 8;
+    ISB_NN_ROW(0); ISB_NN_ROW(1); ISB_NN_ROW(2); ISB_NN_ROW(3);
+    ISB_NN_ROW(4); ISB_NN_ROW(5); ISB_NN_ROW(6); ISB_NN_ROW(7);
     __global const float *bcol = b + b_off + j0;
+    __global float *out = c + c_off + (size_t)i0 * n + j0;
     if (j0 + 8 <= n) {
-        float8 acc[ISB_GEMM_ROWS];
-        for (int r = 0; r < ISB_GEMM_ROWS; r++) acc[r] = (float8)(0.0f);
+        float8 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
         for (int p = 0; p < kdim; p++) {
             float8 bv = vload8(0, bcol + (size_t)p * n);
-            for (int r = 0; r < ISB_GEMM_ROWS; r++) acc[r] = mad((float8)(a[arow[r] + p * a_col]), bv, acc[r]);
+            size_t pa = (size_t)p * a_col;
+            c0 = mad((float8)(a0[pa]), bv, c0); c1 = mad((float8)(a1[pa]), bv, c1);
+            c2 = mad((float8)(a2[pa]), bv, c2); c3 = mad((float8)(a3[pa]), bv, c3);
+            c4 = mad((float8)(a4[pa]), bv, c4); c5 = mad((float8)(a5[pa]), bv, c5);
+            c6 = mad((float8)(a6[pa]), bv, c6); c7 = mad((float8)(a7[pa]), bv, c7);
         }
-        for (int r = 0; r < ISB_GEMM_ROWS && i0 + r < m; r++) vstore8(acc[r], 0, c + c_off + (size_t)(i0 + r) * n + j0);
+        ISB_NN_STORE(0, c0); ISB_NN_STORE(1, c1); ISB_NN_STORE(2, c2); ISB_NN_STORE(3, c3);
+        ISB_NN_STORE(4, c4); ISB_NN_STORE(5, c5); ISB_NN_STORE(6, c6); ISB_NN_STORE(7, c7);
         return;
     }
-    for (int j = j0; j < n; j++) /* the last, partial strip: column by column */
-        for (int r = 0; r < ISB_GEMM_ROWS && i0 + r < m; r++) {
+    for (int i = i0; i < m && i < i0 + 8; i++) /* the last, partial strip: entry by entry */
+        for (int j = j0; j < n; j++) {
             float acc = 0.0f;
-            for (int p = 0; p < kdim; p++) acc = mad(a[arow[r] + p * a_col], bcol[(size_t)p * n + j - j0], acc);
-            c[c_off + (size_t)(i0 + r) * n + j] = acc;
+            for (int p = 0; p < kdim; p++) acc = mad(a[a_off + (size_t)i * a_row + (size_t)p * a_col], b[b_off + (size_t)p * n + j], acc);
+            c[c_off + (size_t)i * n + j] = acc;
         }
 }
 

@@ -93,7 +93,7 @@ static int cpu_gemm_nn(isb_ocl *ocl, int m, int n, int kdim, isb_dslice c, isb_d
     int co = ioff(c), ao = ioff(a), bo = ioff(b);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(m), ISB_KA(n), ISB_KA(kdim), ISB_KA(c.mem), ISB_KA(co), ISB_KA(a.mem), ISB_KA(ao),
                          ISB_KA(a_row), ISB_KA(a_col), ISB_KA(b.mem), ISB_KA(bo)));
-    size_t groups = ((size_t)m + 7) / 8; /* ISB_GEMM_ROWS */
+    size_t groups = ((size_t)m + 7) / 8; /* 8 rows x 8 columns per work-item */
     return isb_ocl_run1d(ocl, k, groups * (((size_t)n + 7) / 8), 0);
 }
 
