@@ -1,6 +1,17 @@
 /* Batch normalisation over CNHW rows (channel c = row x[c][0..n)): per-channel statistics and
  * gradient sums as one work-group per channel (power-of-two local size chosen by the host from the
- * device query; the reduction is wg_reduce.cl's), and elementwise normalise / input-gradient kernels over all channels. */
+ * device query; the reduction is wg_reduce.cl's), and elementwise normalise / input-gradient kernels over all channels.
+ *
+ * How a work-group walks its row: built with -DISB_CPU_FORM (layers.h: the CPU form), each
+ * work-item sums one contiguous segment (a CPU runtime runs work-items one after another, so
+ * interleaved work-items would each stride through the whole row); otherwise work-items
+ * interleave (neighbours read neighbouring floats: coalesced on GPUs). */
+#ifdef ISB_CPU_FORM
+#define ISB_ROW_FOR(i, n, lid, lsize) \
+    for (int i = (int)((long)(n) * (lid) / (lsize)), end_ = (int)((long)(n) * ((lid) + 1) / (lsize)); i < end_; i++)
+#else
+#define ISB_ROW_FOR(i, n, lid, lsize) for (int i = (lid); i < (n); i += (lsize))
+#endif
 
 /* Training statistics of channel get_group_id(0): mean, then the biased variance as a second pass
  * over the row (sum of squared deviations: no cancellation for large n). Saves mean and
@@ -13,10 +24,10 @@ __kernel void isb_bn_stats(const int n, const float momentum, const float eps,
     int c = get_group_id(0), lid = get_local_id(0), lsize = get_local_size(0);
     __global const float *row = x + x_off + (size_t)c * n;
     float acc = 0.0f;
-    for (int i = lid; i < n; i += lsize) acc += row[i];
+    ISB_ROW_FOR(i, n, lid, lsize) acc += row[i];
     float mean = isb_wg_sum_float(acc, scratch) / n;
     acc = 0.0f;
-    for (int i = lid; i < n; i += lsize) {
+    ISB_ROW_FOR(i, n, lid, lsize) {
         float d = row[i] - mean;
         acc += d * d;
     }
@@ -62,7 +73,7 @@ __kernel void isb_bn_backward_sums(const int n, const int relu,
     size_t base = (size_t)c * n;
     float m = mean[mean_off + c], is = invstd[invstd_off + c];
     float sdy = 0.0f, sdyx = 0.0f;
-    for (int i = lid; i < n; i += lsize) {
+    ISB_ROW_FOR(i, n, lid, lsize) {
         float g = dy[dy_off + base + i];
         if (relu && !(y[y_off + base + i] > 0.0f)) g = 0.0f;
         sdy += g;

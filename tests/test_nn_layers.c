@@ -290,11 +290,12 @@ static void bn_device_matches_reference(void **state) {
     /* n above and below any work-group size, odd */
     int ns[] = {test_size(2 * 33 * 33, 2 * 5 * 5), 3};
     for (int relu = 0; relu <= 1; relu++)
-        for (int t = 0; t < 2; t++) {
-            isb_bn_shape s = {.channels = test_size(5, 3), .n = ns[t], .momentum = 0.1f, .eps = 1e-5f, .relu = relu};
+        for (int t = 0; t < 4; t++) { /* two sizes x both kernel forms */
+            isb_bn_shape s = {.channels = test_size(5, 3), .n = ns[t % 2], .momentum = 0.1f, .eps = 1e-5f, .relu = relu,
+                              .form = t < 2 ? ISB_FORM_GPU : ISB_FORM_CPU};
             size_t n = (size_t)s.channels * s.n, c = s.channels;
-            printf(" batch norm: %d channels x %d, relu %d\n", s.channels, s.n, relu);
-            float *x = rnd(n, -2, 3, 70 + t), *dy = rnd(n, -1, 1, 71 + t), *gamma = rnd(c, 0.5f, 1.5f, 72),
+            printf(" batch norm: %d channels x %d, relu %d, %s form\n", s.channels, s.n, relu, t < 2 ? "GPU" : "CPU");
+            float *x = rnd(n, -2, 3, 70 + t % 2), *dy = rnd(n, -1, 1, 71 + t % 2), *gamma = rnd(c, 0.5f, 1.5f, 72),
                   *beta = rnd(c, -0.5f, 0.5f, 73), *rm = rnd(c, -0.2f, 0.2f, 74), *rv = rnd(c, 0.5f, 2, 75);
             float *y = zeros(n), *mean = zeros(c), *invstd = zeros(c), *rm_ref = malloc(c * 4), *rv_ref = malloc(c * 4);
             float *dx = zeros(n), *dg = zeros(c), *db = zeros(c);

@@ -176,15 +176,15 @@ static int conv_data_kernel(isb_ocl *ocl, const char *name, const isb_conv_shape
     return isb_ocl_run1d(ocl, k, items, 0);
 }
 
-int isb_conv_cpu_form(const isb_ocl *ocl, const isb_conv_shape *s) {
-    return s->form == ISB_FORM_CPU || (s->form == ISB_FORM_AUTO && (ocl->info.type & CL_DEVICE_TYPE_CPU));
+int isb_cpu_form(const isb_ocl *ocl, isb_kernel_form form) {
+    return form == ISB_FORM_CPU || (form == ISB_FORM_AUTO && (ocl->info.type & CL_DEVICE_TYPE_CPU));
 }
 
 int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x) {
     ISB_TRY(isb_conv_check(s));
     ISB_TRY(need(col, "col", "im2col"));
     ISB_TRY(need(x, "x", "im2col"));
-    if (isb_conv_cpu_form(ocl, s))
+    if (isb_cpu_form(ocl, s->form))
         return conv_data_kernel(ocl, "isb_im2col_rows", s, col, x,
                                 conv_rows(s) * s->batch * isb_conv_out_size(s->h, s->k, s->stride));
     return conv_data_kernel(ocl, "isb_im2col", s, col, x, (size_t)s->cin * conv_columns(s));
@@ -194,7 +194,7 @@ int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice 
     ISB_TRY(isb_conv_check(s));
     ISB_TRY(need(dx, "dx", "col2im"));
     ISB_TRY(need(col, "col", "col2im"));
-    if (isb_conv_cpu_form(ocl, s))
+    if (isb_cpu_form(ocl, s->form))
         return conv_data_kernel(ocl, "isb_col2im_rows", s, dx, col, (size_t)s->cin * s->batch * s->h);
     return conv_data_kernel(ocl, "isb_col2im", s, dx, col, (size_t)s->cin * s->batch * s->h * s->w);
 }
@@ -220,7 +220,7 @@ int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_
     ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
     /* y [cout][N] = w [cout][K] x col [K][N] */
-    if (isb_conv_cpu_form(ocl, s)) return cpu_gemm_nn(ocl, (int)m, (int)n, (int)kdim, y, w, (int)kdim, 1, c);
+    if (isb_cpu_form(ocl, s->form)) return cpu_gemm_nn(ocl, (int)m, (int)n, (int)kdim, y, w, (int)kdim, 1, c);
     return sgemm(ocl, "conv forward", &(gemm_args){NT, NT, m, n, kdim, 1.0f, 0.0f, w, c, y, kdim, n, n});
 }
 
@@ -256,7 +256,7 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
     chunks = resolve_chunks(s, chunks);
     if (chunks > 1) ISB_TRY(need(partials, "partials workspace", "conv2d_weight_grad"));
     size_t wsize = m * kdim;
-    if (isb_conv_cpu_form(ocl, s)) {
+    if (isb_cpu_form(ocl, s->form)) {
         ISB_TRY(cpu_gemm_nt(ocl, (int)m, (int)kdim, (int)n, chunks, chunks == 1 ? dw : partials, dy, col));
         if (chunks == 1) return ISB_OK;
     } else if (chunks == 1) { /* dw [cout][K] = dy [cout][N] x col[K][N]^T as one product */
@@ -285,7 +285,7 @@ int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, is
      * above has finished reading col (in-order queue), so the workspace is reused. */
     isb_dslice dcol = conv_is_identity_col(s) ? dx : col;
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
-    if (isb_conv_cpu_form(ocl, s)) /* A(i, p) = w[p][i] */
+    if (isb_cpu_form(ocl, s->form)) /* A(i, p) = w[p][i] */
         ISB_TRY(cpu_gemm_nn(ocl, (int)kdim, (int)n, (int)m, dcol, w, 1, (int)kdim, dy));
     else
         ISB_TRY(sgemm(ocl, "conv data gradient", &(gemm_args){TR, NT, kdim, n, m, 1.0f, 0.0f, w, dy, dcol, kdim, n, n}));
@@ -303,11 +303,17 @@ static int bn_check(const isb_bn_shape *s) {
     return 0;
 }
 
+/* Build options of nn_bn.cl: the row walk of the form, and eval's variance statistic. */
+static const char *bn_options(const isb_ocl *ocl, const isb_bn_shape *s, int stat_is_var) {
+    if (isb_cpu_form(ocl, s->form)) return stat_is_var ? "-DISB_CPU_FORM -DISB_BN_SPREAD_IS_VAR" : "-DISB_CPU_FORM";
+    return stat_is_var ? "-DISB_BN_SPREAD_IS_VAR" : "";
+}
+
 /* The elementwise normalisation shared by training (mean, invstd) and eval (running mean, var). */
 static int bn_apply(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice x, isb_dslice gamma, isb_dslice beta,
                     isb_dslice mean, isb_dslice spread, int stat_is_var) {
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", stat_is_var ? "-DISB_BN_SPREAD_IS_VAR" : "", "isb_bn_apply", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, stat_is_var), "isb_bn_apply", &k));
     int yo = ioff(y), xo = ioff(x), go = ioff(gamma), bo = ioff(beta), mo = ioff(mean), so = ioff(spread);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(s->eps),
                          ISB_KA(y.mem), ISB_KA(yo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(gamma.mem), ISB_KA(go),
@@ -329,7 +335,7 @@ int isb_bn_forward_train(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_
     ISB_TRY(need(gamma, "gamma", fn));
     ISB_TRY(need(beta, "beta", fn));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", "", "isb_bn_stats", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_stats", &k));
     size_t local = pow2_wg(ocl, k);
     int xo = ioff(x), mo = ioff(save_mean), io = ioff(save_invstd), rmo = ioff(running_mean), rvo = ioff(running_var);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->n), ISB_KA(s->momentum), ISB_KA(s->eps), ISB_KA(x.mem), ISB_KA(xo),
@@ -371,14 +377,14 @@ int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dsli
     int dyo = ioff(dy), xo = ioff(x), yo = ioff(y), mo = ioff(save_mean), io = ioff(save_invstd);
     int dgo = ioff(dgamma), dbo = ioff(dbeta), dxo = ioff(dx), go = ioff(gamma);
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", "", "isb_bn_backward_sums", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_backward_sums", &k));
     size_t local = pow2_wg(ocl, k);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo),
                          ISB_KA(y.mem), ISB_KA(yo), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),
                          ISB_KA(io), ISB_KA(dgamma.mem), ISB_KA(dgo), ISB_KA(dbeta.mem), ISB_KA(dbo),
                          ISB_KLOCAL(local * sizeof(float))));
     ISB_TRY(isb_ocl_run_groups(ocl, k, (size_t)s->channels, local));
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", "", "isb_bn_backward_dx", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_backward_dx", &k));
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(dx.mem), ISB_KA(dxo),
                          ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(y.mem), ISB_KA(yo),
                          ISB_KA(gamma.mem), ISB_KA(go), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),

@@ -85,8 +85,8 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
  * it overwrites dx with the gathered sum of every column entry that reads each input pixel. */
 int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x);
 int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col);
-/* Whether s runs in the CPU form on this device (s->form, or AUTO by device type). */
-int isb_conv_cpu_form(const isb_ocl *ocl, const isb_conv_shape *s);
+/* Whether `form` means the CPU form on this device (AUTO: by device type). */
+int isb_cpu_form(const isb_ocl *ocl, isb_kernel_form form);
 
 /* ---- batch normalisation over CNHW: channel c is the row x[c][0 .. n) with n = batch*h*w ---------
  * Training: batch mean and biased variance normalise; running_mean/var (float [channels]) are updated
@@ -101,6 +101,7 @@ typedef struct {
     float momentum;   /* 0.1 */
     float eps;        /* 1e-5 */
     int relu;         /* fused ReLU after the affine transform */
+    isb_kernel_form form; /* 0 = AUTO; the CPU form sums contiguous segments per work-item */
 } isb_bn_shape;
 
 int isb_bn_forward_train(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice save_mean,
