@@ -42,6 +42,17 @@ __kernel void isb_bn_stats(const int n, const float momentum, const float eps,
     }
 }
 
+/* The elementwise kernels run whole work-groups per channel (host: bn_elementwise in layers.c):
+ * channel c and element i of this work-item, the division paid per work-group rather than per
+ * element (CPU runtimes vectorise across work-items, and a vector integer division is slow).
+ * Returns 0 for the padding work-items past n. */
+static int isb_channel_item(int n, int *c, int *i) {
+    int lsize = get_local_size(0), per = (n + lsize - 1) / lsize, g = get_group_id(0);
+    *c = g / per;
+    *i = (g - *c * per) * lsize + get_local_id(0);
+    return *i < n;
+}
+
 /* y = gamma*(x - mean)*invstd + beta (then max(., 0) if relu). `spread` holds invstd (training) or,
  * built with -DISB_BN_SPREAD_IS_VAR (eval), the running variance: invstd = 1/sqrt(var + eps).
  * A build option rather than a runtime flag: the compiler would otherwise evaluate the sqrt of the
@@ -50,9 +61,9 @@ __kernel void isb_bn_apply(const int channels, const int n, const int relu, cons
                            __global float *y, const int y_off, __global const float *x, const int x_off,
                            __global const float *gamma, const int gamma_off, __global const float *beta, const int beta_off,
                            __global const float *mean, const int mean_off, __global const float *spread, const int spread_off) {
-    int gid = get_global_id(0);
-    if (gid >= channels * n) return;
-    int c = gid / n;
+    int c, i;
+    if (!isb_channel_item(n, &c, &i)) return;
+    int gid = c * n + i;
 #ifdef ISB_BN_SPREAD_IS_VAR
     float invstd = 1.0f / sqrt(spread[spread_off + c] + eps);
 #else
@@ -94,9 +105,9 @@ __kernel void isb_bn_backward_dx(const int channels, const int n, const int relu
                                  __global const float *gamma, const int gamma_off,
                                  __global const float *mean, const int mean_off, __global const float *invstd, const int invstd_off,
                                  __global const float *dgamma, const int dgamma_off, __global const float *dbeta, const int dbeta_off) {
-    int gid = get_global_id(0);
-    if (gid >= channels * n) return;
-    int c = gid / n;
+    int c, i;
+    if (!isb_channel_item(n, &c, &i)) return;
+    int gid = c * n + i;
     float g = dy[dy_off + gid];
     if (relu && !(y[y_off + gid] > 0.0f)) g = 0.0f;
     float is = invstd[invstd_off + c];

@@ -309,6 +309,12 @@ static const char *bn_options(const isb_ocl *ocl, const isb_bn_shape *s, int sta
     return stat_is_var ? "-DISB_BN_SPREAD_IS_VAR" : "";
 }
 
+/* Launches an elementwise BN kernel as whole work-groups per channel (isb_channel_item). */
+static int bn_elementwise(isb_ocl *ocl, cl_kernel k, const isb_bn_shape *s) {
+    size_t local = isb_ocl_kernel_wg(ocl, k, ocl->wg_size);
+    return isb_ocl_run_groups(ocl, k, (size_t)s->channels * (((size_t)s->n + local - 1) / local), local);
+}
+
 /* The elementwise normalisation shared by training (mean, invstd) and eval (running mean, var). */
 static int bn_apply(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice x, isb_dslice gamma, isb_dslice beta,
                     isb_dslice mean, isb_dslice spread, int stat_is_var) {
@@ -318,7 +324,7 @@ static int bn_apply(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslic
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(s->eps),
                          ISB_KA(y.mem), ISB_KA(yo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(gamma.mem), ISB_KA(go),
                          ISB_KA(beta.mem), ISB_KA(bo), ISB_KA(mean.mem), ISB_KA(mo), ISB_KA(spread.mem), ISB_KA(so)));
-    return isb_ocl_run1d(ocl, k, (size_t)s->channels * s->n, 0);
+    return bn_elementwise(ocl, k, s);
 }
 
 int isb_bn_forward_train(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice save_mean,
@@ -389,7 +395,7 @@ int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dsli
                          ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(y.mem), ISB_KA(yo),
                          ISB_KA(gamma.mem), ISB_KA(go), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),
                          ISB_KA(io), ISB_KA(dgamma.mem), ISB_KA(dgo), ISB_KA(dbeta.mem), ISB_KA(dbo)));
-    return isb_ocl_run1d(ocl, k, (size_t)s->channels * s->n, 0);
+    return bn_elementwise(ocl, k, s);
 }
 
 /* ---- elementwise, layout, pooling ------------------------------------------------------------- */
