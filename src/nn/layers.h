@@ -14,9 +14,9 @@
  *    branch point sums its two incoming gradients with isb_add.
  *  - Every function only enqueues on ocl->queue (no allocation after the first call builds the
  *    kernels, no host round-trip, no clFinish). Returns 0 or a negative isb_status with a message.
- *    (CLBlast itself may create temporary buffers inside a GEMM call when it pads or transposes
- *    operands for its indirect kernels; that is internal to CLBlast 1.5.3 and included in every
- *    timing, and there is no user temp buffer for the strided-batched routine.)
+ *    (CLBlast's indirect GEMM kernels need a temporary buffer to pad or transpose operands: the
+ *    layers pass one that lives in isb_ocl and grows on first use, so a steady-state step
+ *    allocates nothing. The strided-batched routine has no such parameter in CLBlast 1.5.3.)
  *  - In-place (out == in) is allowed where a function says so. */
 #ifndef ISB_NN_LAYERS_H
 #define ISB_NN_LAYERS_H
