@@ -53,12 +53,14 @@ static int isb_channel_item(int n, int *c, int *i) {
     return *i < n;
 }
 
-/* y = gamma*(x - mean)*invstd + beta (then max(., 0) if relu). `spread` holds invstd (training) or,
+/* y = gamma*(x - mean)*invstd + beta, plus res[i] if add (a residual block's shortcut), then
+ * max(., 0) if relu. `spread` holds invstd (training) or,
  * built with -DISB_BN_SPREAD_IS_VAR (eval), the running variance: invstd = 1/sqrt(var + eps).
  * A build option rather than a runtime flag: the compiler would otherwise evaluate the sqrt of the
  * unused branch, which Oclgrind reports as a use of an uninitialised value. */
-__kernel void isb_bn_apply(const int channels, const int n, const int relu, const float eps,
+__kernel void isb_bn_apply(const int channels, const int n, const int relu, const int add, const float eps,
                            __global float *y, const int y_off, __global const float *x, const int x_off,
+                           __global const float *res, const int res_off,
                            __global const float *gamma, const int gamma_off, __global const float *beta, const int beta_off,
                            __global const float *mean, const int mean_off, __global const float *spread, const int spread_off) {
     int c, i;
@@ -70,6 +72,7 @@ __kernel void isb_bn_apply(const int channels, const int n, const int relu, cons
     float invstd = spread[spread_off + c];
 #endif
     float v = gamma[gamma_off + c] * (x[x_off + gid] - mean[mean_off + c]) * invstd + beta[beta_off + c];
+    if (add) v += res[res_off + gid];
     y[y_off + gid] = relu ? (v < 0.0f ? 0.0f : v) : v;
 }
 

@@ -318,6 +318,20 @@ static void bn_device_matches_reference(void **state) {
             g = get_new(ddx, n); test_assert_close("bn backward dx", g, dx, n, 1e-5); free(g);
             g = get_new(ddg, c); test_assert_close("bn backward dgamma", g, dg, c, 1e-5); free(g);
             g = get_new(ddb, c); test_assert_close("bn backward dbeta", g, db, c, 1e-5); free(g);
+            /* the residual-block end: y = act(bn(x) + res), fused */
+            {
+                isb_bn_shape plain = s;
+                plain.relu = 0;
+                float *res = rnd(n, -1, 1, 76), *want = zeros(n), *rm2 = malloc(c * 4), *rv2 = malloc(c * 4);
+                memcpy(rm2, rm, c * 4);
+                memcpy(rv2, rv, c * 4);
+                isb_ref_bn_forward_train(&plain, want, mean, invstd, rm2, rv2, x, gamma, beta);
+                isb_ref_add((int)n, want, want, res, s.relu);
+                isb_dslice dres = put(res, n), dy2 = put(NULL, n), drm2 = put(rm, c), drv2 = put(rv, c);
+                TEST_OK(isb_bn_forward_train_add(ocl, &s, dy2, dmean, dinv, drm2, drv2, dxs, dg_s, db_s, dres));
+                g = get_new(dy2, n); test_assert_close("bn train y + residual (fused)", g, want, n, 1e-5); free(g);
+                free(res); free(want); free(rm2); free(rv2);
+            }
             /* in place dx == dy */
             TEST_OK(isb_bn_backward(ocl, &s, dys, ddg, ddb, dys, dxs, dout, dg_s, dmean, dinv));
             g = get_new(dys, n); test_assert_close("bn backward dx in place", g, dx, n, 1e-5); free(g);

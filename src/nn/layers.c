@@ -315,21 +315,25 @@ static int bn_elementwise(isb_ocl *ocl, cl_kernel k, const isb_bn_shape *s) {
     return isb_ocl_run_groups(ocl, k, (size_t)s->channels * (((size_t)s->n + local - 1) / local), local);
 }
 
-/* The elementwise normalisation shared by training (mean, invstd) and eval (running mean, var). */
+/* The elementwise normalisation shared by training (mean, invstd) and eval (running mean, var),
+ * with the residual res added when res.mem is set. */
 static int bn_apply(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice x, isb_dslice gamma, isb_dslice beta,
-                    isb_dslice mean, isb_dslice spread, int stat_is_var) {
+                    isb_dslice mean, isb_dslice spread, int stat_is_var, isb_dslice res) {
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, stat_is_var), "isb_bn_apply", &k));
-    int yo = ioff(y), xo = ioff(x), go = ioff(gamma), bo = ioff(beta), mo = ioff(mean), so = ioff(spread);
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(s->eps),
-                         ISB_KA(y.mem), ISB_KA(yo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(gamma.mem), ISB_KA(go),
-                         ISB_KA(beta.mem), ISB_KA(bo), ISB_KA(mean.mem), ISB_KA(mo), ISB_KA(spread.mem), ISB_KA(so)));
+    int add = res.mem != NULL;
+    if (!add) res = x; /* bound but never read */
+    int yo = ioff(y), xo = ioff(x), ro = ioff(res), go = ioff(gamma), bo = ioff(beta), mo = ioff(mean), so = ioff(spread);
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(add), ISB_KA(s->eps),
+                         ISB_KA(y.mem), ISB_KA(yo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(res.mem), ISB_KA(ro),
+                         ISB_KA(gamma.mem), ISB_KA(go), ISB_KA(beta.mem), ISB_KA(bo), ISB_KA(mean.mem), ISB_KA(mo),
+                         ISB_KA(spread.mem), ISB_KA(so)));
     return bn_elementwise(ocl, k, s);
 }
 
-int isb_bn_forward_train(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice save_mean,
-                         isb_dslice save_invstd, isb_dslice running_mean, isb_dslice running_var, isb_dslice x,
-                         isb_dslice gamma, isb_dslice beta) {
+int isb_bn_forward_train_add(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice save_mean,
+                             isb_dslice save_invstd, isb_dslice running_mean, isb_dslice running_var, isb_dslice x,
+                             isb_dslice gamma, isb_dslice beta, isb_dslice res) {
     const char *fn = "bn_forward_train";
     ISB_TRY(bn_check(s));
     ISB_TRY(need(y, "y", fn));
@@ -349,7 +353,15 @@ int isb_bn_forward_train(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_
                          ISB_KA(running_mean.mem), ISB_KA(rmo), ISB_KA(running_var.mem), ISB_KA(rvo),
                          ISB_KLOCAL(local * sizeof(float))));
     ISB_TRY(isb_ocl_run_groups(ocl, k, (size_t)s->channels, local));
-    return bn_apply(ocl, s, y, x, gamma, beta, save_mean, save_invstd, 0);
+    if (res.mem) ISB_TRY(need(res, "res", fn));
+    return bn_apply(ocl, s, y, x, gamma, beta, save_mean, save_invstd, 0, res);
+}
+
+int isb_bn_forward_train(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice save_mean,
+                         isb_dslice save_invstd, isb_dslice running_mean, isb_dslice running_var, isb_dslice x,
+                         isb_dslice gamma, isb_dslice beta) {
+    return isb_bn_forward_train_add(ocl, s, y, save_mean, save_invstd, running_mean, running_var, x, gamma, beta,
+                                    isb_ds(NULL, 0));
 }
 
 int isb_bn_forward_eval(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice x, isb_dslice gamma,
@@ -362,7 +374,7 @@ int isb_bn_forward_eval(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_d
     ISB_TRY(need(beta, "beta", fn));
     ISB_TRY(need(running_mean, "running_mean", fn));
     ISB_TRY(need(running_var, "running_var", fn));
-    return bn_apply(ocl, s, y, x, gamma, beta, running_mean, running_var, 1);
+    return bn_apply(ocl, s, y, x, gamma, beta, running_mean, running_var, 1, isb_ds(NULL, 0));
 }
 
 int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dslice dgamma, isb_dslice dbeta,

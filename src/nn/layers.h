@@ -107,6 +107,12 @@ typedef struct {
 int isb_bn_forward_train(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice save_mean,
                          isb_dslice save_invstd, isb_dslice running_mean, isb_dslice running_var, isb_dslice x,
                          isb_dslice gamma, isb_dslice beta);
+/* The same with a residual added before the (optional) ReLU, in one pass: y = act(bn(x) + res),
+ * the end of a residual block (forward of bn + isb_add fused). y may equal res. The backward is
+ * isb_bn_backward with relu = 0 on dy already masked by y > 0 (isb_relu_backward). */
+int isb_bn_forward_train_add(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice save_mean,
+                             isb_dslice save_invstd, isb_dslice running_mean, isb_dslice running_var, isb_dslice x,
+                             isb_dslice gamma, isb_dslice beta, isb_dslice res);
 /* Evaluation mode: normalises with running_mean/running_var, updates nothing. */
 int isb_bn_forward_eval(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice x, isb_dslice gamma,
                         isb_dslice beta, isb_dslice running_mean, isb_dslice running_var);

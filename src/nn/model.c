@@ -230,23 +230,32 @@ static int conv_forward(isb_model *m, const isb_rn_conv *c, int batch, size_t y,
     return ISB_OK;
 }
 
-/* dx: slot in work, or (size_t)-1 for "not wanted" (the stem's input). */
+#define NO_SLOT ((size_t)-1) /* an optional slot left out */
+
+/* dx: slot in work, or NO_SLOT for "not wanted" (the stem's input). */
 static int conv_backward(isb_model *m, const isb_rn_conv *c, int batch, size_t dx, size_t dy, size_t x) {
     isb_conv_shape s = conv_shape(c, batch);
-    isb_dslice dxs = dx == (size_t)-1 ? isb_ds(NULL, 0) : W(m, dx);
+    isb_dslice dxs = dx == NO_SLOT ? isb_ds(NULL, 0) : W(m, dx);
     ISB_TRY(probe_layout(m, &s, A(m, x), dxs));
     RUN(ISB_PHASE_CONV_BACKWARD, isb_conv2d_backward(m->ocl, &s, dxs, G(m, c->w), W(m, dy), A(m, x), P(m, c->w),
                                                      W(m, m->col), W(m, m->partials), 0));
     return ISB_OK;
 }
 
-static int bn_forward(isb_model *m, const isb_rn_bn *b, int batch, int relu, int train, size_t y, size_t x) {
+/* y = bn(x), then + the residual slot res (NO_SLOT: none), then ReLU if relu: one kernel in
+ * training (isb_bn_forward_train_add), bn + isb_add in evaluation. */
+static int bn_forward(isb_model *m, const isb_rn_bn *b, int batch, int relu, int train, size_t y, size_t x,
+                      size_t res) {
     isb_bn_shape s = bn_shape(b, batch, relu);
     isb_dslice mean = isb_ds(m->stats, b->mean), var = isb_ds(m->stats, b->var);
-    if (!train) return isb_bn_forward_eval(m->ocl, &s, A(m, y), A(m, x), P(m, b->gamma), P(m, b->beta), mean, var);
-    return isb_bn_forward_train(m->ocl, &s, A(m, y), isb_ds(m->misc, m->save + b->save),
-                                isb_ds(m->misc, m->save + b->save + (size_t)b->channels), mean, var, A(m, x),
-                                P(m, b->gamma), P(m, b->beta));
+    if (train)
+        return isb_bn_forward_train_add(m->ocl, &s, A(m, y), isb_ds(m->misc, m->save + b->save),
+                                        isb_ds(m->misc, m->save + b->save + (size_t)b->channels), mean, var, A(m, x),
+                                        P(m, b->gamma), P(m, b->beta), res == NO_SLOT ? isb_ds(NULL, 0) : A(m, res));
+    if (res == NO_SLOT) return isb_bn_forward_eval(m->ocl, &s, A(m, y), A(m, x), P(m, b->gamma), P(m, b->beta), mean, var);
+    s.relu = 0;
+    ISB_TRY(isb_bn_forward_eval(m->ocl, &s, A(m, y), A(m, x), P(m, b->gamma), P(m, b->beta), mean, var));
+    return isb_add(m->ocl, s.channels * s.n, A(m, y), A(m, y), A(m, res), relu);
 }
 
 /* dx, dy: slots in work (may be equal); x, y: the forward's input and output slots in acts. */
@@ -264,23 +273,22 @@ static int forward(isb_model *m, const isb_batch_io *io, int train) {
     const int B = io->batch, S = p->image_size;
     RUN(ISB_PHASE_OTHER, isb_nchw_to_cnhw(m->ocl, B, p->in_channels, S * S, A(m, m->x_cnhw), isb_ds(io->x, 0)));
     ISB_TRY(conv_forward(m, &p->stem, B, m->stem_c, m->x_cnhw));
-    RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &p->stem_bn, B, 1, train, m->stem_a, m->stem_c));
+    RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &p->stem_bn, B, 1, train, m->stem_a, m->stem_c, NO_SLOT));
     size_t h = m->stem_a;
     for (int i = 0; i < ISB_RN_BLOCKS; i++) {
         const isb_rn_block *b = &p->blocks[i];
         const block_slots *k = &m->blk[i];
         ISB_TRY(conv_forward(m, &b->c1, B, k->c1, h));
-        RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->b1, B, 1, train, k->a1, k->c1));
+        RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->b1, B, 1, train, k->a1, k->c1, NO_SLOT));
         ISB_TRY(conv_forward(m, &b->c2, B, k->c2, k->a1));
-        RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->b2, B, 0, train, k->y, k->c2));
         size_t shortcut = h;
         if (b->has_sc) {
             ISB_TRY(conv_forward(m, &b->sc, B, k->scc, h));
-            RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->sb, B, 0, train, k->scb, k->scc));
+            RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->sb, B, 0, train, k->scb, k->scc, NO_SLOT));
             shortcut = k->scb;
         }
-        int out = b->cout * B * b->h_out * b->h_out;
-        RUN(ISB_PHASE_OTHER, isb_add(m->ocl, out, A(m, k->y), A(m, k->y), A(m, shortcut), 1));
+        /* the block's output relu(bn2(c2) + shortcut) */
+        RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->b2, B, 1, train, k->y, k->c2, shortcut));
         h = k->y;
     }
     RUN(ISB_PHASE_OTHER, isb_avgpool_forward(m->ocl, B, p->feat, p->final_hw, A(m, m->pooled), A(m, h)));
@@ -319,7 +327,7 @@ static int backward(isb_model *m, int B) {
         dx = swap;
     }
     RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &p->stem_bn, B, 1, t1, dy, m->stem_c, m->stem_a));
-    ISB_TRY(conv_backward(m, &p->stem, B, (size_t)-1, t1, m->x_cnhw));
+    ISB_TRY(conv_backward(m, &p->stem, B, NO_SLOT, t1, m->x_cnhw));
     return ISB_OK;
 }
 
