@@ -51,7 +51,7 @@ mkdir -p "$out"
 # libopenblas0-pthread installs its library under openblas-pthread/ (Debian's alternatives link is
 # not made by dpkg -x)
 [ -d /tmp/devroot/usr/lib/x86_64-linux-gnu/openblas-pthread ] &&
-    export LD_LIBRARY_PATH=/tmp/devroot/usr/lib/x86_64-linux-gnu/openblas-pthread:$LD_LIBRARY_PATH
+    export LD_LIBRARY_PATH=/tmp/devroot/usr/lib/x86_64-linux-gnu/openblas-pthread:${LD_LIBRARY_PATH:-}
 if [ "$cpu" = 1 ]; then
     widths="8 16"; tune_s=60; train_args=(--width 8 --train-subset 1024 --test-subset 500 --max-epochs 1)
     sampling_filter='^(sampling|score_update)\..*device.*N:(10000|100000)/'
@@ -61,12 +61,12 @@ else
 fi
 rows=()
 failed=0
-# part NAME SECONDS CMD...: runs CMD with a time limit, its output in $out/NAME.log
+# part NAME SECONDS FUNCTION: runs the function below with a time limit (timeout signals its whole
+# process group, tuners included), its output in $out/NAME.log
 part() {
     local name=$1 limit=$2 t0 rc status
-    shift 2
     t0=$(date +%s)
-    timeout "$limit" "$@" > "$out/$name.log" 2>&1
+    timeout "$limit" bash -c "$3" > "$out/$name.log" 2>&1
     rc=$?
     case $rc in
         0) status=passed ;;
@@ -132,7 +132,8 @@ train_real() {
     # below is measured on training images (a convergence and throughput check, not a result)
     for f in data_batch_2 data_batch_3 data_batch_4 data_batch_5 test_batch; do ln -sf data_batch_1.bin "$data/$f.bin"; done
     rm -rf "$out/train" # a finished run would be skipped
-    "$build/isbench" train --config uniform-aug --preset quick --data "$data" --out "$out/train" "${train_args[@]}"
+    # shellcheck disable=SC2086 # the word list of CPU/GPU training options
+    "$build/isbench" train --config uniform-aug --preset quick --data "$data" --out "$out/train" $train_args_str
 }
 
 # The figures of the table, straight from the files the parts wrote.
@@ -144,11 +145,16 @@ torch_figures() {
     grep -o 'width=[0-9]* *B=[0-9]*: *[0-9.]* ms/step' "$out/torch.log" 2>/dev/null | sed 's/ *B=[0-9]*: */ /' | tr '\n' ' '
 }
 
+devices() { "$build/isbench" devices; }
+
 # Time limits (s) sum to under 9 minutes on the GPU; PoCL needs far longer for the same parts.
 scale=1
 [ "$cpu" = 1 ] && scale=6
 export ISBENCH_DEVICE=${ISBENCH_DEVICE:-}
-part devices $((20 * scale)) "$build/isbench" devices
+export build out cpu cifar widths tune_s sampling_filter
+export -f devices run_tests bench_steps torch_anchor bench_sampling tune_clblast train_real
+export train_args_str="${train_args[*]}"
+part devices $((20 * scale)) devices
 part tests $((100 * scale)) run_tests
 part step-bench $((80 * scale)) bench_steps
 part torch $((80 * scale)) torch_anchor
