@@ -713,6 +713,26 @@ static void xent_score_update_and_nonfinite_flag(void **state) {
     release_all();
 }
 
+/* CLBlast's indirect GEMM path, which needs the temporary buffer the layers pass it: forced on this
+ * device for the rest of the process (XGEMM_MIN_INDIRECT_SIZE = 1: every product indirect), so this
+ * test runs last; the conv test then runs its GPU form (all CLBlast) through it. */
+static void conv_gemms_with_clblast_temp_buffer(void **state) {
+    isb_ocl *ocl = test_ocl();
+    if (strstr(ocl->info.platform_name, "Oclgrind")) {
+        printf(" skipped under Oclgrind: CLBlast's indirect kernels read the uninitialised padding of "
+               "their own internal buffers\n");
+        skip();
+    }
+    const char *names[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+    const size_t values[] = {1};
+    assert_int_equal(CLBlastOverrideParameters(ocl->info.device, "GemmRoutine", CLBlastPrecisionSingle, 1, names, values),
+                     CLBlastSuccess);
+    ocl->n_gemm_sizes = 0; /* the sizes cached so far were for the direct kernels */
+    conv_device_matches_reference(state);
+    assert_non_null(ocl->gemm_temp); /* padding made CLBlast ask for one, and the layers gave it */
+    printf(" CLBlast temporary buffer: %zu bytes\n", ocl->gemm_temp_bytes);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conv_device_matches_reference),
@@ -731,6 +751,7 @@ int main(void) {
         cmocka_unit_test(xent_matches_reference),
         cmocka_unit_test(xent_reference_matches_finite_differences),
         cmocka_unit_test(xent_score_update_and_nonfinite_flag),
+        cmocka_unit_test(conv_gemms_with_clblast_temp_buffer), /* last: it changes CLBlast's kernel choice */
     };
     const char *only = getenv("ISBENCH_TEST_FILTER"); /* e.g. "bn_*" while debugging one op */
     if (only && *only) cmocka_set_test_filter(only);

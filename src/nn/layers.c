@@ -5,6 +5,7 @@
 #include <clblast_c.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util/error.h"
 
@@ -49,12 +50,30 @@ typedef struct {
     size_t lda, ldb, ldc;
 } gemm_args;
 
-static int gemm_temp(isb_ocl *ocl, const gemm_args *g, cl_mem *temp) {
-    size_t bytes = 0;
+/* CLBlast's temporary-buffer size for g, from the shapes seen before when possible (a full table
+ * only means asking CLBlast every time). */
+static int gemm_temp_size(isb_ocl *ocl, const gemm_args *g, size_t *bytes) {
+    size_t key[11] = {(size_t)g->ta, (size_t)g->tb, g->m, g->n, g->k, g->a.off, g->lda, g->b.off, g->ldb, g->c.off, g->ldc};
+    for (int i = 0; i < ocl->n_gemm_sizes; i++)
+        if (memcmp(ocl->gemm_sizes[i].key, key, sizeof key) == 0) {
+            *bytes = ocl->gemm_sizes[i].bytes;
+            return ISB_OK;
+        }
     ISB_TRY(isb_clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k,
                                                          g->a.off, g->lda, g->b.off, g->ldb, g->c.off, g->ldc,
-                                                         &ocl->queue, &bytes),
+                                                         &ocl->queue, bytes),
                               "CLBlastSGemmTempBufferSize"));
+    const int capacity = (int)(sizeof ocl->gemm_sizes / sizeof ocl->gemm_sizes[0]);
+    if (ocl->n_gemm_sizes < capacity) {
+        memcpy(ocl->gemm_sizes[ocl->n_gemm_sizes].key, key, sizeof key);
+        ocl->gemm_sizes[ocl->n_gemm_sizes++].bytes = *bytes;
+    }
+    return ISB_OK;
+}
+
+static int gemm_temp(isb_ocl *ocl, const gemm_args *g, cl_mem *temp) {
+    size_t bytes = 0;
+    ISB_TRY(gemm_temp_size(ocl, g, &bytes));
     if (bytes > ocl->gemm_temp_bytes) {
         isb_ocl_release(&ocl->gemm_temp);
         ocl->gemm_temp_bytes = 0;

@@ -101,6 +101,7 @@ static int apply(isb_ocl *ocl, const char *path, const json_t *root) {
         }
         CLBlastPrecision precision = (CLBlastPrecision)json_integer_value(json_object_get(k, "precision"));
         CLBlastStatusCode s = CLBlastOverrideParameters(ocl->info.device, kernel, precision, n, names, values);
+        ocl->n_gemm_sizes = 0; /* GEMM temporary-buffer sizes depend on the parameters (layers.c) */
         if (s != CLBlastSuccess)
             return isb_fail(ISB_ERR_FORMAT, "CLBlast tuning file %s: %s rejected the \"%s\" parameters: %s (%d). "
                             "The file may be for another CLBlast version: regenerate it with tuning/tune.sh, or "

@@ -57,6 +57,11 @@ typedef struct {
     isb_ocl_trace *trace;     /* NULL (default): no accounting */
     cl_mem gemm_temp;         /* CLBlast's GEMM temporary buffer, grown once (src/nn/layers.c) */
     size_t gemm_temp_bytes;
+    /* the temporary-buffer size of each GEMM shape seen (layers.c): asking CLBlast costs about
+     * as much host time as the GEMM call itself. Whoever calls CLBlastOverrideParameters sets
+     * n_gemm_sizes = 0 (the sizes depend on the parameters). */
+    struct { size_t key[11], bytes; } gemm_sizes[96];
+    int n_gemm_sizes;
 } isb_ocl;
 
 /* All devices of all platforms (malloc'd array). ISB_ERR_NO_DEVICE with install advice if none. */
