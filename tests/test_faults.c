@@ -88,11 +88,20 @@ static void expect_log(const char *what, const char *needle) {
     free(log);
 }
 
-/* `isbench train` of last-loss-aug (smoke) into out, plus extra options. */
-static int train(const char *const *env, const char *out, const char *extra1, const char *extra2, double kill_s) {
-    const char *argv[] = {"train", "--config", "last-loss-aug", "--preset", "smoke", "--data", data_dir, "--out", out,
-                          extra1, extra2, NULL};
+/* `isbench train` of last-loss-aug (smoke, shrunk to 64 training images in batches of 16 so that
+ * each of the ~40 runs here takes about a second) into out, plus extra arguments (NULL-ended). */
+static int train_with(const char *const *env, const char *out, const char *const *extra, double kill_s) {
+    const char *argv[32] = {"train", "--config", "last-loss-aug", "--preset", "smoke", "--data", data_dir,
+                            "--train-subset", "64", "--test-subset", "20", "--batch", "16", "--out", out};
+    int n = 15;
+    for (int i = 0; extra[i] && n < 31; i++) argv[n++] = extra[i];
+    argv[n] = NULL;
     return run_isbench(env, argv, kill_s);
+}
+
+static int train(const char *const *env, const char *out, const char *e1, const char *e2, double kill_s) {
+    const char *extra[] = {e1, e2, NULL};
+    return train_with(env, out, extra, kill_s);
 }
 
 static void run_dir_of(char *buf, size_t size, const char *out) {
@@ -255,9 +264,9 @@ static void sigkill_at_random_instants(void **state) {
     }
 }
 
-/* The atomic writes of a smoke run without periodic checkpoints: 1-4 the initial files; 5 the
- * checkpoint of data epoch 1, 6-9 its files (manifest last); 10-13 the final files (13: the
- * "finished" manifest), after which the checkpoint is removed. */
+/* The atomic writes of a run without periodic checkpoints: 1-4 the initial files; 5 the checkpoint
+ * of data epoch 1, 6-9 its files (manifest last); 10-13 the final files (13: the "finished"
+ * manifest), after which the checkpoint is removed. */
 static void sigkill_inside_the_write_phase(void **state) {
     (void)state;
     static const struct { const char *hook; int write; } kills[] = {
@@ -284,9 +293,8 @@ static void sigkill_inside_the_write_phase(void **state) {
 /* An interrupted run (stop after step 3: its checkpoint is mid-epoch) in out/.../seed-1. */
 static void interrupted_run(char *out, size_t size, const char *name, const char *width) {
     fresh_out(out, size, name);
-    const char *argv[] = {"train", "--config", "last-loss-aug", "--preset", "smoke", "--data", data_dir, "--out", out,
-                          "--stop-after-step", "3", "--width", width, NULL};
-    int rc = run_isbench(NULL, argv, 0);
+    const char *extra[] = {"--stop-after-step", "3", "--width", width, NULL};
+    int rc = train_with(NULL, out, extra, 0);
     if (rc != 130) fail_msg("the interrupted run exited %d, expected 130", rc);
 }
 
@@ -452,8 +460,7 @@ static void run_lock_names_a_live_holder_and_takes_over_a_dead_one(void **state)
 
 static void inputs_refused(void **state) {
     (void)state;
-    const char *empty_out[] = {"train", "--config", "uniform-aug", "--preset", "smoke", "--out", "", NULL};
-    assert_int_equal(run_isbench(NULL, empty_out, 0), 2);
+    assert_int_equal(train(NULL, "", NULL, NULL, 0), 2);
     expect_log("--out ''", "--out needs a folder");
     isb_train_config c;
     TEST_OK(isb_train_config_init(&c, "smoke", "uniform-aug"));

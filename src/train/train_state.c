@@ -44,7 +44,7 @@ typedef struct {
 #define STATE(name, member, type, range) {name, offsetof(isb_train_state, member), type, range}
 static const state_field state_fields[] = {
     STATE("sampler_epoch", sampler_epoch, F_U32, R_SAMPLES),
-    STATE("pos", pos, F_I32, R_ZCAP),
+    STATE("pos", pos, F_I32, R_ZCAP), /* when zlen == 0: where the finished epoch ended */
     STATE("zlen", zlen, F_I32, R_ZCAP),
     STATE("z_weighted", z_weighted, F_I32, R_BOOL),
     STATE("samples_seen", samples_seen, F_I64, R_SAMPLES),
@@ -272,7 +272,7 @@ static int check_relations(const isb_train_state *s, const isb_run_identity *id,
     else if (s->since_eval > seen - s->n_rows * n || (s->n_rows == 0 && s->since_eval != seen))
         bad = "since_eval does not match samples_seen";
     else if (s->step > seen || s->step * id->batch < seen) bad = "step does not match samples_seen and the batch";
-    else if (s->pos > s->zlen || (s->zlen != 0 && s->zlen != id->z && s->zlen != id->n))
+    else if (s->zlen != 0 && ((s->zlen != id->z && s->zlen != id->n) || s->pos > s->zlen))
         bad = "pos / zlen do not describe a sampler epoch of this run";
     else if (s->es.evals != s->n_rows || s->es.bad_evals > s->es.evals)
         bad = "the early-stopping counters do not match data_epochs";
