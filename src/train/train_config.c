@@ -196,7 +196,7 @@ static int parse_seed(const char *key, const char *value, uint64_t *out) {
         v = ok ? v * 10 + (uint64_t)(*p - '0') : v;
     }
     if (!ok)
-        return isb_fail(ISB_ERR_USAGE, "option --%s needs an integer in 0..9223372036854775807 (digits only), got "
+        return isb_fail(ISB_ERR_USAGE, "option --%s needs a non-negative integer, 0..9223372036854775807 in digits only, got "
                         "'%s'", key, value);
     *out = v;
     return ISB_OK;
