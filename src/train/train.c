@@ -144,20 +144,17 @@ static int move_aside(const char *dir, isb_run_lock *lock, const char *label) {
 }
 
 /* mkdir, lock, --restart, ownership check (another configuration is refused), stale temp files. */
-static int open_run_dir(const isb_train_env *env, const char *dir, const json_t *config, const char *label,
-                        isb_run_lock *lock, isb_run_state *state) {
-    ISB_TRY(isb_mkdir_p(dir));
-    ISB_TRY(isb_run_lock_take(lock, dir));
-    char manifest[4200], checkpoint[4200];
-    snprintf(manifest, sizeof manifest, "%s/manifest.json", dir);
-    snprintf(checkpoint, sizeof checkpoint, "%s/checkpoint.isbc", dir);
-    if (env->restart && (isb_file_exists(manifest) || isb_file_exists(checkpoint)))
-        ISB_TRY(move_aside(dir, lock, label));
-    ISB_TRY(isb_run_dir_check(dir, config, state));
-    int removed = isb_remove_stale_temp_files(dir);
-    if (removed > 0) fprintf(stderr, "[%s] removed %d temporary file(s) of a killed writer in %s\n", label, removed, dir);
+static int open_run_dir(const isb_run *r, const json_t *config, isb_run_lock *lock, isb_run_state *state) {
+    ISB_TRY(isb_mkdir_p(r->dir));
+    ISB_TRY(isb_run_lock_take(lock, r->dir));
+    if (r->env->restart && (isb_file_exists(r->manifest_path) || isb_file_exists(r->checkpoint_path)))
+        ISB_TRY(move_aside(r->dir, lock, r->label));
+    ISB_TRY(isb_run_dir_check(r->dir, config, state));
+    int removed = isb_remove_stale_temp_files(r->dir);
+    if (removed > 0)
+        fprintf(stderr, "[%s] removed %d temporary file(s) of a killed writer in %s\n", r->label, removed, r->dir);
     /* a kill after the "finished" manifest, before the checkpoint was removed */
-    if (*state == ISB_RUN_FINISHED && isb_file_exists(checkpoint)) unlink(checkpoint);
+    if (*state == ISB_RUN_FINISHED && isb_file_exists(r->checkpoint_path)) unlink(r->checkpoint_path);
     return removed < 0 ? removed : ISB_OK;
 }
 
@@ -266,7 +263,7 @@ int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *r
     isb_run_lock lock = {-1};
     isb_run_state state;
     char reason[160] = "";
-    int rc = open_run_dir(env, run_dir, config, r.label, &lock, &state);
+    int rc = open_run_dir(&r, config, &lock, &state);
     if (rc < 0) goto done;
     if (state == ISB_RUN_FINISHED) {
         fprintf(stderr, "[%s] %s already holds this finished run: skipped (rerun with --restart to run it again)\n",

@@ -215,10 +215,7 @@ void isb_train_state_free(isb_train_state *s) {
     free(s->rows);
     free(s->hist);
     free(s->hist_epochs);
-    s->rows = NULL;
-    s->hist = NULL;
-    s->hist_epochs = NULL;
-    s->n_rows = s->cap_rows = 0;
+    s->rows = NULL, s->hist = NULL, s->hist_epochs = NULL, s->n_rows = s->cap_rows = 0;
 }
 
 int isb_train_state_grow_rows(isb_train_state *s, int need) {
