@@ -4,8 +4,9 @@
  *     rerun: final metrics, histograms and manifest equal an uninterrupted run's;
  *   - flipped bytes, truncation, a foreign configuration's checkpoint and out-of-range counters
  *     (with a valid checksum): refused, every result file byte-identical before and after;
- *   - a full disk mid-run (injected ENOSPC): the previous complete state stays, the message says
- *     so, and a rerun finishes with the uninterrupted results;
+ *   - a full disk mid-run (a 128 KiB tmpfs where the machine allows mounting one, and an injected
+ *     ENOSPC everywhere): the previous complete state stays, the message says so, and a rerun
+ *     finishes with the uninterrupted results;
  *   - the run-folder lock: a live holder is named and nothing is touched, a dead one's is taken over;
  *   - input checks: CIFAR record counts, --out '', strict seeds.
  * The kill instants are random: the seed is printed, ISB_FAULT_SEED=K repeats a run. */
@@ -232,8 +233,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "umount '%s/tmpfs' 2>/dev/null; rm -rf '%s'", root, root); /* a failed tmpfs test */
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -397,33 +398,65 @@ static void restart_moves_the_old_run_aside(void **state) {
 
 /* ---- (4) a full disk ------------------------------------------------------------------------------ */
 
+/* After a failed write: the files of the start (no rows), status running, no temporary file left;
+ * then a rerun (with room again) finishes with the uninterrupted results. */
+static void assert_start_state_then_rerun(const char *what, const char *out, void (*make_room)(const char *)) {
+    char dir[600];
+    run_dir_of(dir, sizeof dir, out);
+    expect_log(what, "No space left on device");
+    expect_log(what, "hold the last complete state");
+    char *metrics = file_text(dir, "metrics.csv");
+    assert_string_equal(metrics, "data_epoch,samples_seen,wall_s,lr,train_loss,train_acc,test_loss,test_acc\n");
+    free(metrics);
+    json_t *m = manifest_without_times(dir);
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "running");
+    json_decref(m);
+    char *snap = snapshot(dir);
+    if (strstr(snap, ".tmp.")) fail_msg("%s: a temporary file was left", what);
+    free(snap);
+    if (make_room) make_room(out);
+    rerun_to_end(what, out);
+    assert_same_as_reference(what, out);
+}
+
 static void full_disk_keeps_the_previous_state(void **state) {
     (void)state;
     /* write 6 = metrics.csv of data epoch 1, just after its checkpoint (5); write 5 = that checkpoint */
     for (int write = 5; write <= 6; write++) {
-        char out[400], dir[600], hook[64], what[64];
+        char out[400], hook[64], what[64];
         fresh_out(out, sizeof out, "full");
-        run_dir_of(dir, sizeof dir, out);
         snprintf(hook, sizeof hook, "ISBENCH_FAULT_WRITE_FAIL=%d", write);
         snprintf(what, sizeof what, "disk full at write %d", write);
         const char *env[] = {hook, NULL};
         int rc = train(env, out, "--checkpoint-every", "0", 0);
         if (rc == 0 || rc >= 128) fail_msg("%s: exit %d", what, rc);
-        expect_log(what, "No space left on device");
-        expect_log(what, "hold the last complete state");
-        /* the previous state: the files of the start (no rows), status running */
-        char *metrics = file_text(dir, "metrics.csv");
-        assert_string_equal(metrics, "data_epoch,samples_seen,wall_s,lr,train_loss,train_acc,test_loss,test_acc\n");
-        free(metrics);
-        json_t *m = manifest_without_times(dir);
-        assert_string_equal(json_string_value(json_object_get(m, "status")), "running");
-        json_decref(m);
-        char *snap = snapshot(dir);
-        if (strstr(snap, ".tmp.")) fail_msg("%s: a temporary file was left", what);
-        free(snap);
-        rerun_to_end(what, out);
-        assert_same_as_reference(what, out);
+        assert_start_state_then_rerun(what, out, NULL);
     }
+}
+
+static void grow_tmpfs(const char *out) {
+    char cmd[500];
+    snprintf(cmd, sizeof cmd, "mount -o remount,size=16m '%s'", out);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The same on a real full file system where the machine allows it (root, tmpfs): a 128 KiB tmpfs
+ * holds the first files but not the checkpoint of data epoch 1 (about 380 KB at width 4). */
+static void real_full_tmpfs_keeps_the_previous_state(void **state) {
+    (void)state;
+    char out[400], cmd[600];
+    fresh_out(out, sizeof out, "tmpfs");
+    TEST_OK(isb_mkdir_p(out));
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=128k tmpfs '%s' 2>/dev/null", out);
+    if (getuid() != 0 || system(cmd) != 0) {
+        printf("# NOT RUN: a real full tmpfs needs root and mount -t tmpfs; the injected full disk ran instead\n");
+        return;
+    }
+    int rc = train(NULL, out, "--checkpoint-every", "0", 0);
+    if (rc == 0 || rc >= 128) fail_msg("a full tmpfs: exit %d", rc);
+    assert_start_state_then_rerun("a full tmpfs", out, grow_tmpfs);
+    snprintf(cmd, sizeof cmd, "umount '%s'", out);
+    assert_int_equal(system(cmd), 0);
 }
 
 /* ---- the lock ---------------------------------------------------------------------------------------- */
@@ -489,6 +522,7 @@ int main(void) {
         cmocka_unit_test(corrupt_or_foreign_checkpoints_refused),
         cmocka_unit_test(run_lock_names_a_live_holder_and_takes_over_a_dead_one),
         cmocka_unit_test(full_disk_keeps_the_previous_state),
+        cmocka_unit_test(real_full_tmpfs_keeps_the_previous_state),
         cmocka_unit_test(sigkill_inside_the_write_phase),
         cmocka_unit_test(sigkill_at_random_instants),
         cmocka_unit_test(restart_moves_the_old_run_aside),
