@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "util/fileio.h"
 
+#include <float.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,8 @@ done:
     return rc;
 }
 
-/* Shape, and for Z the index range, of a device tensor, before anything is uploaded. */
+/* Shape and values of a device tensor, before anything is uploaded: Z's indices in 0..N-1, hits 0
+ * or 1, and losses, scores and weights finite and non-negative (a NaN score would poison the draw). */
 static int check_device(const isb_run *r, const isb_train_state *s, const isb_checkpoint *ck,
                         const device_tensor *d) {
     const isb_tensor *t = isb_checkpoint_find(ck, d->name);
@@ -79,12 +81,13 @@ static int check_device(const isb_run *r, const isb_train_state *s, const isb_ch
         return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s is missing or not %d %s values: nothing was changed; move "
                         "the checkpoint away (or rerun with --restart)", r->checkpoint_path, d->name, n,
                         d->is_int ? "i64" : "f32");
-    const int64_t *v = t->data;
-    for (int i = 0; d->is_int && i < n; i++)
-        if (v[i] < 0 || v[i] >= (strcmp(d->length, "zlen") == 0 ? r->n : 2))
-            return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s[%d] = %lld is out of range: nothing was changed; move "
-                            "the checkpoint away (or rerun with --restart)", r->checkpoint_path, d->name, i,
-                            (long long)v[i]);
+    int64_t limit = strcmp(d->length, "zlen") == 0 ? r->n : 2;
+    for (int i = 0; i < n; i++) {
+        double v = d->is_int ? (double)((const int64_t *)t->data)[i] : (double)((const float *)t->data)[i];
+        if (!(v >= 0 && v <= FLT_MAX) || (d->is_int && v >= (double)limit))
+            return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s[%d] = %g is out of range: nothing was changed; move "
+                            "the checkpoint away (or rerun with --restart)", r->checkpoint_path, d->name, i, v);
+    }
     return ISB_OK;
 }
 
