@@ -33,11 +33,15 @@ int isb_train_env_open(isb_train_env *env, isb_ocl *ocl, const isb_train_config 
     env->train_subset = cfg->train_subset;
     env->test_subset = cfg->test_subset;
     env->checkpoint_every_s = ISB_CHECKPOINT_EVERY_DEFAULT_S;
-    int rc = isb_dataset_load(&env->train, cfg->dataset, data_dir, true, cfg->train_subset, SUBSET_SEED);
-    if (rc >= 0) rc = isb_dataset_load(&env->test, cfg->dataset, data_dir, false, cfg->test_subset, SUBSET_SEED);
-    if (rc >= 0) rc = isb_batcher_create(&env->train_batcher, ocl, &env->train);
-    if (rc >= 0) rc = isb_batcher_create(&env->test_batcher, ocl, &env->test);
-    if (rc < 0) isb_train_env_close(env);
+    int rc;
+    if ((rc = isb_dataset_load(&env->train, cfg->dataset, data_dir, true, cfg->train_subset, SUBSET_SEED)) < 0 ||
+        (rc = isb_dataset_load(&env->test, cfg->dataset, data_dir, false, cfg->test_subset, SUBSET_SEED)) < 0 ||
+        (rc = isb_batcher_create(&env->train_batcher, ocl, &env->train)) < 0 ||
+        (rc = isb_batcher_create(&env->test_batcher, ocl, &env->test)) < 0)
+        goto fail;
+    return ISB_OK;
+fail:
+    isb_train_env_close(env); /* releases whatever was opened */
     return rc;
 }
 
