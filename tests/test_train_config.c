@@ -41,7 +41,7 @@ static void appendix_a_defaults(void **state) {
     TEST_OK(isb_train_config_init(&c, "paper", "running-loss-noaug"));
     assert_int_equal(c.sampler, ISB_SAMPLER_RUNNING_LOSS);
     assert_false(c.augment);
-    assert_false(c.normalize); /* PROTOCOL item 5 */
+    assert_false(c.normalize); /* docs/protocol-notes.md, note 5 */
     assert_int_equal(isb_train_config_z(&c, 50000), 30000);
     assert_float_equal(c.beta, 0.2f, 1e-9);
     assert_int_equal(c.warmup_epochs, 0);

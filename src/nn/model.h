@@ -1,4 +1,4 @@
-/* ResNet18 (CIFAR variant, docs/protocol-notes.md "The model") in OpenCL: forward, backward and SGD
+/* ResNet18 (CIFAR variant, docs/protocol-notes.md, note 6) in OpenCL: forward, backward and SGD
  * on the device, every convolution and linear product through CLBlast.
  *
  * CONTRACT used by src/train (do not change signatures without updating every caller):

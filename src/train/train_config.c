@@ -104,7 +104,7 @@ int isb_train_config_init(isb_train_config *cfg, const char *preset, const char 
     snprintf(cfg->name, sizeof cfg->name, "%s", name);
     cfg->sampler = (isb_sampler_kind)(which / 2);
     cfg->augment = which % 2 == 0;
-    cfg->normalize = cfg->augment; /* protocol note 5: the study normalised only the augmented runs */
+    cfg->normalize = cfg->augment; /* docs/protocol-notes.md, note 5: the study normalised only the augmented runs */
     static const double z_fraction[] = {1.0, 8192.0 / 50000.0, 30000.0 / 50000.0};
     cfg->z_fraction = z_fraction[cfg->sampler];
     if (cfg->sampler != ISB_SAMPLER_LAST_LOSS) cfg->warmup_epochs = 0; /* Appendix A: only last loss warms up */
