@@ -176,7 +176,7 @@ make_suite() {
         elif [ "$status" = finished ]; then die "$sd/timing.csv: missing in a finished run"
         else note "$sd/timing.csv: missing (run not finished): left out of Fig. 6"; fi
         if [ -f "$sd/scores_hist.csv" ]; then files+=("$sd/scores_hist.csv")
-        elif [ "$status" = finished ] && [ "${cfg#uniform}" = "$cfg" ]; then die "$sd/scores_hist.csv: missing in a finished $cfg run"
+        elif [ "$status" = finished ] && [ "$(json_pick "$flat" configuration.sampler)" != uniform ]; then die "$sd/scores_hist.csv: missing in a finished $cfg run"
         fi
         seed_dirs+=("$sd")
         [ "${configs[-1]:-}" = "$cfg" ] || configs+=("$cfg")
