@@ -31,7 +31,7 @@ static json_t *notes_json(void) {
         "kept: the last mini-batch of a sampler epoch holds the |Z| mod batch remaining samples", "data_epoch",
         "an evaluation after every N training samples (rounded up to the step that reaches them); "
         "lr milestones and early stopping count these evaluations",
-        "weights", "importance weights default to none, as in the study's public code (PROTOCOL item 3)", "timing",
+        "weights", "importance weights default to none, as in the study's public code (docs/protocol-notes.md, note 3)", "timing",
         "host clock around clFinish at phase boundaries only. training = forward, backward, SGD, the "
         "fused score update and (without --profile) batch assembly; score_update is fused into the loss "
         "kernel and cannot be timed apart (nan); data = batch assembly, measured only with --profile "

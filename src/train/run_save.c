@@ -60,12 +60,11 @@ static int add_device(isb_run *r, isb_checkpoint *ck, const device_tensor *d) {
 
 int isb_run_save_checkpoint(isb_run *r) {
     isb_checkpoint ck = {0};
-    int rc = isb_train_state_save(&r->s, isb_run_wall(r), &r->id, &ck);
-    if (rc < 0) goto done;
-    for (int i = 0; i < N_DEVICE_TENSORS; i++)
-        if ((rc = add_device(r, &ck, &device_tensors[i])) < 0) goto done;
-    if ((rc = isb_model_save_state(r->model, &ck, 1)) < 0) goto done;
-    rc = isb_checkpoint_write(&ck, r->checkpoint_path);
+    int rc = ISB_OK;
+    ISB_CHECK(isb_train_state_save(&r->s, isb_run_wall(r), &r->id, &ck));
+    for (int i = 0; i < N_DEVICE_TENSORS; i++) ISB_CHECK(add_device(r, &ck, &device_tensors[i]));
+    ISB_CHECK(isb_model_save_state(r->model, &ck, 1));
+    ISB_CHECK(isb_checkpoint_write(&ck, r->checkpoint_path));
 done:
     isb_checkpoint_free(&ck);
     return rc;
@@ -107,14 +106,14 @@ int isb_run_load_checkpoint(isb_run *r) {
     isb_checkpoint ck = {0};
     isb_train_state s;
     isb_train_state_init(&s, r->cfg);
-    int rc = isb_checkpoint_read(&ck, r->checkpoint_path);
-    if (rc < 0) goto done;
-    if ((rc = isb_train_state_load(&s, &r->id, &ck, r->checkpoint_path)) < 0) goto done;
+    int rc = ISB_OK;
+    ISB_CHECK(isb_checkpoint_read(&ck, r->checkpoint_path));
+    ISB_CHECK(isb_train_state_load(&s, &r->id, &ck, r->checkpoint_path));
     for (int i = 0; i < N_DEVICE_TENSORS; i++) /* all checked before anything is uploaded */
-        if ((rc = check_device(r, &s, &ck, &device_tensors[i])) < 0) goto done;
+        ISB_CHECK(check_device(r, &s, &ck, &device_tensors[i]));
     for (int i = 0; i < N_DEVICE_TENSORS; i++)
-        if ((rc = upload_device(r, &ck, &device_tensors[i], length_of(r, &s, &device_tensors[i]))) < 0) goto done;
-    if ((rc = isb_model_load_state(r->model, &ck)) < 0) goto done;
+        ISB_CHECK(upload_device(r, &ck, &device_tensors[i], length_of(r, &s, &device_tensors[i])));
+    ISB_CHECK(isb_model_load_state(r->model, &ck));
     isb_train_state_free(&r->s);
     r->s = s; /* from here on the run is the checkpoint's */
     s = (isb_train_state){0};

@@ -121,8 +121,6 @@ static int check_inputs(const isb_train_env *env, const isb_train_config *cfg) {
         return isb_fail(ISB_ERR_INTERNAL, "the loaded data (%s, %d/%d) is not the configuration's (%s, %d/%d)",
                         env->dataset, env->train_subset, env->test_subset, cfg->dataset, cfg->train_subset,
                         cfg->test_subset);
-    if (cfg->batch > n)
-        return isb_fail(ISB_ERR_USAGE, "--batch %d exceeds the %d training samples: lower --batch", cfg->batch, n);
     return ISB_OK;
 }
 
@@ -267,18 +265,16 @@ int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *r
     isb_run_lock lock = {-1};
     isb_run_state state;
     char reason[160] = "";
-    int rc = open_run_dir(&r, config, &lock, &state);
-    if (rc < 0) goto done;
+    int rc = ISB_OK;
+    ISB_CHECK(open_run_dir(&r, config, &lock, &state));
     if (state == ISB_RUN_FINISHED) {
         fprintf(stderr, "[%s] %s already holds this finished run: skipped (rerun with --restart to run it again)\n",
                 r.label, run_dir);
         result->skipped = true;
         goto done;
     }
-    rc = create_run(&r, config);
-    if (rc < 0) goto done;
-    rc = resume_or_start(&r, state, result);
-    if (rc < 0) goto done; /* nothing of the run was changed */
+    ISB_CHECK(create_run(&r, config));
+    ISB_CHECK(resume_or_start(&r, state, result)); /* on failure nothing of the run was changed */
     rc = finish_run(&r, isb_run_loop(&r, reason, sizeof reason), reason, sizeof reason);
     fill_result(&r, result, reason);
 done:

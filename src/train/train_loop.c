@@ -6,7 +6,7 @@
  * index list Z (and weights) lives on the device and is consumed in mini-batches of `batch`; the
  * last mini-batch of an epoch keeps the |Z| mod batch remaining samples (nothing is dropped).
  * After every step that brings samples_seen to a multiple of N (rounded up to the step), the test
- * set is evaluated: that is one data epoch (docs/PROTOCOL.md item 1).
+ * set is evaluated: that is one data epoch (docs/protocol-notes.md, note 1).
  *
  * Synchronisation. A step only enqueues. clFinish happens at phase boundaries: before and after
  * each draw (sampling), around each evaluation and checkpoint, and around batch assembly only with
