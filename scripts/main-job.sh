@@ -1,8 +1,9 @@
 #!/bin/bash
-# README command 1: build isbench, show the OpenCL devices, run a suite sized for the device (six
-# configurations, one seed) and draw the figures. On a CPU device (PoCL, ...) the suite is `quick`
-# (~15 min on 2 cores); on a GPU it is `gpu` (full CIFAR-10, width 64, 15 epochs: a real, shorter
-# study, under 30 min on one current GPU) followed by the microbenchmarks (bench/run.sh).
+# README command 1: build isbench, show the OpenCL devices, run a suite sized for the device (every
+# configuration `isbench configs` lists, one seed) and draw the figures. On a CPU device (PoCL, ...)
+# the suite is `quick` (sized for a few CPU cores); on a GPU it is `gpu` (full CIFAR-10, width 64,
+# 15 epochs: a real, shorter study, under 30 min on one current GPU) followed by the
+# microbenchmarks (bench/run.sh).
 # Environment: ISBENCH_BUILD_DIR (default build), ISBENCH_DATA (CIFAR-10 binary folder; default
 # data/cifar-10-batches-bin, else ../shared/datasets/cifar-10-batches-bin when present),
 # ISBENCH_DEVICE (device selector), ISBENCH_PRESET (default: by device type, as above),
