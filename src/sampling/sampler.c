@@ -1,6 +1,7 @@
 /* The device sampler (sampler.h): enqueues the kernels of cl/sampling.cl for softmax statistics,
  * draws with replacement (alias, CDF) and without (Gumbel-top-k by radix select, or by full
- * bitonic sort), the mini-batch shuffle, uniform epochs, and weights (none, 1/(N p), HT).
+ * bitonic sort), the mini-batch shuffle, uniform epochs, and weights (none, 1/(N p), exact HT from
+ * the (|Z|+1)-th key).
  *
  * Buffers are allocated on first use of a method (each once per sampler), so a trainer that only
  * uses Gumbel-top-k does not hold CDF or alias tables for 100M samples. Every method enqueues
@@ -14,15 +15,13 @@
 
 #include "util/error.h"
 
-#define ISB_SMP_FILES "philox.cl,sampling.cl"
 #define ISB_SMP_MAX_GROUPS 1024
 #define ISB_SMP_TILE_CHUNKS 16  /* a CDF scan tile is 16 work-group widths */
-#define ISB_HT_NEWTON_STEPS 24
 
 enum {
     K_STATS_PARTIAL, K_STATS_FINAL, K_SOFTMAX, K_CDF_TILE_SUMS, K_SCAN_EXCLUSIVE, K_CDF_TILE_SCAN, K_CDF_DRAW,
     K_ALIAS_DRAW, K_GUMBEL_KEYS, K_UNIFORM_KEYS, K_SELECT_INIT, K_SELECT_HIST, K_SELECT_FIND, K_SELECT_COMPACT,
-    K_SHUFFLE_KEYS, K_BITONIC_STEP, K_KEYS_TO_INDICES, K_HT_PARTIAL, K_HT_UPDATE, K_WEIGHTS, K_FILL_UINT,
+    K_SHUFFLE_KEYS, K_BITONIC_STEP, K_KEYS_TO_INDICES, K_MIN_PARTIAL, K_MIN_FINAL, K_WEIGHTS, K_FILL_UINT,
     K_COPY_KEYS, K_BITONIC_LOCAL, K_ALIAS_TILE_SUMS, K_ALIAS_TILE_SCAN, K_ALIAS_PAIR, K_COUNT
 };
 static const char *const kernel_names[K_COUNT] = {
@@ -30,7 +29,7 @@ static const char *const kernel_names[K_COUNT] = {
     "isb_smp_scan_exclusive", "isb_smp_cdf_tile_scan", "isb_smp_cdf_draw", "isb_smp_alias_draw",
     "isb_smp_gumbel_keys", "isb_smp_uniform_keys", "isb_smp_select_init", "isb_smp_select_hist",
     "isb_smp_select_find", "isb_smp_select_compact", "isb_smp_shuffle_keys", "isb_smp_bitonic_step",
-    "isb_smp_keys_to_indices", "isb_smp_ht_partial", "isb_smp_ht_update", "isb_smp_weights", "isb_smp_fill_uint",
+    "isb_smp_keys_to_indices", "isb_smp_min_partial", "isb_smp_min_final", "isb_smp_weights", "isb_smp_fill_uint",
     "isb_smp_copy_keys", "isb_smp_bitonic_local", "isb_smp_alias_tile_sums", "isb_smp_alias_tile_scan",
     "isb_smp_alias_pair",
 };
@@ -41,13 +40,14 @@ struct isb_sampler {
     cl_kernel k[K_COUNT];
     size_t wg;              /* power-of-two work-group size valid for every sampling kernel */
     int groups;             /* work-groups of the grid-stride reductions */
-    cl_mem stats;           /* float [4]: max x, sum exp(x - max), HT lambda */
-    cl_mem bad;             /* int [1]: smallest index of a non-finite score, INT_MAX if none */
-    cl_mem partial;         /* float2 [ISB_SMP_MAX_GROUPS] */
-    cl_mem select;          /* ulong [4]: radix-select state (cl/sampling.cl) */
+    cl_mem stats;           /* float [4]: max x, sum exp(x - max), its log */
+    cl_mem bad;             /* int [2]: smallest index with a non-finite S/T, with an unrepresentable
+                               weight; INT_MAX if none (since the last isb_sampler_check) */
+    cl_mem partial;         /* float2 or ulong [ISB_SMP_MAX_GROUPS] */
+    cl_mem select;          /* ulong [8]: radix-select state, [4] the HT kappa (cl/sampling.cl) */
     cl_mem hist;            /* uint [256] */
     cl_mem counter;         /* int [1]: compaction slot counter */
-    cl_mem zkeys;           /* ulong [pow2(z_max)]: selected samples' keys, sorted into batch order */
+    cl_mem zkeys;           /* ulong [pow2(z_max + 1)]: selected samples' keys, sorted into batch order */
     int zkeys_len;
     /* allocated on first use of the method that needs them: */
     cl_mem keys;            /* ulong [pow2(n_max)]: Gumbel / permutation keys */
@@ -57,6 +57,8 @@ struct isb_sampler {
     cl_mem alias_sums;      /* ulong [4 (tiles + 1)]: light/heavy counts and deficit/excess sums */
     cl_mem light_idx, heavy_idx, light_d, heavy_e; /* int, int, ulong, ulong [n_max]: construction */
 };
+
+static int fill_uint(isb_sampler *s, cl_mem buf, int count, cl_uint value);
 
 static int pow2_at_least(int n) {
     int p = 1;
@@ -76,7 +78,7 @@ int isb_sampler_create(isb_sampler **out, isb_ocl *ocl, int n_max, int z_max) {
     int rc = ISB_OK;
     s->wg = 256;
     for (int i = 0; i < K_COUNT && rc == ISB_OK; i++) {
-        rc = isb_ocl_kernel(ocl, ISB_SMP_FILES, "", kernel_names[i], &s->k[i]);
+        rc = isb_ocl_kernel(ocl, ISB_SAMPLER_PROGRAM, "", kernel_names[i], &s->k[i]);
         if (rc == ISB_OK) {
             size_t wg = isb_ocl_kernel_wg(ocl, s->k[i], 256);
             if (wg < s->wg) s->wg = wg;
@@ -85,14 +87,15 @@ int isb_sampler_create(isb_sampler **out, isb_ocl *ocl, int n_max, int z_max) {
     while (s->wg & (s->wg - 1)) s->wg &= s->wg - 1; /* power of two for the tree reductions */
     int groups = (int)ocl->info.compute_units * 8;
     s->groups = groups < 1 ? 1 : groups > ISB_SMP_MAX_GROUPS ? ISB_SMP_MAX_GROUPS : groups;
-    s->zkeys_len = pow2_at_least(z_max);
+    s->zkeys_len = pow2_at_least(z_max + 1); /* HT selects one key more */
     if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->stats, 4 * sizeof(float), "sampler stats");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->bad, sizeof(int), "sampler non-finite flag");
+    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->bad, 2 * sizeof(int), "sampler non-finite flags");
     if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->partial, ISB_SMP_MAX_GROUPS * 2 * sizeof(float), "sampler partials");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->select, 4 * sizeof(cl_ulong), "sampler select state");
+    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->select, 8 * sizeof(cl_ulong), "sampler select state");
     if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->hist, 256 * sizeof(cl_uint), "sampler histogram");
     if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->counter, sizeof(int), "sampler counter");
     if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->zkeys, (size_t)s->zkeys_len * sizeof(cl_ulong), "sampler batch keys");
+    if (rc == ISB_OK) rc = fill_uint(s, s->bad, 2, (cl_uint)INT_MAX);
     if (rc < 0) {
         isb_sampler_free(s);
         return isb_fail_context(rc, "creating the sampler for N=%d, |Z|=%d", n_max, z_max);
@@ -116,9 +119,8 @@ static int fill_uint(isb_sampler *s, cl_mem buf, int count, cl_uint value) {
     return isb_ocl_run1d(s->ocl, k, (size_t)count, s->wg);
 }
 
-/* max and sum of exp(x - max) into stats[0..1]; non-finite scores recorded in `bad`. */
+/* max and sum of exp(x - max) and its log into stats[0..2]; non-finite S/T recorded in bad[0]. */
 static int enqueue_stats(isb_sampler *s, cl_mem scores, int n, float inv_t) {
-    ISB_TRY(fill_uint(s, s->bad, 1, (cl_uint)INT_MAX));
     cl_kernel k = s->k[K_STATS_PARTIAL];
     int groups = (int)((n + s->wg - 1) / s->wg);
     if (groups > s->groups) groups = s->groups;
@@ -138,8 +140,10 @@ static int check_common(isb_sampler *s, cl_mem scores, int n, int z, float tempe
     if (z < 0 || z > s->z_max)
         return isb_fail(ISB_ERR_USAGE, "sampler: |Z|=%d is outside [0, %d] (create the sampler with a larger z_max)",
                         z, s->z_max);
-    if (!(temperature > 0) || !isfinite(temperature))
-        return isb_fail(ISB_ERR_USAGE, "sampler: temperature %g must be a finite number > 0", temperature);
+    float inv_t = 1.0f / temperature;
+    if (!(temperature > 0) || !isfinite(temperature) || !isnormal(inv_t))
+        return isb_fail(ISB_ERR_USAGE, "sampler: temperature %g must be a finite number > 0 whose inverse is a normal "
+                        "float (about 3e-38 to 3e38)", temperature);
     return ISB_OK;
 }
 
@@ -191,13 +195,17 @@ static int enqueue_select(isb_sampler *s, cl_mem keys, int n, int z) {
     return isb_ocl_run1d(s->ocl, k, (size_t)n, s->wg);
 }
 
-/* zkeys[0..z) hold selected samples: re-key them in mini-batch order and write the indices. */
-static int enqueue_shuffle(isb_sampler *s, int z, uint64_t seed, uint32_t epoch, bool rekey, cl_mem out) {
-    int len = pow2_at_least(z);
+/* zkeys[0..selected) hold the selected samples (selected = z, or z + 1 with exclude_kappa: the
+ * extra one is the HT kappa, select[4], dropped here): re-key them in mini-batch order, sort, and
+ * write the z indices. */
+static int enqueue_shuffle(isb_sampler *s, int z, int selected, uint64_t seed, uint32_t epoch, bool rekey,
+                           bool exclude_kappa, cl_mem out) {
+    int len = pow2_at_least(selected);
     cl_kernel k = s->k[K_SHUFFLE_KEYS];
     cl_ulong seed64 = seed;
-    int rekey_flag = rekey;
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(z), ISB_KA(len), ISB_KA(s->zkeys), ISB_KA(seed64), ISB_KA(epoch), ISB_KA(rekey_flag)));
+    int rekey_flag = rekey, exclude_flag = exclude_kappa;
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(selected), ISB_KA(len), ISB_KA(s->zkeys), ISB_KA(seed64), ISB_KA(epoch),
+                         ISB_KA(rekey_flag), ISB_KA(s->select), ISB_KA(exclude_flag)));
     ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)len, s->wg));
     ISB_TRY(enqueue_sort(s, s->zkeys, len));
     k = s->k[K_KEYS_TO_INDICES];
@@ -284,8 +292,22 @@ int isb_sampler_read_alias(isb_sampler *s, int n, uint32_t *thr, int *alias) {
     return isb_ocl_read(s->ocl, s->alias, 0, (size_t)n * sizeof *alias, alias);
 }
 
-static int enqueue_gumbel(isb_sampler *s, cl_mem scores, int n, int z, float inv_t, bool full_sort, uint64_t seed,
-                          uint32_t epoch, cl_mem out) {
+/* select[4] = the smallest of zkeys[0..count): kappa, the (z+1)-th largest key. */
+static int enqueue_kappa(isb_sampler *s, int count) {
+    int groups = (int)((count + s->wg - 1) / s->wg);
+    if (groups > s->groups) groups = s->groups;
+    cl_kernel k = s->k[K_MIN_PARTIAL];
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(count), ISB_KA(s->zkeys), ISB_KA(s->partial), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
+    ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)groups, s->wg));
+    k = s->k[K_MIN_FINAL];
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(groups), ISB_KA(s->partial), ISB_KA(s->select), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
+    return isb_ocl_run_groups(s->ocl, k, 1, s->wg);
+}
+
+/* The z largest Gumbel keys (with_kappa: z + 1, the last one giving the HT weights) by radix select
+ * or a full sort, then the mini-batch shuffle of the z. */
+static int enqueue_gumbel(isb_sampler *s, cl_mem scores, int n, int z, float inv_t, bool full_sort, bool with_kappa,
+                          uint64_t seed, uint32_t epoch, cl_mem out) {
     if (!s->keys) {
         s->keys_len = pow2_at_least(s->n_max);
         ISB_TRY(isb_ocl_alloc(s->ocl, &s->keys, (size_t)s->keys_len * sizeof(cl_ulong), "sampler keys"));
@@ -296,39 +318,23 @@ static int enqueue_gumbel(isb_sampler *s, cl_mem scores, int n, int z, float inv
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(padded), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats),
                          ISB_KA(seed64), ISB_KA(epoch), ISB_KA(s->keys)));
     ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)padded, s->wg));
+    int selected = with_kappa ? z + 1 : z;
     if (full_sort) {
         ISB_TRY(enqueue_sort(s, s->keys, padded));
         k = s->k[K_COPY_KEYS];
-        ISB_TRY(ISB_SET_ARGS(k, ISB_KA(z), ISB_KA(s->keys), ISB_KA(s->zkeys)));
-        ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)z, s->wg));
+        ISB_TRY(ISB_SET_ARGS(k, ISB_KA(selected), ISB_KA(s->keys), ISB_KA(s->zkeys)));
+        ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)selected, s->wg));
     } else {
-        ISB_TRY(enqueue_select(s, s->keys, n, z));
+        ISB_TRY(enqueue_select(s, s->keys, n, selected));
     }
-    return enqueue_shuffle(s, z, seed, epoch, true, out);
-}
-
-static int enqueue_ht_lambda(isb_sampler *s, cl_mem scores, int n, int z, float inv_t) {
-    int groups = (int)((n + s->wg - 1) / s->wg);
-    if (groups > s->groups) groups = s->groups;
-    float zf = (float)z;
-    for (int it = 0; it < ISB_HT_NEWTON_STEPS; it++) {
-        float lambda0 = it == 0 ? zf : 0.0f; /* 0: continue from stats[2] */
-        cl_kernel k = s->k[K_HT_PARTIAL];
-        ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats), ISB_KA(lambda0),
-                             ISB_KA(s->partial), ISB_KLOCAL(s->wg * 2 * sizeof(float))));
-        ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)groups, s->wg));
-        k = s->k[K_HT_UPDATE];
-        ISB_TRY(ISB_SET_ARGS(k, ISB_KA(groups), ISB_KA(s->partial), ISB_KA(zf), ISB_KA(lambda0), ISB_KA(s->stats),
-                             ISB_KLOCAL(s->wg * 2 * sizeof(float))));
-        ISB_TRY(isb_ocl_run_groups(s->ocl, k, 1, s->wg));
-    }
-    return ISB_OK;
+    if (with_kappa) ISB_TRY(enqueue_kappa(s, selected));
+    return enqueue_shuffle(s, z, selected, seed, epoch, true, with_kappa, out);
 }
 
 static int enqueue_weights(isb_sampler *s, cl_mem scores, int n, int z, float inv_t, int mode, cl_mem idx, cl_mem w) {
     cl_kernel k = s->k[K_WEIGHTS];
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(z), ISB_KA(idx), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats),
-                         ISB_KA(mode), ISB_KA(w)));
+                         ISB_KA(s->select), ISB_KA(mode), ISB_KA(w), ISB_KA(s->bad)));
     return isb_ocl_run1d(s->ocl, k, (size_t)z, s->wg);
 }
 
@@ -350,14 +356,19 @@ int isb_sampler_draw(isb_sampler *s, cl_mem scores, int n, int z, float temperat
                         "gumbel-sort); use inverse-p weights with alias or cdf");
     if (z == 0) return ISB_OK;
     float inv_t = 1.0f / temperature;
+    /* HT needs the (z+1)-th key; with z = N every sample is in with probability 1: w = 1 exactly */
+    bool with_kappa = weights == ISB_WEIGHTS_HT && z < n;
+    if (weights == ISB_WEIGHTS_HT && z == n) weights = ISB_WEIGHTS_NONE;
     ISB_TRY(enqueue_stats(s, scores, n, inv_t));
     switch (method) {
     case ISB_DRAW_ALIAS: ISB_TRY(enqueue_alias(s, scores, n, z, inv_t, seed, epoch, out_indices)); break;
     case ISB_DRAW_CDF: ISB_TRY(enqueue_cdf(s, scores, n, z, inv_t, seed, epoch, out_indices)); break;
-    case ISB_DRAW_GUMBEL_TOPK: ISB_TRY(enqueue_gumbel(s, scores, n, z, inv_t, false, seed, epoch, out_indices)); break;
-    case ISB_DRAW_GUMBEL_SORT: ISB_TRY(enqueue_gumbel(s, scores, n, z, inv_t, true, seed, epoch, out_indices)); break;
+    case ISB_DRAW_GUMBEL_TOPK:
+    case ISB_DRAW_GUMBEL_SORT:
+        ISB_TRY(enqueue_gumbel(s, scores, n, z, inv_t, method == ISB_DRAW_GUMBEL_SORT, with_kappa, seed, epoch,
+                               out_indices));
+        break;
     }
-    if (weights == ISB_WEIGHTS_HT) ISB_TRY(enqueue_ht_lambda(s, scores, n, z, inv_t));
     return enqueue_weights(s, scores, n, z, inv_t, (int)weights, out_indices, out_weights);
 }
 
@@ -377,7 +388,7 @@ int isb_sampler_uniform(isb_sampler *s, int n, int z, uint64_t seed, uint32_t ep
     ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)n, s->wg));
     ISB_TRY(enqueue_select(s, s->keys, n, z));
     /* Sorting the selected keys themselves gives the first z of the permutation "all keys sorted". */
-    ISB_TRY(enqueue_shuffle(s, z, seed, epoch, false, out_indices));
+    ISB_TRY(enqueue_shuffle(s, z, z, seed, epoch, false, false, out_indices));
     /* weight mode 0 never reads the scores: any valid buffer fills that argument */
     return enqueue_weights(s, out_weights, n, z, 1.0f, 0, out_indices, out_weights);
 }
@@ -392,31 +403,37 @@ int isb_sampler_softmax(isb_sampler *s, cl_mem scores, int n, float temperature,
 }
 
 int isb_sampler_check(isb_sampler *s) {
-    int bad = INT_MAX;
-    ISB_TRY(isb_ocl_read(s->ocl, s->bad, 0, sizeof bad, &bad));
-    if (bad != INT_MAX)
+    int bad[2] = {INT_MAX, INT_MAX};
+    ISB_TRY(isb_ocl_read(s->ocl, s->bad, 0, sizeof bad, bad));
+    if (bad[0] == INT_MAX && bad[1] == INT_MAX) return ISB_OK;
+    ISB_TRY(fill_uint(s, s->bad, 2, (cl_uint)INT_MAX)); /* the next check reports only new problems */
+    if (bad[0] != INT_MAX)
         return isb_fail(ISB_ERR_NUMERIC,
-                        "the score of sample %d is NaN or infinite: the loss diverged (lower the learning rate) "
-                        "or the score file is corrupt",
-                        bad);
-    return ISB_OK;
+                        "the score of sample %d divided by the temperature is NaN or infinite: a NaN/Inf score "
+                        "means the loss diverged (lower the learning rate) or the score file is corrupt; a finite "
+                        "one overflows at this temperature (raise the temperature or rescale the scores)",
+                        bad[0]);
+    return isb_fail(ISB_ERR_NUMERIC,
+                    "the importance weight of sample %d is not representable as a float (its probability is too "
+                    "small relative to the others): raise the temperature or rescale the scores",
+                    bad[1]);
 }
 
-int isb_sampler_ht_lambda(isb_sampler *s, float *lambda) {
-    float stats[4];
-    ISB_TRY(isb_ocl_read(s->ocl, s->stats, 0, sizeof stats, stats));
-    *lambda = stats[2];
-    return ISB_OK;
-}
-
-int isb_scores_update(isb_ocl *ocl, cl_mem scores, cl_mem indices, cl_mem losses, int b, int mode, float beta) {
-    if (mode != 1 && mode != 2)
-        return isb_fail(ISB_ERR_USAGE, "score update: mode %d is neither 1 (last loss) nor 2 (running loss)", mode);
-    if (!(beta >= 0.0f && beta <= 1.0f))
-        return isb_fail(ISB_ERR_USAGE, "score update: beta %g must be in [0, 1]", beta);
-    if (b <= 0) return ISB_OK;
+int isb_scores_update(isb_ocl *ocl, cl_mem scores, cl_mem indices, cl_mem values, int b, isb_score_rule rule) {
+    ISB_TRY(isb_score_rule_check(rule, "score update"));
+    if (b <= 0 || rule.kind == ISB_SCORE_RULE_NONE) return ISB_OK;
+    size_t scores_bytes = 0;
+    ISB_TRY(isb_ocl_check(clGetMemObjectInfo(scores, CL_MEM_SIZE, sizeof scores_bytes, &scores_bytes, NULL),
+                          "clGetMemObjectInfo(scores)"));
+    int n_scores = scores_bytes / sizeof(float) > INT_MAX ? INT_MAX : (int)(scores_bytes / sizeof(float));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, ISB_SMP_FILES, "", "isb_smp_score_update", &k));
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(b), ISB_KA(scores), ISB_KA(indices), ISB_KA(losses), ISB_KA(mode), ISB_KA(beta)));
-    return isb_ocl_run1d(ocl, k, (size_t)b, 0);
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_SAMPLER_PROGRAM, "", "isb_smp_score_update", &k));
+    size_t rows_bytes = (size_t)b * (sizeof(float) + sizeof(cl_int));
+    if (rows_bytes > ocl->info.local_mem)
+        return isb_fail(ISB_ERR_USAGE, "score update: a batch of %d needs %zu bytes of local memory but %s has %lu; "
+                        "use a smaller batch", b, rows_bytes, ocl->info.name, (unsigned long)ocl->info.local_mem);
+    int kind = (int)rule.kind;
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(b), ISB_KA(scores), ISB_KA(n_scores), ISB_KA(indices), ISB_KA(values), ISB_KA(kind),
+                         ISB_KA(rule.beta), ISB_KLOCAL((size_t)b * sizeof(float)), ISB_KLOCAL((size_t)b * sizeof(cl_int))));
+    return isb_ocl_run_groups(ocl, k, 1, isb_ocl_kernel_wg(ocl, k, 256));
 }

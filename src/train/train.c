@@ -465,8 +465,10 @@ static int train_one_step(run_ctx *r) {
     isb_batch_io io = {.x = r->x, .labels = r->labels, .weights = weights, .batch = b, .losses = r->since_loss,
                        .losses_offset = s->since_eval, .correct = r->since_correct, .correct_offset = s->since_eval};
     /* uniform runs track the last loss too, so their score histograms are comparable */
-    isb_score_update su = {.mode = c->sampler == ISB_SAMPLER_RUNNING_LOSS ? ISB_SCORE_RUNNING : ISB_SCORE_LAST,
-                           .beta = c->beta, .scores = r->scores, .indices = r->z_idx, .indices_offset = s->pos};
+    isb_score_rule_kind rule = c->sampler == ISB_SAMPLER_RUNNING_LOSS    ? ISB_SCORE_RULE_RUNNING_LOSS
+                               : c->sampler == ISB_SAMPLER_GRADIENT_NORM ? ISB_SCORE_RULE_GRADIENT_NORM
+                                                                         : ISB_SCORE_RULE_LAST_LOSS;
+    isb_score_update su = {.rule = {rule, c->beta}, .scores = r->scores, .indices = r->z_idx, .indices_offset = s->pos};
     ISB_TRY(isb_model_train_step(r->model, &io, &su, s->lr));
     s->pos += b;
     s->samples_seen += b;

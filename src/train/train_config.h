@@ -13,7 +13,10 @@
 
 #include "sampling/sampler.h"
 
-typedef enum { ISB_SAMPLER_UNIFORM = 0, ISB_SAMPLER_LAST_LOSS = 1, ISB_SAMPLER_RUNNING_LOSS = 2 } isb_sampler_kind;
+typedef enum {
+    ISB_SAMPLER_UNIFORM = 0, ISB_SAMPLER_LAST_LOSS = 1, ISB_SAMPLER_RUNNING_LOSS = 2,
+    ISB_SAMPLER_GRADIENT_NORM = 3 /* not in the study's six: selected by name (--configs) */
+} isb_sampler_kind;
 
 /* best: stop after `patience` consecutive evaluations without a new best test accuracy, report the
  * best. cumulative: the study code's rule — a never-reset counter of evaluations whose accuracy,
