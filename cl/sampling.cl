@@ -1,8 +1,10 @@
 /* Importance-sampling kernels (src/sampling/sampler.c drives them; reference.c has the plain C
  * version of each): softmax statistics, fixed-point CDF scan + binary search, alias-table draws,
- * 64-bit radix select of the top-z keys, bitonic sort, weights (inverse-p, exact Horvitz–Thompson
- * from the (z+1)-th key), and the standalone score update (the same score_rule.cl code the loss
- * kernel runs). Prepend philox.cl, wg_reduce.cl and score_rule.cl. OpenCL C 1.2, no extension:
+ * 64-bit radix select of the top-z keys, a stable compaction that writes the selected samples
+ * straight into mini-batch order (batch_order.cl) with their weights (inverse-p, exact
+ * Horvitz–Thompson from the (z+1)-th key), bitonic sort (full-sort reference and uniform epochs),
+ * and the standalone score update (the same score_rule.cl code the loss kernel runs). Prepend
+ * philox.cl, batch_order.cl, wg_reduce.cl and score_rule.cl. OpenCL C 1.2, no extension:
  * local atomics on int are core, the work-group size is whatever the host passes (a power of two
  * from the device query).
  *
@@ -32,9 +34,9 @@ static float2 isb_ms_combine(float2 a, float2 b) {
     float m = fmax(a.x, b.x);
     return (float2)(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
 }
-static ulong isb_min_ulong(ulong a, ulong b) { return min(a, b); }
+static ulong isb_max_ulong(ulong a, ulong b) { return max(a, b); }
 ISB_DEFINE_WG_REDUCE(isb_wg_combine_ms, float2, isb_ms_combine)
-ISB_DEFINE_WG_REDUCE(isb_wg_min_ulong, ulong, isb_min_ulong)
+ISB_DEFINE_WG_REDUCE(isb_wg_max_ulong, ulong, isb_max_ulong)
 
 /* phi_i = x_i - max x (<= 0, or -inf where the range exceeds float: p_i = 0 then, exactly enough). */
 inline float isb_phi(float s, float inv_t, __global const float *stats) { return s * inv_t - stats[0]; }
@@ -424,23 +426,10 @@ __kernel void isb_smp_select_compact(const int n, __global const ulong *keys, __
     if ((key >> sh) >= (select[0] >> sh)) out[atomic_inc(counter)] = key;
 }
 
-/* Mini-batch order for selected samples: key (random 32 bits of stream SHUFFLE << 32) | index
- * (rekey = 0 keeps the keys, e.g. a uniform permutation's own). Entries [z, padded) get 0 so a
- * descending sort leaves them last; with exclude_kappa, so does the (z+1)-th Gumbel key select[4]
- * (selected for the HT weights only), which sits among keys[0..z). */
-__kernel void isb_smp_shuffle_keys(const int z, const int padded, __global ulong *keys, const ulong seed,
-                                   const uint epoch, const int rekey, __global const ulong *select,
-                                   const int exclude_kappa) {
+/* Entries [z, padded) of the selected keys get 0, so a descending sort leaves them last. */
+__kernel void isb_smp_pad_keys(const int z, const int padded, __global ulong *keys) {
     int j = get_global_id(0);
-    if (j >= padded) return;
-    if (j >= z || (exclude_kappa && keys[j] == select[4])) {
-        keys[j] = 0;
-        return;
-    }
-    if (!rekey) return;
-    int i = ISB_IDX_OF(keys[j]);
-    isb_philox4 r = isb_philox4x32_10((uint)i, epoch, ISB_STREAM_SHUFFLE, 0u, (uint)seed, (uint)(seed >> 32));
-    keys[j] = ((ulong)r.v[1] << 32) | ISB_KEY_LOW(i);
+    if (j >= z && j < padded) keys[j] = 0;
 }
 
 /* One compare-exchange step (k, j) of a bitonic sort into descending order over a power-of-two array. */
@@ -461,26 +450,6 @@ __kernel void isb_smp_keys_to_indices(const int z, __global const ulong *keys, _
     if (j < z) out[j] = ISB_IDX_OF(keys[j]);
 }
 
-/* ---- Horvitz–Thompson: the (z+1)-th largest key kappa ------------------------------------------ */
-/* partial[g] = min of keys[0..count) over the group's grid-stride range (the z+1 selected keys:
- * their minimum is kappa). */
-__kernel void isb_smp_min_partial(const int count, __global const ulong *keys, __global ulong *partial,
-                                  __local ulong *scratch) {
-    ulong acc = ~0UL;
-    for (int i = get_global_id(0); i < count; i += get_global_size(0)) acc = min(acc, keys[i]);
-    acc = isb_wg_min_ulong(acc, scratch);
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = acc;
-}
-
-/* One group: select[4] = kappa. */
-__kernel void isb_smp_min_final(const int groups, __global const ulong *partial, __global ulong *select,
-                                __local ulong *scratch) {
-    ulong acc = ~0UL;
-    for (int g = get_local_id(0); g < groups; g += get_local_size(0)) acc = min(acc, partial[g]);
-    acc = isb_wg_min_ulong(acc, scratch);
-    if (get_local_id(0) == 0) select[4] = acc;
-}
-
 /* ---- weights --------------------------------------------------------------------------------- */
 /* log q_i, q_i = P(phi_i + G_i > kappa) = 1 - exp(-exp(phi_i - kappa)): sample i's inclusion
  * probability given the (z+1)-th key (priority sampling; Duffield, Lund & Thorup 2007; Kool, van
@@ -488,24 +457,98 @@ __kernel void isb_smp_min_final(const int groups, __global const ulong *partial,
  * below d = -20, log q = d to float precision (and exp(d) would only lose bits). */
 inline float isb_log_inclusion(float d) { return d < -20.0f ? d : log(-expm1(-exp(d))); }
 
-/* mode 0: 1; 1: 1 / (N p_i) = exp(log S - phi_i - log N); 2: z / (N q_i) = exp(log(z/N) - log q_i).
- * A weight that is not a finite positive float records its sample in bad[1]. */
+/* The weight of sample i. mode 0: 1; 1: 1 / (N p_i) = exp(log S - phi_i - log N); 2: z / (N q_i) =
+ * exp(log(z/N) - log q_i) with kappa in select[4]. A weight that is not a finite positive float
+ * records its sample in bad[1]. */
+inline float isb_weight_of(int i, int n, int z, __global const float *scores, float inv_t, __global const float *stats,
+                           __global const ulong *select, int mode, __global int *bad) {
+    if (mode == 0) return 1.0f;
+    float phi = isb_phi(scores[i], inv_t, stats), log_n = log((float)n);
+    float log_w = mode == 1 ? stats[2] - phi - log_n
+                            : log((float)z) - log_n - isb_log_inclusion(phi - isb_key_value(select[4]));
+    float w = exp(log_w);
+    if (!(w > 0.0f && w <= FLT_MAX)) atomic_min(&bad[1], i);
+    return w;
+}
+
+/* Weights of draws with replacement (indices already in batch order). */
 __kernel void isb_smp_weights(const int n, const int z, __global const int *idx, __global const float *scores,
                               const float inv_t, __global const float *stats, __global const ulong *select,
                               const int mode, __global float *w, __global int *bad) {
     int j = get_global_id(0);
-    if (j >= z) return;
-    if (mode == 0) {
-        w[j] = 1.0f;
-        return;
+    if (j < z) w[j] = isb_weight_of(idx[j], n, z, scores, inv_t, stats, select, mode, bad);
+}
+
+/* ---- without replacement: stable compaction straight into mini-batch order ------------------------ */
+inline bool isb_selected(ulong key, __global const ulong *select) {
+    int sh = (int)select[2];
+    return (key >> sh) >= (select[0] >> sh);
+}
+
+/* Per tile g: counts[g] = selected keys, below_max[g] = the largest key NOT selected (its maximum
+ * over all tiles is kappa, the (z+1)-th largest key; 0 if every key is selected). */
+__kernel void isb_smp_compact_count(const int n, const int tile, __global const ulong *keys,
+                                    __global const ulong *select, __global ulong *counts,
+                                    __global ulong *below_max, __local ulong *scratch) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    int start = get_group_id(0) * tile, end = min(n, start + tile);
+    ulong count = 0, below = 0;
+    for (int i = start + lid; i < end; i += lsize) {
+        ulong key = keys[i];
+        if (isb_selected(key, select)) count++;
+        else below = max(below, key);
     }
-    int i = idx[j];
-    float phi = isb_phi(scores[i], inv_t, stats), log_n = log((float)n);
-    float log_w = mode == 1 ? stats[2] - phi - log_n
-                            : log((float)z) - log_n - isb_log_inclusion(phi - isb_key_value(select[4]));
-    float wj = exp(log_w);
-    if (!(wj > 0.0f && wj <= FLT_MAX)) atomic_min(&bad[1], i);
-    w[j] = wj;
+    count = isb_wg_sum_ulong(count, scratch);
+    below = isb_wg_max_ulong(below, scratch);
+    if (lid == 0) {
+        counts[get_group_id(0)] = count;
+        below_max[get_group_id(0)] = below;
+    }
+}
+
+/* One group: select[4] = kappa = max of below_max[0..tiles). */
+__kernel void isb_smp_kappa(const int tiles, __global const ulong *below_max, __global ulong *select,
+                            __local ulong *scratch) {
+    ulong acc = 0;
+    for (int g = get_local_id(0); g < tiles; g += get_local_size(0)) acc = max(acc, below_max[g]);
+    acc = isb_wg_max_ulong(acc, scratch);
+    if (get_local_id(0) == 0) select[4] = acc;
+}
+
+/* Per tile: the selected samples' ranks in index order (offsets[g], the exclusive scan of the
+ * counts, plus a local scan), each written to position pi(rank) of the batch with its weight. */
+__kernel void isb_smp_compact_scatter(const int n, const int tile, __global const ulong *keys,
+                                      __global const ulong *select, __global const ulong *offsets, const int z,
+                                      const ulong seed, const uint epoch, __global const float *scores,
+                                      const float inv_t, __global const float *stats, const int mode,
+                                      __global int *out_idx, __global float *out_w, __global int *bad,
+                                      __local ulong *buf) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    int start = get_group_id(0) * tile, end = min(n, start + tile);
+    isb_philox4 round_keys = isb_batch_round_keys((uint)seed, (uint)(seed >> 32), epoch);
+    uint half_bits = isb_batch_half_bits((uint)z);
+    ulong carry = offsets[get_group_id(0)];
+    for (int base = start; base < end; base += lsize) {
+        int i = base + lid;
+        bool sel = i < end && isb_selected(keys[i], select);
+        ulong total;
+        ulong rank = carry + isb_scan_local(sel ? 1 : 0, buf, &total) - 1;
+        if (sel) {
+            uint pos = isb_batch_position((uint)rank, (uint)z, half_bits, round_keys);
+            out_idx[pos] = i;
+            out_w[pos] = isb_weight_of(i, n, z, scores, inv_t, stats, select, mode, bad);
+        }
+        carry += total;
+    }
+}
+
+/* After a full descending sort: the selection threshold is the z-th key itself (all bits decided). */
+__kernel void isb_smp_select_sorted(__global const ulong *sorted, const int z, __global ulong *select) {
+    if (get_global_id(0) != 0) return;
+    select[0] = sorted[z - 1];
+    select[1] = 0;
+    select[2] = 0;
+    select[3] = 1;
 }
 
 /* ---- score update: the rule of score_rule.cl, exactly as the loss kernel applies it ------------ */
@@ -540,13 +583,6 @@ __kernel void isb_smp_select_init(__global ulong *select, const int z, __global 
 __kernel void isb_smp_fill_uint(const int count, __global uint *buf, const uint value) {
     int i = get_global_id(0);
     if (i < count) buf[i] = value;
-}
-
-/* dst[0..count) = src[0..count) (a kernel rather than clEnqueueCopyBuffer so that every tool,
- * Oclgrind's initialisation tracking included, sees the copy). */
-__kernel void isb_smp_copy_keys(const int count, __global const ulong *src, __global ulong *dst) {
-    int i = get_global_id(0);
-    if (i < count) dst[i] = src[i];
 }
 
 /* The bitonic steps that stay inside blocks of 2 * local-size elements, in local memory: stages

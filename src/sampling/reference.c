@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 #include "util/rng.h"
+#include "batch_order.cl"
 
 void isb_sref_softmax(float *p, const float *scores, int n, float temperature) {
     double m = -INFINITY, sum = 0;
@@ -70,6 +71,12 @@ void isb_sref_cdf_draw(int *out, int z, const float *p, int n, double *cdf, uint
 double isb_sref_gumbel_key(double phi, uint32_t word) {
     double u = isb_u32_to_unit_open(word); /* the device's float, exactly */
     return phi - log(-log(u));
+}
+
+void isb_sref_batch_order(int *out, const int *selected_ascending, int z, uint64_t seed, uint32_t epoch) {
+    isb_philox4 keys = isb_batch_round_keys((uint32_t)seed, (uint32_t)(seed >> 32), epoch);
+    uint32_t half_bits = isb_batch_half_bits((uint32_t)z);
+    for (int r = 0; r < z; r++) out[isb_batch_position((uint32_t)r, (uint32_t)z, half_bits, keys)] = selected_ascending[r];
 }
 
 double isb_sref_ht_inclusion(double d) { return -expm1(-exp(d)); }

@@ -28,6 +28,9 @@ void isb_sref_cdf_draw(int *out, int z, const float *p, int n, double *cdf, uint
  * inclusion probability is isb_sref_ht_inclusion(keys-side phi_i - kappa). */
 double isb_sref_gumbel_topk(int *out, int z, const float *scores, int n, float temperature, uint64_t seed,
                             uint32_t epoch, double *keys, int *order);
+/* The mini-batch order of a draw without replacement (cl/batch_order.cl): the z selected samples
+ * in increasing index order go to out[pi(rank)]. */
+void isb_sref_batch_order(int *out, const int *selected_ascending, int z, uint64_t seed, uint32_t epoch);
 /* The Gumbel key of a sample with phi = x - max x for the Philox word `word` (double arithmetic). */
 double isb_sref_gumbel_key(double phi, uint32_t word);
 /* q = P(phi + G > kappa) = 1 - exp(-exp(phi - kappa)) for d = phi - kappa (1 when d = +inf). */

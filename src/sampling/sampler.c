@@ -21,17 +21,17 @@
 enum {
     K_STATS_PARTIAL, K_STATS_FINAL, K_SOFTMAX, K_CDF_TILE_SUMS, K_SCAN_EXCLUSIVE, K_CDF_TILE_SCAN, K_CDF_DRAW,
     K_ALIAS_DRAW, K_GUMBEL_KEYS, K_UNIFORM_KEYS, K_SELECT_INIT, K_SELECT_HIST, K_SELECT_FIND, K_SELECT_COMPACT,
-    K_SHUFFLE_KEYS, K_BITONIC_STEP, K_KEYS_TO_INDICES, K_MIN_PARTIAL, K_MIN_FINAL, K_WEIGHTS, K_FILL_UINT,
-    K_COPY_KEYS, K_BITONIC_LOCAL, K_ALIAS_TILE_SUMS, K_ALIAS_TILE_SCAN, K_ALIAS_PAIR, K_COUNT
+    K_PAD_KEYS, K_BITONIC_STEP, K_KEYS_TO_INDICES, K_COMPACT_COUNT, K_KAPPA, K_COMPACT_SCATTER, K_SELECT_SORTED,
+    K_WEIGHTS, K_FILL_UINT, K_BITONIC_LOCAL, K_ALIAS_TILE_SUMS, K_ALIAS_TILE_SCAN, K_ALIAS_PAIR, K_COUNT
 };
 static const char *const kernel_names[K_COUNT] = {
     "isb_smp_stats_partial", "isb_smp_stats_final", "isb_smp_softmax", "isb_smp_cdf_tile_sums",
     "isb_smp_scan_exclusive", "isb_smp_cdf_tile_scan", "isb_smp_cdf_draw", "isb_smp_alias_draw",
     "isb_smp_gumbel_keys", "isb_smp_uniform_keys", "isb_smp_select_init", "isb_smp_select_hist",
-    "isb_smp_select_find", "isb_smp_select_compact", "isb_smp_shuffle_keys", "isb_smp_bitonic_step",
-    "isb_smp_keys_to_indices", "isb_smp_min_partial", "isb_smp_min_final", "isb_smp_weights", "isb_smp_fill_uint",
-    "isb_smp_copy_keys", "isb_smp_bitonic_local", "isb_smp_alias_tile_sums", "isb_smp_alias_tile_scan",
-    "isb_smp_alias_pair",
+    "isb_smp_select_find", "isb_smp_select_compact", "isb_smp_pad_keys", "isb_smp_bitonic_step",
+    "isb_smp_keys_to_indices", "isb_smp_compact_count", "isb_smp_kappa", "isb_smp_compact_scatter",
+    "isb_smp_select_sorted", "isb_smp_weights", "isb_smp_fill_uint", "isb_smp_bitonic_local",
+    "isb_smp_alias_tile_sums", "isb_smp_alias_tile_scan", "isb_smp_alias_pair",
 };
 
 struct isb_sampler {
@@ -47,12 +47,13 @@ struct isb_sampler {
     cl_mem select;          /* ulong [8]: radix-select state, [4] the HT kappa (cl/sampling.cl) */
     cl_mem hist;            /* uint [256] */
     cl_mem counter;         /* int [1]: compaction slot counter */
-    cl_mem zkeys;           /* ulong [pow2(z_max + 1)]: selected samples' keys, sorted into batch order */
+    cl_mem zkeys;           /* ulong [pow2(z_max)]: a uniform epoch's selected keys, sorted into batch order */
     int zkeys_len;
     /* allocated on first use of the method that needs them: */
     cl_mem keys;            /* ulong [pow2(n_max)]: Gumbel / permutation keys */
     int keys_len;
-    cl_mem cdf, tile_sums;  /* ulong [n_max], ulong [tiles + 1] */
+    cl_mem cdf, tile_sums;  /* ulong [n_max], ulong [tiles + 1]: CDF; tile sums or counts, scanned */
+    cl_mem tile_max;        /* ulong [tiles]: per tile, the largest key not selected (HT kappa) */
     cl_mem thr, alias;      /* uint, int [n_max]: the alias table */
     cl_mem alias_sums;      /* ulong [4 (tiles + 1)]: light/heavy counts and deficit/excess sums */
     cl_mem light_idx, heavy_idx, light_d, heavy_e; /* int, int, ulong, ulong [n_max]: construction */
@@ -87,7 +88,7 @@ int isb_sampler_create(isb_sampler **out, isb_ocl *ocl, int n_max, int z_max) {
     while (s->wg & (s->wg - 1)) s->wg &= s->wg - 1; /* power of two for the tree reductions */
     int groups = (int)ocl->info.compute_units * 8;
     s->groups = groups < 1 ? 1 : groups > ISB_SMP_MAX_GROUPS ? ISB_SMP_MAX_GROUPS : groups;
-    s->zkeys_len = pow2_at_least(z_max + 1); /* HT selects one key more */
+    s->zkeys_len = pow2_at_least(z_max);
     if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->stats, 4 * sizeof(float), "sampler stats");
     if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->bad, 2 * sizeof(int), "sampler non-finite flags");
     if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->partial, ISB_SMP_MAX_GROUPS * 2 * sizeof(float), "sampler partials");
@@ -107,7 +108,7 @@ int isb_sampler_create(isb_sampler **out, isb_ocl *ocl, int n_max, int z_max) {
 void isb_sampler_free(isb_sampler *s) {
     if (!s) return;
     cl_mem *bufs[] = {&s->stats, &s->bad, &s->partial, &s->select, &s->hist, &s->counter, &s->zkeys,
-                      &s->keys, &s->cdf, &s->tile_sums, &s->thr, &s->alias, &s->alias_sums,
+                      &s->keys, &s->cdf, &s->tile_sums, &s->tile_max, &s->thr, &s->alias, &s->alias_sums,
                       &s->light_idx, &s->heavy_idx, &s->light_d, &s->heavy_e};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) isb_ocl_release(bufs[i]);
     free(s);
@@ -173,7 +174,7 @@ static int enqueue_sort(isb_sampler *s, cl_mem keys, int len) {
     return ISB_OK;
 }
 
-/* The z largest of keys[0..n) into zkeys[0..z) (any order): 8-bit radix select, most significant
+/* The threshold of the z largest of keys[0..n) into select[]: 8-bit radix select, most significant
  * byte first; passes after the deciding one return at once on the device. */
 static int enqueue_select(isb_sampler *s, cl_mem keys, int n, int z) {
     cl_kernel k = s->k[K_SELECT_INIT];
@@ -190,22 +191,15 @@ static int enqueue_select(isb_sampler *s, cl_mem keys, int n, int z) {
         ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->select), ISB_KA(shift), ISB_KA(s->hist)));
         ISB_TRY(isb_ocl_run1d(s->ocl, k, 1, 1));
     }
-    k = s->k[K_SELECT_COMPACT];
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(keys), ISB_KA(s->select), ISB_KA(s->counter), ISB_KA(s->zkeys)));
-    return isb_ocl_run1d(s->ocl, k, (size_t)n, s->wg);
+    return ISB_OK;
 }
 
-/* zkeys[0..selected) hold the selected samples (selected = z, or z + 1 with exclude_kappa: the
- * extra one is the HT kappa, select[4], dropped here): re-key them in mini-batch order, sort, and
- * write the z indices. */
-static int enqueue_shuffle(isb_sampler *s, int z, int selected, uint64_t seed, uint32_t epoch, bool rekey,
-                           bool exclude_kappa, cl_mem out) {
-    int len = pow2_at_least(selected);
-    cl_kernel k = s->k[K_SHUFFLE_KEYS];
-    cl_ulong seed64 = seed;
-    int rekey_flag = rekey, exclude_flag = exclude_kappa;
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(selected), ISB_KA(len), ISB_KA(s->zkeys), ISB_KA(seed64), ISB_KA(epoch),
-                         ISB_KA(rekey_flag), ISB_KA(s->select), ISB_KA(exclude_flag)));
+/* zkeys[0..z) hold a uniform epoch's selected keys: sorted by the keys themselves (descending), they
+ * are the first z of the permutation "all samples by decreasing key"; written as indices. */
+static int enqueue_key_order(isb_sampler *s, int z, cl_mem out) {
+    int len = pow2_at_least(z);
+    cl_kernel k = s->k[K_PAD_KEYS];
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(z), ISB_KA(len), ISB_KA(s->zkeys)));
     ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)len, s->wg));
     ISB_TRY(enqueue_sort(s, s->zkeys, len));
     k = s->k[K_KEYS_TO_INDICES];
@@ -292,43 +286,61 @@ int isb_sampler_read_alias(isb_sampler *s, int n, uint32_t *thr, int *alias) {
     return isb_ocl_read(s->ocl, s->alias, 0, (size_t)n * sizeof *alias, alias);
 }
 
-/* select[4] = the smallest of zkeys[0..count): kappa, the (z+1)-th largest key. */
-static int enqueue_kappa(isb_sampler *s, int count) {
-    int groups = (int)((count + s->wg - 1) / s->wg);
-    if (groups > s->groups) groups = s->groups;
-    cl_kernel k = s->k[K_MIN_PARTIAL];
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(count), ISB_KA(s->zkeys), ISB_KA(s->partial), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
-    ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)groups, s->wg));
-    k = s->k[K_MIN_FINAL];
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(groups), ISB_KA(s->partial), ISB_KA(s->select), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
-    return isb_ocl_run_groups(s->ocl, k, 1, s->wg);
+/* Keys at or above the selection threshold (select[]), in index order, straight into batch order
+ * with their weights: per-tile counts (and, for HT, kappa), their scan, then the scatter. */
+static int enqueue_compact(isb_sampler *s, cl_mem scores, int n, int z, float inv_t, int mode, uint64_t seed,
+                           uint32_t epoch, cl_mem out_idx, cl_mem out_w) {
+    int tile = (int)s->wg * ISB_SMP_TILE_CHUNKS;
+    int tiles_max = (s->n_max + tile - 1) / tile, tiles = (n + tile - 1) / tile;
+    ISB_TRY(ensure(s, &s->tile_sums, (size_t)(tiles_max + 1) * sizeof(cl_ulong), "sampler tile sums"));
+    ISB_TRY(ensure(s, &s->tile_max, (size_t)tiles_max * sizeof(cl_ulong), "sampler tile maxima"));
+    cl_kernel k = s->k[K_COMPACT_COUNT];
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(tile), ISB_KA(s->keys), ISB_KA(s->select), ISB_KA(s->tile_sums),
+                         ISB_KA(s->tile_max), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
+    ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)tiles, s->wg));
+    ISB_TRY(enqueue_scan(s, s->tile_sums, 0, tiles));
+    if (mode == ISB_WEIGHTS_HT) {
+        k = s->k[K_KAPPA];
+        ISB_TRY(ISB_SET_ARGS(k, ISB_KA(tiles), ISB_KA(s->tile_max), ISB_KA(s->select), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
+        ISB_TRY(isb_ocl_run_groups(s->ocl, k, 1, s->wg));
+    }
+    k = s->k[K_COMPACT_SCATTER];
+    cl_ulong seed64 = seed;
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(tile), ISB_KA(s->keys), ISB_KA(s->select), ISB_KA(s->tile_sums), ISB_KA(z),
+                         ISB_KA(seed64), ISB_KA(epoch), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats), ISB_KA(mode),
+                         ISB_KA(out_idx), ISB_KA(out_w), ISB_KA(s->bad), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
+    return isb_ocl_run_groups(s->ocl, k, (size_t)tiles, s->wg);
 }
 
-/* The z largest Gumbel keys (with_kappa: z + 1, the last one giving the HT weights) by radix select
- * or a full sort, then the mini-batch shuffle of the z. */
-static int enqueue_gumbel(isb_sampler *s, cl_mem scores, int n, int z, float inv_t, bool full_sort, bool with_kappa,
-                          uint64_t seed, uint32_t epoch, cl_mem out) {
-    if (!s->keys) {
-        s->keys_len = pow2_at_least(s->n_max);
-        ISB_TRY(isb_ocl_alloc(s->ocl, &s->keys, (size_t)s->keys_len * sizeof(cl_ulong), "sampler keys"));
-    }
-    int padded = full_sort ? pow2_at_least(n) : n;
+static int enqueue_gumbel_keys(isb_sampler *s, cl_mem scores, int n, int padded, float inv_t, uint64_t seed,
+                               uint32_t epoch) {
     cl_kernel k = s->k[K_GUMBEL_KEYS];
     cl_ulong seed64 = seed;
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(padded), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats),
                          ISB_KA(seed64), ISB_KA(epoch), ISB_KA(s->keys)));
-    ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)padded, s->wg));
-    int selected = with_kappa ? z + 1 : z;
-    if (full_sort) {
-        ISB_TRY(enqueue_sort(s, s->keys, padded));
-        k = s->k[K_COPY_KEYS];
-        ISB_TRY(ISB_SET_ARGS(k, ISB_KA(selected), ISB_KA(s->keys), ISB_KA(s->zkeys)));
-        ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)selected, s->wg));
-    } else {
-        ISB_TRY(enqueue_select(s, s->keys, n, selected));
+    return isb_ocl_run1d(s->ocl, k, (size_t)padded, s->wg);
+}
+
+/* The z largest Gumbel keys by radix select or (full_sort) a full sort of all keys, then the
+ * compaction into batch order with the weights. */
+static int enqueue_gumbel(isb_sampler *s, cl_mem scores, int n, int z, float inv_t, bool full_sort, int mode,
+                          uint64_t seed, uint32_t epoch, cl_mem out_idx, cl_mem out_w) {
+    if (!s->keys) {
+        s->keys_len = pow2_at_least(s->n_max);
+        ISB_TRY(isb_ocl_alloc(s->ocl, &s->keys, (size_t)s->keys_len * sizeof(cl_ulong), "sampler keys"));
     }
-    if (with_kappa) ISB_TRY(enqueue_kappa(s, selected));
-    return enqueue_shuffle(s, z, selected, seed, epoch, true, with_kappa, out);
+    if (full_sort) {
+        int padded = pow2_at_least(n);
+        ISB_TRY(enqueue_gumbel_keys(s, scores, n, padded, inv_t, seed, epoch));
+        ISB_TRY(enqueue_sort(s, s->keys, padded));
+        cl_kernel k = s->k[K_SELECT_SORTED];
+        ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->keys), ISB_KA(z), ISB_KA(s->select)));
+        ISB_TRY(isb_ocl_run1d(s->ocl, k, 1, 1));
+    }
+    /* (the sort path recomputes the keys: the compaction wants them in index order) */
+    ISB_TRY(enqueue_gumbel_keys(s, scores, n, n, inv_t, seed, epoch));
+    if (!full_sort) ISB_TRY(enqueue_select(s, s->keys, n, z));
+    return enqueue_compact(s, scores, n, z, inv_t, mode, seed, epoch, out_idx, out_w);
 }
 
 static int enqueue_weights(isb_sampler *s, cl_mem scores, int n, int z, float inv_t, int mode, cl_mem idx, cl_mem w) {
@@ -356,18 +368,16 @@ int isb_sampler_draw(isb_sampler *s, cl_mem scores, int n, int z, float temperat
                         "gumbel-sort); use inverse-p weights with alias or cdf");
     if (z == 0) return ISB_OK;
     float inv_t = 1.0f / temperature;
-    /* HT needs the (z+1)-th key; with z = N every sample is in with probability 1: w = 1 exactly */
-    bool with_kappa = weights == ISB_WEIGHTS_HT && z < n;
+    /* with z = N every sample is in with probability 1: HT weights are 1 exactly */
     if (weights == ISB_WEIGHTS_HT && z == n) weights = ISB_WEIGHTS_NONE;
     ISB_TRY(enqueue_stats(s, scores, n, inv_t));
     switch (method) {
     case ISB_DRAW_ALIAS: ISB_TRY(enqueue_alias(s, scores, n, z, inv_t, seed, epoch, out_indices)); break;
     case ISB_DRAW_CDF: ISB_TRY(enqueue_cdf(s, scores, n, z, inv_t, seed, epoch, out_indices)); break;
     case ISB_DRAW_GUMBEL_TOPK:
-    case ISB_DRAW_GUMBEL_SORT:
-        ISB_TRY(enqueue_gumbel(s, scores, n, z, inv_t, method == ISB_DRAW_GUMBEL_SORT, with_kappa, seed, epoch,
-                               out_indices));
-        break;
+    case ISB_DRAW_GUMBEL_SORT: /* indices and weights together */
+        return enqueue_gumbel(s, scores, n, z, inv_t, method == ISB_DRAW_GUMBEL_SORT, (int)weights, seed, epoch,
+                              out_indices, out_weights);
     }
     return enqueue_weights(s, scores, n, z, inv_t, (int)weights, out_indices, out_weights);
 }
@@ -387,8 +397,11 @@ int isb_sampler_uniform(isb_sampler *s, int n, int z, uint64_t seed, uint32_t ep
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(seed64), ISB_KA(epoch), ISB_KA(s->keys)));
     ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)n, s->wg));
     ISB_TRY(enqueue_select(s, s->keys, n, z));
+    k = s->k[K_SELECT_COMPACT]; /* the z keys into zkeys[] (any order: sorted next) */
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(s->keys), ISB_KA(s->select), ISB_KA(s->counter), ISB_KA(s->zkeys)));
+    ISB_TRY(isb_ocl_run1d(s->ocl, k, (size_t)n, s->wg));
     /* Sorting the selected keys themselves gives the first z of the permutation "all keys sorted". */
-    ISB_TRY(enqueue_shuffle(s, z, z, seed, epoch, false, false, out_indices));
+    ISB_TRY(enqueue_key_order(s, z, out_indices));
     /* weight mode 0 never reads the scores: any valid buffer fills that argument */
     return enqueue_weights(s, out_weights, n, z, 1.0f, 0, out_indices, out_weights);
 }

@@ -11,7 +11,7 @@
 #include "sampling/score_rule.h"
 
 /* The program of the sampling kernels (and of isb_scores_update), for isb_ocl_kernel. */
-#define ISB_SAMPLER_PROGRAM "philox.cl,wg_reduce.cl,score_rule.cl,sampling.cl"
+#define ISB_SAMPLER_PROGRAM "philox.cl,batch_order.cl,wg_reduce.cl,score_rule.cl,sampling.cl"
 
 typedef enum {
     ISB_DRAW_ALIAS = 0,         /* with replacement, alias table (O(N) set-up, O(1) per draw) */
