@@ -46,23 +46,21 @@ inline float isb_phi(float s, float inv_t, __global const float *stats) { return
  * power-of-two local size. */
 __kernel void isb_smp_stats_partial(const int n, __global const float *scores, const float inv_t,
                                     __global float2 *partial, __global int *bad, __local float2 *scratch) {
-    float2 acc = (float2)(-INFINITY, 0.0f);
+    /* two sweeps over this work-item's scores (the second from cache): the max, then the sum of
+     * exp(x - max); branch-free, so the compiler can vectorise across work-items */
+    float m = -INFINITY, sum = 0.0f;
     int first_bad = INT_MAX;
     for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
         float x = scores[i] * inv_t;
-        if (!isfinite(x)) {
-            first_bad = min(first_bad, i);
-            continue;
-        }
-        if (x > acc.x) {
-            acc.y = acc.y * exp(acc.x - x) + 1.0f;
-            acc.x = x;
-        } else {
-            acc.y += exp(x - acc.x);
-        }
+        first_bad = isfinite(x) ? first_bad : min(first_bad, i);
+        m = isfinite(x) ? fmax(m, x) : m;
+    }
+    for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
+        float x = scores[i] * inv_t;
+        sum += isfinite(x) ? exp(x - m) : 0.0f;
     }
     if (first_bad != INT_MAX) atomic_min(bad, first_bad);
-    acc = isb_wg_combine_ms(acc, scratch);
+    float2 acc = isb_wg_combine_ms((float2)(m, sum), scratch);
     if (get_local_id(0) == 0) partial[get_group_id(0)] = acc;
 }
 
@@ -352,18 +350,26 @@ __kernel void isb_smp_key_of_word(const int count, __global const uint *words, _
     key[j] = isb_gumbel_key(phi[j], words[j]);
 }
 
-/* Entries [n, padded) get key 0 so a full sort of the padded array leaves them last. */
+/* Work-item t makes the keys of samples 4t .. 4t+3 from the four words of one Philox call, counter
+ * (t, epoch, ISB_STREAM_SAMPLER, 0): sample i uses word i % 4 (a quarter of the Philox work; the
+ * mapping does not depend on n). Entries [n, padded) get key 0 so a full sort of the padded array
+ * leaves them last. Launch over ceil(padded / 4). */
 __kernel void isb_smp_gumbel_keys(const int n, const int padded, __global const float *scores, const float inv_t,
                                   __global const float *stats, const ulong seed, const uint epoch,
                                   __global ulong *keys) {
-    int i = get_global_id(0);
-    if (i >= padded) return;
-    if (i >= n) {
-        keys[i] = 0;
+    int t = get_global_id(0);
+    if (4 * t >= padded) return;
+    isb_philox4 r = isb_philox4x32_10((uint)t, epoch, ISB_STREAM_SAMPLER, 0u, (uint)seed, (uint)(seed >> 32));
+    if (4 * t + 3 < n) { /* the common case, straight-line */
+        for (int w = 0; w < 4; w++)
+            keys[4 * t + w] = isb_key64(isb_gumbel_key(isb_phi(scores[4 * t + w], inv_t, stats), r.v[w]), 4 * t + w);
         return;
     }
-    isb_philox4 r = isb_philox4x32_10((uint)i, epoch, ISB_STREAM_SAMPLER, 0u, (uint)seed, (uint)(seed >> 32));
-    keys[i] = isb_key64(isb_gumbel_key(isb_phi(scores[i], inv_t, stats), r.v[0]), i);
+    for (int w = 0; w < 4; w++) {
+        int i = 4 * t + w;
+        if (i < n) keys[i] = isb_key64(isb_gumbel_key(isb_phi(scores[i], inv_t, stats), r.v[w]), i);
+        else if (i < padded) keys[i] = 0;
+    }
 }
 
 /* Uniform permutation keys: random 32 bits per sample (stream SHUFFLE), index in the low word. */

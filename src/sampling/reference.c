@@ -96,8 +96,8 @@ double isb_sref_gumbel_topk(int *out, int z, const float *scores, int n, float t
     double m = -INFINITY;
     for (int i = 0; i < n; i++) m = fmax(m, (double)scores[i] / temperature);
     for (int i = 0; i < n; i++) {
-        isb_philox4 r = isb_philox(seed, (uint32_t)i, epoch, ISB_STREAM_SAMPLER, 0);
-        keys[i] = isb_sref_gumbel_key((double)scores[i] / temperature - m, r.v[0]);
+        isb_philox4 r = isb_philox(seed, (uint32_t)i / 4, epoch, ISB_STREAM_SAMPLER, 0); /* word i % 4 */
+        keys[i] = isb_sref_gumbel_key((double)scores[i] / temperature - m, r.v[i % 4]);
         order[i] = i;
     }
     int sel = z < n ? z + 1 : z; /* one more for kappa */

@@ -318,7 +318,7 @@ static int enqueue_gumbel_keys(isb_sampler *s, cl_mem scores, int n, int padded,
     cl_ulong seed64 = seed;
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(padded), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats),
                          ISB_KA(seed64), ISB_KA(epoch), ISB_KA(s->keys)));
-    return isb_ocl_run1d(s->ocl, k, (size_t)padded, s->wg);
+    return isb_ocl_run1d(s->ocl, k, (size_t)(padded + 3) / 4, s->wg); /* 4 keys per work-item */
 }
 
 /* The z largest Gumbel keys by radix select or (full_sort) a full sort of all keys, then the
