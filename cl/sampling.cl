@@ -357,18 +357,14 @@ __kernel void isb_smp_key_of_word(const int count, __global const uint *words, _
 __kernel void isb_smp_gumbel_keys(const int n, const int padded, __global const float *scores, const float inv_t,
                                   __global const float *stats, const ulong seed, const uint epoch,
                                   __global ulong *keys) {
+    /* no early return and only predicated stores: PoCL vectorises the whole kernel across work-items */
     int t = get_global_id(0);
-    if (4 * t >= padded) return;
     isb_philox4 r = isb_philox4x32_10((uint)t, epoch, ISB_STREAM_SAMPLER, 0u, (uint)seed, (uint)(seed >> 32));
-    if (4 * t + 3 < n) { /* the common case, straight-line */
-        for (int w = 0; w < 4; w++)
-            keys[4 * t + w] = isb_key64(isb_gumbel_key(isb_phi(scores[4 * t + w], inv_t, stats), r.v[w]), 4 * t + w);
-        return;
-    }
     for (int w = 0; w < 4; w++) {
         int i = 4 * t + w;
-        if (i < n) keys[i] = isb_key64(isb_gumbel_key(isb_phi(scores[i], inv_t, stats), r.v[w]), i);
-        else if (i < padded) keys[i] = 0;
+        float key = isb_gumbel_key(isb_phi(scores[min(i, n - 1)], inv_t, stats), r.v[w]);
+        ulong key64 = i < n ? isb_key64(key, i) : 0;
+        if (i < padded) keys[i] = key64;
     }
 }
 
@@ -521,30 +517,29 @@ __kernel void isb_smp_kappa(const int tiles, __global const ulong *below_max, __
     if (get_local_id(0) == 0) select[4] = acc;
 }
 
-/* Per tile: the selected samples' ranks in index order (offsets[g], the exclusive scan of the
- * counts, plus a local scan), each written to position pi(rank) of the batch with its weight. */
+/* Per tile: the selected samples' ranks in index order, each written to position pi(rank) of the
+ * batch with its weight. Work-item l owns the run [start + l r, start + (l+1) r) of the tile
+ * (r = tile / local size): it counts its selected keys, one local scan of those counts (plus
+ * offsets[g], the exclusive scan of the tile counts) gives its first rank, and a second sweep
+ * over its run (from cache) writes them. One scan per tile, not one per local-size chunk. */
 __kernel void isb_smp_compact_scatter(const int n, const int tile, __global const ulong *keys,
                                       __global const ulong *select, __global const ulong *offsets, const int z,
                                       const ulong seed, const uint epoch, __global const float *scores,
                                       const float inv_t, __global const float *stats, const int mode,
                                       __global int *out_idx, __global float *out_w, __global int *bad,
                                       __local ulong *buf) {
-    int lid = get_local_id(0), lsize = get_local_size(0);
-    int start = get_group_id(0) * tile, end = min(n, start + tile);
+    int lid = get_local_id(0), run = tile / get_local_size(0);
+    int first = get_group_id(0) * tile + lid * run, last = min(n, first + run);
     isb_philox4 round_keys = isb_batch_round_keys((uint)seed, (uint)(seed >> 32), epoch);
     uint half_bits = isb_batch_half_bits((uint)z);
-    ulong carry = offsets[get_group_id(0)];
-    for (int base = start; base < end; base += lsize) {
-        int i = base + lid;
-        bool sel = i < end && isb_selected(keys[i], select);
-        ulong total;
-        ulong rank = carry + isb_scan_local(sel ? 1 : 0, buf, &total) - 1;
-        if (sel) {
-            uint pos = isb_batch_position((uint)rank, (uint)z, half_bits, round_keys);
-            out_idx[pos] = i;
-            out_w[pos] = isb_weight_of(i, n, z, scores, inv_t, stats, select, mode, bad);
-        }
-        carry += total;
+    ulong count = 0, total;
+    for (int i = first; i < last; i++) count += isb_selected(keys[i], select) ? 1 : 0;
+    ulong rank = offsets[get_group_id(0)] + isb_scan_local(count, buf, &total) - count;
+    for (int i = first; i < last; i++) {
+        if (!isb_selected(keys[i], select)) continue;
+        uint pos = isb_batch_position((uint)rank++, (uint)z, half_bits, round_keys);
+        out_idx[pos] = i;
+        out_w[pos] = isb_weight_of(i, n, z, scores, inv_t, stats, select, mode, bad);
     }
 }
 
