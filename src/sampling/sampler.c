@@ -214,6 +214,16 @@ static int enqueue_scan(isb_sampler *s, cl_mem buf, int base, int count) {
     return isb_ocl_run_groups(s->ocl, k, 1, s->wg);
 }
 
+/* tile_sums[0..tiles) = per-tile sums of the CDF's fixed-point weights (shift >= 0) or the alias
+ * method's (shift < 0), exclusively scanned, total in tile_sums[tiles]. */
+static int enqueue_tile_sums(isb_sampler *s, cl_mem scores, int n, float inv_t, int shift, int tile, int tiles) {
+    cl_kernel k = s->k[K_CDF_TILE_SUMS];
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats), ISB_KA(shift), ISB_KA(tile),
+                         ISB_KA(s->tile_sums), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
+    ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)tiles, s->wg));
+    return enqueue_scan(s, s->tile_sums, 0, tiles);
+}
+
 static int enqueue_cdf(isb_sampler *s, cl_mem scores, int n, int z, float inv_t, uint64_t seed, uint32_t epoch,
                        cl_mem out) {
     int tile = (int)s->wg * ISB_SMP_TILE_CHUNKS;
@@ -222,12 +232,8 @@ static int enqueue_cdf(isb_sampler *s, cl_mem scores, int n, int z, float inv_t,
     ISB_TRY(ensure(s, &s->tile_sums, (size_t)(tiles_max + 1) * sizeof(cl_ulong), "sampler tile sums"));
     int shift = 62;
     while (shift > 0 && ((int64_t)1 << (62 - shift)) < n) shift--; /* n * 2^shift <= 2^62 */
-    cl_kernel k = s->k[K_CDF_TILE_SUMS];
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats), ISB_KA(shift), ISB_KA(tile),
-                         ISB_KA(s->tile_sums), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
-    ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)tiles, s->wg));
-    ISB_TRY(enqueue_scan(s, s->tile_sums, 0, tiles));
-    k = s->k[K_CDF_TILE_SCAN];
+    ISB_TRY(enqueue_tile_sums(s, scores, n, inv_t, shift, tile, tiles));
+    cl_kernel k = s->k[K_CDF_TILE_SCAN];
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats), ISB_KA(shift), ISB_KA(tile),
                          ISB_KA(s->tile_sums), ISB_KA(s->cdf), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
     ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)tiles, s->wg));
@@ -252,13 +258,8 @@ static int enqueue_alias(isb_sampler *s, cl_mem scores, int n, int z, float inv_
     ISB_TRY(ensure(s, &s->heavy_e, nm * sizeof(cl_ulong), "sampler alias excess prefix"));
     ISB_TRY(ensure(s, &s->tile_sums, (size_t)(tiles_max + 1) * sizeof(cl_ulong), "sampler tile sums"));
     /* exact total of the fixed-point weights first (its rounding excess is spread over all samples) */
-    cl_kernel k = s->k[K_CDF_TILE_SUMS];
-    int alias_units = -1;
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats), ISB_KA(alias_units), ISB_KA(tile),
-                         ISB_KA(s->tile_sums), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
-    ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)tiles, s->wg));
-    ISB_TRY(enqueue_scan(s, s->tile_sums, 0, tiles));
-    k = s->k[K_ALIAS_TILE_SUMS];
+    ISB_TRY(enqueue_tile_sums(s, scores, n, inv_t, -1 /* alias units */, tile, tiles));
+    cl_kernel k = s->k[K_ALIAS_TILE_SUMS];
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(scores), ISB_KA(inv_t), ISB_KA(s->stats), ISB_KA(tile), ISB_KA(tiles),
                          ISB_KA(s->tile_sums), ISB_KA(s->alias_sums), ISB_KLOCAL(s->wg * sizeof(cl_ulong))));
     ISB_TRY(isb_ocl_run_groups(s->ocl, k, (size_t)tiles, s->wg));
