@@ -1,6 +1,8 @@
 /* The score rule (score_rule.h). */
 #include "sampling/score_rule.h"
 
+#include <stddef.h> /* NULL in util/error.h's isb_fail */
+
 #include "util/error.h"
 
 const char *isb_score_rule_name(isb_score_rule_kind kind) {
