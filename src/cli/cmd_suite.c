@@ -49,7 +49,7 @@ int cmd_suite(int argc, char **argv) {
         case 'k': rc = isb_cli_parse_int("suite", "--seeds", optarg, 1, 1000, &v); so.seeds = (int)v; break;
         case 'c': configs = optarg; break;
         case 'n': so.name = optarg; break;
-        case 'o': so.out = optarg; break;
+        case 'o': so.out = optarg; if (!*optarg) rc = isb_cli_usage_error("suite", "--out needs a folder, got ''"); break;
         case 'D': so.data_dir = optarg; break;
         case 'd': device = optarg; break;
         case 'h': help(); free(opts); return ISB_EXIT_OK;
