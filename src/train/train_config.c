@@ -24,6 +24,10 @@ const char *const *isb_train_config_names(int *count) {
     *count = ISB_STUDY_CONFIGS;
     return config_names;
 }
+const char *const *isb_train_config_all_names(int *count) {
+    *count = (int)(sizeof config_names / sizeof config_names[0]);
+    return config_names;
+}
 const char *const *isb_train_preset_names(void) { return preset_names; }
 
 static const char *const draw_names[] = {"alias", "cdf", "gumbel-topk", "gumbel-sort", NULL};

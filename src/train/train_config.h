@@ -66,6 +66,8 @@ typedef struct {
 
 /* The six configuration names in suite order; *count set to 6. */
 const char *const *isb_train_config_names(int *count);
+/* Every configuration --config accepts: the study's six, then those selected by name only. */
+const char *const *isb_train_config_all_names(int *count);
 /* The presets, NULL-terminated: "paper", "quick", "smoke". */
 const char *const *isb_train_preset_names(void);
 
