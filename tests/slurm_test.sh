@@ -1,0 +1,81 @@
+#!/bin/bash
+# The suite on a real Slurm cluster (issue 14): a one-node cluster (scripts/slurm/local-cluster.sh:
+# Debian's Slurm 22.05 + munge, no systemd) runs a small smoke matrix as a job array through
+# scripts/slurm/submit.sh; one task is requeued mid-run (as on preemption) and must resume from its
+# checkpoint; the figures job runs after the array; the results must equal a local `isbench suite`.
+# The daemons started here are stopped (by PID) on exit.
+# usage: slurm_test.sh PATH/TO/isbench SOURCE_DIR
+# Needs root, the packages slurmctld slurmd slurm-client munge (scripts/install-deps.sh) and CIFAR-10
+# ($ISBENCH_DATA or ../shared/datasets/cifar-10-batches-bin): without them the test FAILS.
+set -u
+isb=$(readlink -f "$1"); src=$(cd "$2" && pwd)
+pass=0; fail=0
+ok() { echo "ok   $1"; pass=$((pass+1)); }
+bad() { echo "FAIL $1"; fail=$((fail+1)); }
+finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+data=${ISBENCH_DATA:-$src/../shared/datasets/cifar-10-batches-bin}
+[ "$(id -u)" -eq 0 ] || { bad "must run as root (slurmd, munged): not tested"; finish; }
+for p in slurmctld slurmd sbatch scontrol munged gnuplot; do
+  command -v $p >/dev/null || bad "$p not found: install slurmctld slurmd slurm-client munge gnuplot-nox (scripts/install-deps.sh)"
+done
+[ -f "$data/test_batch.bin" ] || bad "CIFAR-10 not found in $data: set ISBENCH_DATA"
+[ "$fail" -eq 0 ] || finish
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp" # munged runs as the munge user
+cluster=$tmp/cluster
+cleanup() { "$src/scripts/slurm/local-cluster.sh" stop "$cluster" >/dev/null 2>&1; rm -rf "$tmp"; }
+trap cleanup EXIT
+export ISB_SLURM_PORT=$((20000 + $$ % 20000 * 2))
+t0=$SECONDS
+if "$src/scripts/slurm/local-cluster.sh" start "$cluster" >"$tmp/cluster.log" 2>&1; then
+  export SLURM_CONF=$cluster/slurm.conf; ok "one-node cluster up in $((SECONDS - t0)) s"
+else bad "cluster did not start"; cat "$tmp/cluster.log"; finish; fi
+
+# 2 configurations x 2 seeds, 2 data epochs; the local reference runs while the array does.
+matrix=(--preset smoke --configs running-loss-noaug,uniform-aug --seeds 2 --max-epochs 2 --data "$data")
+"$isb" suite "${matrix[@]}" --out "$tmp/local" >"$tmp/local.log" 2>&1 & local_pid=$!
+cd "$tmp" || finish
+if "$src/scripts/slurm/submit.sh" --isbench "$isb" --max-parallel 2 --logs "$tmp/logs" \
+     -- "${matrix[@]}" --out "$tmp/slurm" >"$tmp/submit.log" 2>&1; then
+  read -r array_job fig_job < <(tail -1 "$tmp/submit.log")
+  ok "submit.sh: array job $array_job, figures job $fig_job"
+else bad "submit.sh failed"; cat "$tmp/submit.log"; finish; fi
+grep -q "4 runs of $tmp/slurm/smoke, at most 2 at once" "$tmp/submit.log" && ok "array sized from --list" ||
+  { bad "array size"; cat "$tmp/submit.log"; }
+
+# Preemption: requeue task 0 once its run is under way; it must save a checkpoint and resume.
+run0=$tmp/slurm/smoke/running-loss-noaug/seed-1
+for _ in $(seq 600); do grep -qs '"status": "running"' "$run0/manifest.json" && break; sleep 0.1; done
+scontrol requeue "${array_job}_0" && ok "task 0 requeued while running" || bad "scontrol requeue ${array_job}_0"
+for _ in $(seq 150); do # Slurm holds a requeued job ~2 minutes: release it now
+  scontrol show job "${array_job}_0" 2>/dev/null | grep -q 'JobState=PENDING' && break; sleep 0.2
+done
+scontrol update jobid="${array_job}_0" StartTime=now || bad "could not release the requeued task"
+
+# "4 JobState=COMPLETED" or "3 JobState=COMPLETED 1 JobState=RUNNING": the states of a job's tasks
+state() { scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | awk '{ printf "%s%s %s", NR > 1 ? " " : "", $1, $2 }'; }
+for _ in $(seq 900); do # up to 3 minutes on a loaded machine
+  case $(state "$fig_job") in *COMPLETED*|*FAILED*|*CANCELLED*|*TIMEOUT*) break ;; esac; sleep 0.2
+done
+wait $local_pid && ok "local suite ran" || { bad "local suite failed"; tail "$tmp/local.log"; }
+echo "array: $(state "$array_job"); figures: $(state "$fig_job"); $((SECONDS - t0)) s"
+[ "$(state "$array_job")" = "4 JobState=COMPLETED" ] && ok "all 4 array tasks completed" ||
+  { bad "array tasks: $(state "$array_job")"; tail -n 20 "$tmp"/logs/*; }
+[ "$(state "$fig_job")" = "1 JobState=COMPLETED" ] && ok "figures job ran after the array" ||
+  { bad "figures job: $(state "$fig_job")"; tail -n 20 "$tmp"/logs/isbench-figures-*; }
+log0=$tmp/logs/isbench-suite-${array_job}_0.out
+grep -q "attempt 2" "$log0" && grep -q "resuming from .*checkpoint.isbc" "$log0" &&
+  ok "the requeued task resumed from its checkpoint" || { bad "requeued task did not resume"; cat "$log0"; }
+ls "$tmp"/logs/isbench-suite-"${array_job}"_{0,1,2,3}.out >/dev/null && ok "logs named %A_%a" || bad "task logs missing"
+[ -s "$tmp/slurm/smoke/figures/fig3-test-accuracy-epoch.png" ] && [ -s "$tmp/slurm/smoke/figures/summary.csv" ] &&
+  ok "figures drawn" || { bad "no figures in $tmp/slurm/smoke/figures"; ls "$tmp/slurm/smoke/figures"; }
+"$src/tests/compare-results.sh" "$tmp/local/smoke" "$tmp/slurm/smoke" && ok "Slurm array results = local suite" ||
+  bad "Slurm array results differ from the local suite"
+
+"$src/scripts/slurm/local-cluster.sh" stop "$cluster" && ok "daemons stopped"
+for f in "$cluster/run/slurmd.pid" "$cluster/run/slurmctld.pid" "$cluster/munge/munged.pid"; do
+  [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && bad "$(basename "$f" .pid) still running"
+done
+echo "slurm test: $((SECONDS - t0)) s"
+finish
