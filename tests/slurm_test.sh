@@ -26,6 +26,7 @@ chmod 755 "$tmp" # munged runs as the munge user
 cluster=$tmp/cluster
 cleanup() { "$src/scripts/slurm/local-cluster.sh" stop "$cluster" >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 export ISB_SLURM_PORT=$((20000 + $$ % 20000 * 2))
 t0=$SECONDS
 if "$src/scripts/slurm/local-cluster.sh" start "$cluster" >"$tmp/cluster.log" 2>&1; then
@@ -54,7 +55,7 @@ done
 scontrol update jobid="${array_job}_0" StartTime=now || bad "could not release the requeued task"
 
 # "4 JobState=COMPLETED" or "3 JobState=COMPLETED 1 JobState=RUNNING": the states of a job's tasks
-state() { scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | awk '{ printf "%s%s %s", NR > 1 ? " " : "", $1, $2 }'; }
+state() { scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? " " : ""), $1, $2 }'; }
 for _ in $(seq 900); do # up to 3 minutes on a loaded machine
   case $(state "$fig_job") in *COMPLETED*|*FAILED*|*CANCELLED*|*TIMEOUT*) break ;; esac; sleep 0.2
 done
@@ -75,7 +76,7 @@ ls "$tmp"/logs/isbench-suite-"${array_job}"_{0,1,2,3}.out >/dev/null && ok "logs
 
 "$src/scripts/slurm/local-cluster.sh" stop "$cluster" && ok "daemons stopped"
 for f in "$cluster/run/slurmd.pid" "$cluster/run/slurmctld.pid" "$cluster/munge/munged.pid"; do
-  [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && bad "$(basename "$f" .pid) still running"
+  [ -s "$f" ] && ps -o stat= -p "$(cat "$f")" | grep -qv '^Z' && bad "$(basename "$f" .pid) still running"
 done
 echo "slurm test: $((SECONDS - t0)) s"
 finish

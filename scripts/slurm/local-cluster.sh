@@ -13,12 +13,14 @@ cmd=${1:-}; dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "local-cluster: $*" >&2; exit 1; }
 
+# Whether a process runs (an exited daemon may stay a zombie where no init reaps it).
+alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
 stop_pidfile() { # name pidfile: TERM, wait up to 10 s, then KILL
     local pid
     [ -s "$2" ] || return 0
     pid=$(cat "$2")
     kill "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    for _ in $(seq 100); do alive "$pid" || return 0; sleep 0.1; done
     echo "local-cluster: $1 (pid $pid) did not stop on SIGTERM: killed" >&2
     kill -KILL "$pid" 2>/dev/null || true
 }
