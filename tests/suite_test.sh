@@ -68,8 +68,18 @@ wait $p0 && wait $p1 && ok "two shards at once ran" || { bad "a shard failed"; t
 "$here/compare-results.sh" "$tmp/single/smoke" "$tmp/shards/smoke" && ok "two shards = one suite" || bad "two shards != one suite"
 check "a finished shard is skipped" 0 "already holds this finished run: skipped" \
   "$isb" suite "${matrix[@]}" --out "$tmp/shards" --device "$dev" --shard 1/2
+# --devices, stopped once its first runs are under way (SIGINT to the parent only: it must ask its
+# children to checkpoint and exit 130), then run again to the end: it resumes them.
+run parallel --devices "$dev,$dev" --jobs 2 & parent=$!
+for _ in $(seq 600); do grep -qs '"status": "running"' "$tmp/parallel/smoke/uniform-aug/seed-1/manifest.json" && break; sleep 0.1; done
+kill -INT $parent; wait $parent; rc=$?
+[ $rc -eq 130 ] && grep -q "stop requested: asking the 2 running runs to save a checkpoint" "$tmp/parallel.log" &&
+  ok "--devices: SIGINT stops the runs with checkpoints, exit 130" || { bad "--devices SIGINT: exit $rc"; tail -20 "$tmp/parallel.log"; }
+mv "$tmp/parallel.log" "$tmp/parallel-stopped.log"
 if run parallel --devices "$dev,$dev" --jobs 2; then ok "--devices $dev,$dev --jobs 2 ran"
 else bad "--devices run failed"; tail -20 "$tmp/parallel.log"; fi
+grep -q "resuming from .*checkpoint.isbc" "$tmp/parallel.log" && ok "--devices resumed the stopped runs" ||
+  { bad "--devices did not resume"; cat "$tmp/parallel.log"; }
 "$here/compare-results.sh" "$tmp/single/smoke" "$tmp/parallel/smoke" && ok "--devices = one suite" || bad "--devices != one suite"
 grep -qE '^\[suite\] run [0-3] \(.*\) on .*: finished \(exit 0\)' "$tmp/parallel.log" &&
   grep -qE '^\[suite\] .* 4 of 4 runs done \(0 failed\), 0 running, 0 waiting' "$tmp/parallel.log" &&
