@@ -70,7 +70,7 @@ check "a finished shard is skipped" 0 "already holds this finished run: skipped"
   "$isb" suite "${matrix[@]}" --out "$tmp/shards" --device "$dev" --shard 1/2
 # --devices, stopped once its first runs are under way (SIGINT to the parent only: it must ask its
 # children to checkpoint and exit 130), then run again to the end: it resumes them.
-run parallel --devices "$dev,$dev" --jobs 2 & parent=$!
+"$isb" suite "${matrix[@]}" --out "$tmp/parallel" --devices "$dev,$dev" --jobs 2 >"$tmp/parallel.log" 2>&1 & parent=$!
 for _ in $(seq 600); do grep -qs '"status": "running"' "$tmp/parallel/smoke/uniform-aug/seed-1/manifest.json" && break; sleep 0.1; done
 kill -INT $parent; wait $parent; rc=$?
 [ $rc -eq 130 ] && grep -q "stop requested: asking the 2 running runs to save a checkpoint" "$tmp/parallel.log" &&
