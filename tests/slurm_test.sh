@@ -76,7 +76,7 @@ ls "$tmp"/logs/isbench-suite-"${array_job}"_{0,1,2,3}.out >/dev/null && ok "logs
 
 "$src/scripts/slurm/local-cluster.sh" stop "$cluster" && ok "daemons stopped"
 for f in "$cluster/run/slurmd.pid" "$cluster/run/slurmctld.pid" "$cluster/munge/munged.pid"; do
-  [ -s "$f" ] && ps -o stat= -p "$(cat "$f")" | grep -qv '^Z' && bad "$(basename "$f" .pid) still running"
+  [ -s "$f" ] && sed 's/.*) //' "/proc/$(cat "$f")/stat" 2>/dev/null | grep -qv '^Z' && bad "$(basename "$f" .pid) still running"
 done
 echo "slurm test: $((SECONDS - t0)) s"
 finish

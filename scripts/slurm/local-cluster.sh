@@ -14,7 +14,7 @@ cmd=${1:-}; dir=${2:-}
 die() { echo "local-cluster: $*" >&2; exit 1; }
 
 # Whether a process runs (an exited daemon may stay a zombie where no init reaps it).
-alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $st != Z* ]]; }
+alive() { local st; st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [[ $st != Z* ]]; }
 stop_pidfile() { # name pidfile: TERM, wait up to 10 s, then KILL
     local pid
     [ -s "$2" ] || return 0
