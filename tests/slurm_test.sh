@@ -45,14 +45,22 @@ else bad "submit.sh failed"; cat "$tmp/submit.log"; finish; fi
 grep -q "4 runs of $tmp/slurm/smoke, at most 2 at once" "$tmp/submit.log" && ok "array sized from --list" ||
   { bad "array size"; cat "$tmp/submit.log"; }
 
+wait_running() { # run folder: until its run is under way
+  for _ in $(seq 600); do grep -qs '"status": "running"' "$1/manifest.json" && return; sleep 0.1; done
+}
+release() { # task: Slurm holds a requeued job ~2 minutes: let it start again now
+  for _ in $(seq 150); do scontrol show job "$1" 2>/dev/null | grep -q 'JobState=PENDING' && break; sleep 0.2; done
+  scontrol update jobid="$1" StartTime=now || bad "could not release the requeued task $1"
+}
 # Preemption: requeue task 0 once its run is under way; it must save a checkpoint and resume.
-run0=$tmp/slurm/smoke/running-loss-noaug/seed-1
-for _ in $(seq 600); do grep -qs '"status": "running"' "$run0/manifest.json" && break; sleep 0.1; done
+wait_running "$tmp/slurm/smoke/running-loss-noaug/seed-1"
 scontrol requeue "${array_job}_0" && ok "task 0 requeued while running" || bad "scontrol requeue ${array_job}_0"
-for _ in $(seq 150); do # Slurm holds a requeued job ~2 minutes: release it now
-  scontrol show job "${array_job}_0" 2>/dev/null | grep -q 'JobState=PENDING' && break; sleep 0.2
-done
-scontrol update jobid="${array_job}_0" StartTime=now || bad "could not release the requeued task"
+release "${array_job}_0"
+# Time limit near: Slurm's warning signal (--signal=B:USR1) to task 1's batch script; the task must
+# checkpoint, requeue itself and resume.
+wait_running "$tmp/slurm/smoke/uniform-aug/seed-1"
+scancel --batch --signal=USR1 "${array_job}_1" && ok "task 1 warned of its time limit" || bad "scancel --signal=USR1"
+release "${array_job}_1"
 
 # "4 JobState=COMPLETED" or "3 JobState=COMPLETED 1 JobState=RUNNING": the states of a job's tasks
 state() { scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? " " : ""), $1, $2 }'; }
@@ -68,6 +76,10 @@ echo "array: $(state "$array_job"); figures: $(state "$fig_job"); $((SECONDS - t
 log0=$tmp/logs/isbench-suite-${array_job}_0.out
 grep -q "attempt 2" "$log0" && grep -q "resuming from .*checkpoint.isbc" "$log0" &&
   ok "the requeued task resumed from its checkpoint" || { bad "requeued task did not resume"; cat "$log0"; }
+log1=$tmp/logs/isbench-suite-${array_job}_1.out
+grep -q "time limit near: checkpoint saved, requeueing" "$log1" && grep -q "attempt 2" "$log1" &&
+  grep -q "resuming from .*checkpoint.isbc" "$log1" && ok "the task warned of its time limit requeued itself and resumed" ||
+  { bad "time-limit requeue"; cat "$log1"; }
 ls "$tmp"/logs/isbench-suite-"${array_job}"_{0,1,2,3}.out >/dev/null && ok "logs named %A_%a" || bad "task logs missing"
 [ -s "$tmp/slurm/smoke/figures/fig3-test-accuracy-epoch.png" ] && [ -s "$tmp/slurm/smoke/figures/summary.csv" ] &&
   ok "figures drawn" || { bad "no figures in $tmp/slurm/smoke/figures"; ls "$tmp/slurm/smoke/figures"; }

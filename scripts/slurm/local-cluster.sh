@@ -27,7 +27,9 @@ stop_pidfile() { # name pidfile: TERM, wait up to 10 s, then KILL
 
 if [ "$cmd" = stop ]; then
     [ -f "$dir/slurm.conf" ] || die "$dir holds no cluster started by this script"
-    SLURM_CONF=$dir/slurm.conf scancel --quiet --user="$(id -un)" 2>/dev/null || true
+    if [ -s "$dir/run/slurmctld.pid" ] && alive "$(cat "$dir/run/slurmctld.pid")"; then
+        SLURM_CONF=$dir/slurm.conf timeout 10 scancel --quiet --user="$(id -un)" 2>/dev/null || true
+    fi
     stop_pidfile slurmd "$dir/run/slurmd.pid"
     stop_pidfile slurmctld "$dir/run/slurmctld.pid"
     stop_pidfile munged "$dir/munge/munged.pid"
