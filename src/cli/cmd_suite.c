@@ -23,9 +23,9 @@ static void help(void) {
            "(Ctrl-C: exit 130) continues where it stopped when run again. A summary table is printed.\n\n"
            "  --preset P       paper (width 64, full CIFAR-10, a GPU job) | quick (2 CPU cores, ~15 min) | smoke\n"
            "  --seeds K        seeds 1..K (default 1)\n"
-           "  --configs LIST   comma-separated subset of uniform-aug, uniform-noaug, last-loss-aug,\n"
-           "                   last-loss-noaug, running-loss-aug, running-loss-noaug (default: all six)\n"
-           "  --name SUITE     results sub-folder (default: the preset)\n"
+           "  --configs LIST   comma-separated subset of these (default: all):\n");
+    isb_cli_print_config_names(stdout, 19);
+    printf("  --name SUITE     results sub-folder (default: the preset)\n"
            "  --out DIR        results root (default: results)\n"
            "  --data DIR       dataset folder (default: $ISBENCH_DATA or data/cifar-10-batches-bin)\n"
            "  --device SEL     OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n\n"

@@ -72,7 +72,6 @@ int cmd_train(int argc, char **argv) {
     isb_stop_install_handlers();
     isb_train_env env;
     st = isb_train_env_open(&env, &ocl, &cfg, isb_data_dir(data, cfg.dataset));
-    if (st >= 0) st = isb_train_config_validate(&cfg, env.train.n);
     if (st >= 0) {
         char dir[4096];
         isb_run_dir_path(dir, sizeof dir, out, name ? name : cfg.preset, cfg.name, cfg.seed);

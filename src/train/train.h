@@ -1,5 +1,5 @@
 /* Algorithm 1 of the study: importance-sampling mini-batch training of ResNet18, with the protocol
- * of ../shared/docs/PROTOCOL.md — evaluation, lr milestones and early stopping counted in data
+ * of docs/protocol-notes.md — evaluation, lr milestones and early stopping counted in data
  * epochs (every N training samples), scores kept on the device and updated inside the loss step,
  * phase timers synchronised only at phase boundaries, results rewritten at every evaluation, and
  * resume from a checkpoint after SIGINT/SIGTERM.
