@@ -48,23 +48,33 @@ grep -q "4 runs of $tmp/slurm/smoke, at most 2 at once" "$tmp/submit.log" && ok 
 wait_running() { # run folder: until its run is under way
   for _ in $(seq 600); do grep -qs '"status": "running"' "$1/manifest.json" && return; sleep 0.1; done
 }
-release() { # task: Slurm holds a requeued job ~2 minutes: let it start again now
-  for _ in $(seq 150); do scontrol show job "$1" 2>/dev/null | grep -q 'JobState=PENDING' && break; sleep 0.2; done
-  scontrol update jobid="$1" StartTime=now || bad "could not release the requeued task $1"
-}
-# Preemption: requeue task 0 once its run is under way; it must save a checkpoint and resume.
-wait_running "$tmp/slurm/smoke/running-loss-noaug/seed-1"
-scontrol requeue "${array_job}_0" && ok "task 0 requeued while running" || bad "scontrol requeue ${array_job}_0"
-release "${array_job}_0"
-# Time limit near: Slurm's warning signal (--signal=B:USR1) to task 1's batch script; the task must
-# checkpoint, requeue itself and resume.
-wait_running "$tmp/slurm/smoke/uniform-aug/seed-1"
-scancel --batch --signal=USR1 "${array_job}_1" && ok "task 1 warned of its time limit" || bad "scancel --signal=USR1"
-release "${array_job}_1"
-
 # "4 JobState=COMPLETED" or "3 JobState=COMPLETED 1 JobState=RUNNING": the states of a job's tasks
 state() { scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? " " : ""), $1, $2 }'; }
-for _ in $(seq 900); do # up to 3 minutes on a loaded machine
+release() { # task: Slurm holds a requeued job for a while (BeginTime): let it start again now
+  for _ in $(seq 600); do
+    case $(state "$1") in
+      *PENDING*) scontrol update jobid="$1" StartTime=now 2>/dev/null && return ;;
+      *COMPLETED*|*FAILED*|*CANCELLED*) return ;; # already ran again (or did not requeue: checked below)
+    esac
+    sleep 0.2
+  done
+  bad "the requeued task $1 did not come back: $(state "$1")"
+}
+# Once tasks 0 and 1 (2 at once) are under way: task 0 is requeued (preemption), task 1 gets Slurm's
+# time-limit warning (--signal=B:USR1) in its batch script. Both must save a checkpoint and resume,
+# task 1 by requeueing itself.
+wait_running "$tmp/slurm/smoke/running-loss-noaug/seed-1"
+wait_running "$tmp/slurm/smoke/uniform-aug/seed-1"
+retry() { # command: slurmctld may answer "Job can not be altered now, try again later" for a moment
+  for _ in $(seq 25); do "$@" 2>"$tmp/retry.err" && return 0; sleep 0.2; done
+  cat "$tmp/retry.err"; return 1
+}
+retry scontrol requeue "${array_job}_0" && ok "task 0 requeued while running" || bad "scontrol requeue ${array_job}_0"
+retry scancel --batch --signal=USR1 "${array_job}_1" && ok "task 1 warned of its time limit" || bad "scancel --signal=USR1"
+release "${array_job}_0"
+release "${array_job}_1"
+
+for _ in $(seq 1500); do # up to 5 minutes on a loaded machine
   case $(state "$fig_job") in *COMPLETED*|*FAILED*|*CANCELLED*|*TIMEOUT*) break ;; esac; sleep 0.2
 done
 wait $local_pid && ok "local suite ran" || { bad "local suite failed"; tail "$tmp/local.log"; }
