@@ -96,6 +96,17 @@ ls "$tmp"/logs/isbench-suite-"${array_job}"_{0,1,2,3}.out >/dev/null && ok "logs
 "$src/tests/compare-results.sh" "$tmp/local/smoke" "$tmp/slurm/smoke" && ok "Slurm array results = local suite" ||
   bad "Slurm array results differ from the local suite"
 
+# A failing array (no dataset where the tasks look): the figures job never runs, and nothing waits.
+if "$src/scripts/slurm/submit.sh" --isbench "$isb" --logs "$tmp/logs-bad" -- --preset smoke --configs uniform-noaug \
+     --seeds 2 --data "$tmp/no-data" --out "$tmp/bad" >"$tmp/submit-bad.log" 2>&1; then
+  read -r bad_array bad_fig < <(tail -1 "$tmp/submit-bad.log")
+  for _ in $(seq 300); do case $(state "$bad_fig") in *PENDING*|*RUNNING*|"") sleep 0.2 ;; *) break ;; esac; done
+  [ "$(state "$bad_array")" = "2 JobState=FAILED" ] && [ "$(state "$bad_fig")" = "1 JobState=CANCELLED" ] &&
+    [ ! -e "$tmp/bad/smoke/figures" ] && grep -qs "no-data" "$tmp/logs-bad/isbench-suite-${bad_array}_0.out" &&
+    ok "failed tasks: the figures job is cancelled, not left waiting" ||
+    bad "failed array: tasks $(state "$bad_array"), figures $(state "$bad_fig")"
+else bad "submit.sh (failing array)"; cat "$tmp/submit-bad.log"; fi
+
 "$src/scripts/slurm/local-cluster.sh" stop "$cluster" && ok "daemons stopped"
 for f in "$cluster/run/slurmd.pid" "$cluster/run/slurmctld.pid" "$cluster/munge/munged.pid"; do
   [ -s "$f" ] && sed 's/.*) //' "/proc/$(cat "$f")/stat" 2>/dev/null | grep -qv '^Z' && bad "$(basename "$f" .pid) still running"
