@@ -42,6 +42,9 @@ typedef struct {
     int running, done, failed;
     bool stopping;
     double t0, next_status;
+    const char **argv;          /* the next child's command line (child_argv) */
+    char task_text[16];
+    int devnull;                /* /dev/null, for the children's stdout */
 } parallel_state;
 
 static void flush_line(child_slot *s) {
@@ -70,27 +73,31 @@ static void close_pipe(child_slot *s) {
     s->fd = -1;
 }
 
-/* In the child: stderr to the pipe, stdout (its one-run summary) dropped, then exec. */
-static void exec_child(const parallel_state *st, int run, int device, int fd_write) {
+/* The child's command line: this program's suite options plus --task K --device SEL (built in
+ * the parent: after fork, in a process that may have driver threads, only exec-safe calls). */
+static void child_argv(parallel_state *st, int run, int device) {
     const isb_suite_parallel *p = st->p;
-    char task[16];
-    snprintf(task, sizeof task, "%d", run);
-    const char **argv = calloc((size_t)p->n_child_args + 7, sizeof *argv);
-    int devnull = open("/dev/null", O_WRONLY);
-    if (!argv || devnull < 0 || dup2(fd_write, STDERR_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0) _exit(127);
+    int k = 0;
+    snprintf(st->task_text, sizeof st->task_text, "%d", run);
+    st->argv[k++] = "isbench";
+    st->argv[k++] = "suite";
+    for (int i = 0; i < p->n_child_args; i++) st->argv[k++] = p->child_args[i];
+    st->argv[k++] = "--task";
+    st->argv[k++] = st->task_text;
+    st->argv[k++] = "--device";
+    st->argv[k++] = p->devices[device];
+    st->argv[k] = NULL;
+}
+
+/* In the child: stderr to the pipe, stdout (its one-run summary) dropped, then exec. */
+static void exec_child(const parallel_state *st, int fd_write) {
+    static const char msg[] = "isbench suite: cannot start a child process (exec of /proc/self/exe failed)\n";
+    if (dup2(fd_write, STDERR_FILENO) < 0 || dup2(st->devnull, STDOUT_FILENO) < 0) _exit(127);
 #ifdef __linux__
     prctl(PR_SET_PDEATHSIG, SIGTERM); /* a killed parent stops its runs (they checkpoint) */
 #endif
-    int k = 0;
-    argv[k++] = "isbench";
-    argv[k++] = "suite";
-    for (int i = 0; i < p->n_child_args; i++) argv[k++] = p->child_args[i];
-    argv[k++] = "--task";
-    argv[k++] = task;
-    argv[k++] = "--device";
-    argv[k++] = p->devices[device];
-    execv("/proc/self/exe", (char *const *)argv);
-    fprintf(stderr, "isbench suite: cannot start a child process: %s\n", strerror(errno));
+    execv("/proc/self/exe", (char *const *)st->argv);
+    if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) _exit(127);
     _exit(127);
 }
 
@@ -108,6 +115,7 @@ static int least_busy_device(const parallel_state *st) {
 static int start_next(parallel_state *st, child_slot *s) {
     int fds[2], q = st->next, device = least_busy_device(st);
     if (pipe2(fds, O_CLOEXEC) < 0) return isb_fail(ISB_ERR_IO, "cannot create a pipe: %s", strerror(errno));
+    child_argv(st, st->queue[q], device);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -115,7 +123,7 @@ static int start_next(parallel_state *st, child_slot *s) {
         close(fds[1]);
         return isb_fail(ISB_ERR_MEMORY, "cannot start a process for run %d: %s", st->queue[q], strerror(errno));
     }
-    if (pid == 0) exec_child(st, st->queue[q], device, fds[1]);
+    if (pid == 0) exec_child(st, fds[1]);
     close(fds[1]);
     *s = (child_slot){.pid = pid, .run = q, .device = device, .fd = fds[0], .started = isb_now()};
     st->device_of[q] = device;
@@ -191,10 +199,16 @@ int isb_suite_run_parallel(const isb_suite_options *o, const isb_suite_parallel 
     ISB_TRY(isb_suite_check_selection(o));
     int total = isb_suite_size(o), rc = ISB_OK;
     parallel_state st = {.o = o, .p = p, .t0 = isb_now(), .next_status = isb_now() + p->status_every_s};
+    st.devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
     st.queue = calloc((size_t)total, sizeof *st.queue);
     st.exit_code = calloc((size_t)total, sizeof *st.exit_code);
     st.device_of = calloc((size_t)total, sizeof *st.device_of);
-    if (!st.queue || !st.exit_code || !st.device_of) {
+    st.argv = calloc((size_t)p->n_child_args + 7, sizeof *st.argv);
+    if (st.devnull < 0) {
+        rc = isb_fail(ISB_ERR_IO, "cannot open /dev/null: %s", strerror(errno));
+        goto done;
+    }
+    if (!st.queue || !st.exit_code || !st.device_of || !st.argv) {
         rc = isb_fail(ISB_ERR_MEMORY, "out of host memory");
         goto done;
     }
@@ -218,8 +232,10 @@ int isb_suite_run_parallel(const isb_suite_options *o, const isb_suite_parallel 
         rc = isb_fail(ISB_ERR_INTERNAL, "%d of %d runs failed (their messages above, and their manifests)", st.failed,
                       st.n_queue);
 done:
+    free(st.argv);
     free(st.device_of);
     free(st.exit_code);
     free(st.queue);
+    if (st.devnull >= 0) close(st.devnull);
     return rc;
 }
