@@ -26,9 +26,9 @@ matrix=(--preset smoke --configs uniform-aug,running-loss-noaug --seeds 2 --max-
 
 # ---- the matrix: --list and shards ---------------------------------------------------------------
 "$isb" suite "${matrix[@]}" --out "$tmp/r" --list >"$tmp/list" 2>&1
-if [ "$(head -1 "$tmp/list")" = "$(printf 'index\tconfig\tseed\tfolder')" ] && [ "$(wc -l <"$tmp/list")" -eq 5 ] &&
-   grep -qP "^3\trunning-loss-noaug\t2\t$tmp/r/smoke/running-loss-noaug/seed-2$" "$tmp/list" && [ ! -e "$tmp/r" ]; then
-  ok "list: 4 runs, index/config/seed/folder, nothing created"
+if [ "$(head -1 "$tmp/list")" = "$(printf 'index\tconfig\tseed\tfolder\tstatus')" ] && [ "$(wc -l <"$tmp/list")" -eq 5 ] &&
+   grep -qP "^3\trunning-loss-noaug\t2\t$tmp/r/smoke/running-loss-noaug/seed-2\tnew$" "$tmp/list" && [ ! -e "$tmp/r" ]; then
+  ok "list: 4 runs, index/config/seed/folder/status, nothing created"
 else bad "list"; cat "$tmp/list"; fi
 for n in 1 3 4 5; do # the shards of N partition the matrix: each run exactly once
   for ((i = 0; i < n; i++)); do "$isb" suite "${matrix[@]}" --out "$tmp/r" --list --shard "$i/$n" | tail -n +2; done |
@@ -76,6 +76,8 @@ kill -INT $parent; wait $parent; rc=$?
 [ $rc -eq 130 ] && grep -q "stop requested: asking the 2 running runs to save a checkpoint" "$tmp/parallel.log" &&
   ok "--devices: SIGINT stops the runs with checkpoints, exit 130" || { bad "--devices SIGINT: exit $rc"; tail -20 "$tmp/parallel.log"; }
 mv "$tmp/parallel.log" "$tmp/parallel-stopped.log"
+[ "$("$isb" suite "${matrix[@]}" --out "$tmp/parallel" --list | cut -f5 | paste -sd' ')" = "status interrupted interrupted new new" ] &&
+  ok "--list shows each run's status" || { bad "--list status"; "$isb" suite "${matrix[@]}" --out "$tmp/parallel" --list; }
 if run parallel --devices "$dev,$dev" --jobs 2; then ok "--devices $dev,$dev --jobs 2 ran"
 else bad "--devices run failed"; tail -20 "$tmp/parallel.log"; fi
 grep -q "resuming from .*checkpoint.isbc" "$tmp/parallel.log" && ok "--devices resumed the stopped runs" ||

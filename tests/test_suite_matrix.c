@@ -101,9 +101,9 @@ static void list_prints_the_selected_runs(void **state) {
     assert_non_null(f);
     isb_suite_list(&o, f);
     fclose(f);
-    assert_string_equal(buf, "index\tconfig\tseed\tfolder\n"
-                             "1\trunning-loss-aug\t1\tres/smoke/running-loss-aug/seed-1\n"
-                             "3\trunning-loss-aug\t2\tres/smoke/running-loss-aug/seed-2\n");
+    assert_string_equal(buf, "index\tconfig\tseed\tfolder\tstatus\n"
+                             "1\trunning-loss-aug\t1\tres/smoke/running-loss-aug/seed-1\tnew\n"
+                             "3\trunning-loss-aug\t2\tres/smoke/running-loss-aug/seed-2\tnew\n");
 }
 
 int main(void) {

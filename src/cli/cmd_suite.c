@@ -30,7 +30,7 @@ static void help(void) {
            "  --data DIR       dataset folder (default: $ISBENCH_DATA or data/cifar-10-batches-bin)\n"
            "  --device SEL     OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n\n"
            "The runs form a matrix numbered 0..M-1 seed by seed (run j: configuration j mod C, seed j/C+1):\n"
-           "  --list           print the runs (index, config, seed, folder; tab-separated) and exit\n"
+           "  --list           print the runs (index, config, seed, folder, status; tab-separated) and exit\n"
            "  --shard I/N      run only runs j with j mod N = I (0 <= I < N): N processes, one per shard,\n"
            "                   cover the matrix exactly once and fill the same folder as one suite\n"
            "  --task K         run only run K (a Slurm array task: --task $SLURM_ARRAY_TASK_ID)\n"

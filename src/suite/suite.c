@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,13 +73,25 @@ int isb_suite_check_selection(const isb_suite_options *o) {
     return ISB_OK;
 }
 
+/* The status its manifest.json records (running, finished, interrupted, failed), "new" without one. */
+static void run_status(const char *dir, char *status, size_t size) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_t *m = json_load_file(path, 0, NULL);
+    const char *s = json_string_value(json_object_get(m, "status"));
+    snprintf(status, size, "%s", s ? s : m ? "unknown" : "new");
+    json_decref(m);
+}
+
 void isb_suite_list(const isb_suite_options *o, FILE *out) {
-    fprintf(out, "index\tconfig\tseed\tfolder\n");
+    fprintf(out, "index\tconfig\tseed\tfolder\tstatus\n");
     for (int j = 0; j < isb_suite_size(o); j++) {
         if (!isb_suite_selected(o, j)) continue;
         isb_suite_entry e;
+        char status[32];
         isb_suite_entry_at(o, j, &e);
-        fprintf(out, "%d\t%s\t%d\t%s\n", j, e.config, e.seed, e.dir);
+        run_status(e.dir, status, sizeof status);
+        fprintf(out, "%d\t%s\t%d\t%s\t%s\n", j, e.config, e.seed, e.dir, status);
     }
 }
 

@@ -50,7 +50,8 @@ bool isb_suite_selected(const isb_suite_options *o, int index);
 int isb_suite_parse_shard(const char *text, int *index, int *count);
 /* Checks the shard or task against the matrix (ISB_ERR_USAGE if --task is out of range). */
 int isb_suite_check_selection(const isb_suite_options *o);
-/* The selected runs as a table (index, configuration, seed, results folder), header first. */
+/* The selected runs as a tab-separated table, header first: index, configuration, seed, results
+ * folder, and the run's status from its manifest.json (new, running, interrupted, failed, finished). */
 void isb_suite_list(const isb_suite_options *o, FILE *out);
 
 /* Checks every configuration before anything runs (bad options fail fast, exit 2), then runs the
