@@ -73,7 +73,7 @@ static int parse_options(int argc, char **argv, suite_args *a) {
         case 'k': rc = isb_cli_parse_int("suite", "--seeds", optarg, 1, 1000, &v); a->so.seeds = (int)v; break;
         case 'c': a->configs = optarg; break;
         case 'n': a->so.name = optarg; break;
-        case 'o': a->so.out = optarg; break;
+        case 'o': a->so.out = optarg; if (!*optarg) rc = isb_cli_usage_error("suite", "--out needs a folder, got ''"); break;
         case 'D': a->so.data_dir = optarg; break;
         case 'd': a->device = optarg; break;
         case 'l': a->list = true; break;

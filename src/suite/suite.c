@@ -144,7 +144,7 @@ int isb_suite_run(isb_ocl *ocl, const isb_suite_options *o) {
     isb_train_config *cfgs = NULL;
     isb_run_result *res = calloc((size_t)total, sizeof *res);
     int *status = calloc((size_t)total, sizeof *status), *runs = calloc((size_t)total, sizeof *runs);
-    int rc = res && status && runs ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory");
+    int rc = res && status && runs ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory for the results of %d runs", total);
     if (rc < 0) goto done;
     rc = make_configs(&env, ocl, o, &cfgs);
     if (rc < 0) goto done;

@@ -195,6 +195,22 @@ static int parse_number(const key_def *k, const char *text, double *out) {
     return ISB_OK;
 }
 
+/* A seed: decimal digits only (no sign, no whitespace), 0..2^63-1, so that it is written the
+ * same in folder names, manifests and JSON (whose integers are signed 64-bit). */
+static int parse_seed(const char *key, const char *value, uint64_t *out) {
+    uint64_t v = 0;
+    bool ok = value[0] != '\0';
+    for (const char *p = value; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9' && v <= (INT64_MAX - (uint64_t)(*p - '0')) / 10;
+        v = ok ? v * 10 + (uint64_t)(*p - '0') : v;
+    }
+    if (!ok)
+        return isb_fail(ISB_ERR_USAGE, "option --%s needs a non-negative integer, 0..9223372036854775807 in digits only, got "
+                        "'%s'", key, value);
+    *out = v;
+    return ISB_OK;
+}
+
 int isb_train_config_set(isb_train_config *cfg, const char *key, const char *value) {
     const key_def *k = find_key(key);
     if (!k) return isb_fail(ISB_ERR_USAGE, "unknown training option '%s'", key);
@@ -205,15 +221,7 @@ int isb_train_config_set(isb_train_config *cfg, const char *key, const char *val
     case K_LONG: ISB_TRY(parse_number(k, value, &v)); *(long *)field = (long)v; break;
     case K_FLOAT: ISB_TRY(parse_number(k, value, &v)); *(float *)field = (float)v; break;
     case K_DOUBLE: ISB_TRY(parse_number(k, value, &v)); *(double *)field = v; break;
-    case K_U64: {
-        char *end;
-        errno = 0;
-        unsigned long long u = strtoull(value, &end, 10);
-        if (errno || end == value || *end != '\0' || value[0] == '-')
-            return isb_fail(ISB_ERR_USAGE, "option --%s needs a non-negative integer, got '%s'", key, value);
-        *(uint64_t *)field = (uint64_t)u;
-        break;
-    }
+    case K_U64: ISB_TRY(parse_seed(key, value, (uint64_t *)field)); break;
     case K_SET_TRUE: *(bool *)field = true; break;
     case K_SET_FALSE: *(bool *)field = false; break;
     case K_ENUM: {
