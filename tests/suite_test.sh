@@ -68,6 +68,14 @@ wait $p0 && wait $p1 && ok "two shards at once ran" || { bad "a shard failed"; t
 "$here/compare-results.sh" "$tmp/single/smoke" "$tmp/shards/smoke" && ok "two shards = one suite" || bad "two shards != one suite"
 check "a finished shard is skipped" 0 "already holds this finished run: skipped" \
   "$isb" suite "${matrix[@]}" --out "$tmp/shards" --device "$dev" --shard 1/2
+# Two processes on one run folder (the run lock, src/results/run_lock.c): the second stops with a
+# clear error naming the first, and the first finishes its run untouched.
+"$isb" suite "${matrix[@]}" --out "$tmp/locked" --device "$dev" --task 1 >"$tmp/locked-first.log" 2>&1 & first=$!
+for _ in $(seq 600); do grep -qs '"status": "running"' "$tmp/locked/smoke/running-loss-noaug/seed-1/manifest.json" && break; sleep 0.1; done
+check "a second process on a run folder in use" 2 "is being written by another isbench process \(PID and host: $first " \
+  "$isb" suite "${matrix[@]}" --out "$tmp/locked" --device "$dev" --task 1
+wait $first && "$here/compare-results.sh" "$tmp/single/smoke/running-loss-noaug/seed-1" "$tmp/locked/smoke/running-loss-noaug/seed-1" &&
+  ok "the first process finished its run untouched" || { bad "the locked run"; tail "$tmp/locked-first.log"; }
 # --devices, stopped once its first runs are under way (SIGINT to the parent only: it must ask its
 # children to checkpoint and exit 130), then run again to the end: it resumes them.
 "$isb" suite "${matrix[@]}" --out "$tmp/parallel" --devices "$dev,$dev" --jobs 2 >"$tmp/parallel.log" 2>&1 & parent=$!
