@@ -139,6 +139,8 @@ static void status_line(const parallel_state *st) {
 
 static void reap(parallel_state *st, child_slot *s, int wstatus) {
     int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    /* a child stopped before its handlers were installed dies of the signal: nothing was run yet */
+    if (st->stopping && WIFSIGNALED(wstatus)) code = 130;
     close_pipe(s);
     isb_suite_entry e;
     isb_suite_entry_at(st->o, st->queue[s->run], &e);
