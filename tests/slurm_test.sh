@@ -10,8 +10,8 @@
 set -u
 isb=$(readlink -f "$1"); src=$(cd "$2" && pwd)
 pass=0; fail=0
-ok() { echo "ok   $1"; pass=$((pass+1)); }
-bad() { echo "FAIL $1"; fail=$((fail+1)); }
+ok() { echo "ok   $1 (${SECONDS} s)"; pass=$((pass+1)); }
+bad() { echo "FAIL $1 (${SECONDS} s)"; fail=$((fail+1)); }
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
 data=${ISBENCH_DATA:-$src/../shared/datasets/cifar-10-batches-bin}
 [ "$(id -u)" -eq 0 ] || { bad "must run as root (slurmd, munged): not tested"; finish; }
@@ -33,8 +33,10 @@ if "$src/scripts/slurm/local-cluster.sh" start "$cluster" >"$tmp/cluster.log" 2>
   export SLURM_CONF=$cluster/slurm.conf; ok "one-node cluster up in $((SECONDS - t0)) s"
 else bad "cluster did not start"; cat "$tmp/cluster.log"; finish; fi
 
-# 2 configurations x 2 seeds, 2 data epochs; the local reference runs while the array does.
-matrix=(--preset smoke --configs running-loss-noaug,uniform-aug --seeds 2 --max-epochs 2 --data "$data")
+# 2 configurations x 2 seeds, 2 data epochs of 128 images in batches of 32 (several steps to stop
+# between, little to compute); the local reference runs while the array does.
+matrix=(--preset smoke --configs running-loss-noaug,uniform-aug --seeds 2 --max-epochs 2 --train-subset 128
+        --test-subset 50 --batch 32 --data "$data")
 "$isb" suite "${matrix[@]}" --out "$tmp/local" >"$tmp/local.log" 2>&1 & local_pid=$!
 cd "$tmp" || finish
 if "$src/scripts/slurm/submit.sh" --isbench "$isb" --max-parallel 2 --logs "$tmp/logs" \
@@ -66,13 +68,18 @@ release() { # task: Slurm holds a requeued job for a while (BeginTime): let it s
 wait_running "$tmp/slurm/smoke/running-loss-noaug/seed-1"
 wait_running "$tmp/slurm/smoke/uniform-aug/seed-1"
 retry() { # command: slurmctld may answer "Job can not be altered now, try again later" for a moment
-  for _ in $(seq 25); do "$@" 2>"$tmp/retry.err" && return 0; sleep 0.2; done
+  for _ in $(seq 10); do "$@" 2>"$tmp/retry.err" && return 0; sleep 0.5; done
   cat "$tmp/retry.err"; return 1
 }
-retry scontrol requeue "${array_job}_0" && ok "task 0 requeued while running" || bad "scontrol requeue ${array_job}_0"
-retry scancel --batch --signal=USR1 "${array_job}_1" && ok "task 1 warned of its time limit" || bad "scancel --signal=USR1"
+# The warning goes to the batch shell's PID (from its log) as Slurm's --signal=B:USR1 sends it:
+# Slurm 22.05's `scancel --batch --signal=USR1` on an array task delivers it but then reports a
+# failure and sends it again for ~20 s.
+batch_pid=$(sed -n 's/.*attempt 1, .*, pid \([0-9]*\), .*/\1/p' "$tmp/logs/isbench-suite-${array_job}_1.out")
+[ -n "$batch_pid" ] && kill -USR1 "$batch_pid" && ok "task 1 warned of its time limit" || bad "no batch PID for task 1"
+retry timeout 20 scontrol requeue "${array_job}_0" && ok "task 0 requeued while running" || bad "scontrol requeue ${array_job}_0"
 release "${array_job}_0"
 release "${array_job}_1"
+echo "released the requeued tasks (${SECONDS} s): $(state "$array_job")"
 
 for _ in $(seq 1500); do # up to 5 minutes on a loaded machine
   case $(state "$fig_job") in *COMPLETED*|*FAILED*|*CANCELLED*|*TIMEOUT*) break ;; esac; sleep 0.2
