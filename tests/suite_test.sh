@@ -68,6 +68,15 @@ wait $p0 && wait $p1 && ok "two shards at once ran" || { bad "a shard failed"; t
 "$here/compare-results.sh" "$tmp/single/smoke" "$tmp/shards/smoke" && ok "two shards = one suite" || bad "two shards != one suite"
 check "a finished shard is skipped" 0 "already holds this finished run: skipped" \
   "$isb" suite "${matrix[@]}" --out "$tmp/shards" --device "$dev" --shard 1/2
+# --restart moves the selected run's folder aside (never deletes it) and runs it again: the same
+# metrics as before, and the other runs untouched.
+t1="$tmp/shards/smoke/uniform-aug/seed-2"
+cp "$t1/metrics.csv" "$tmp/restart-before.csv"
+check "suite --restart --task 2 reruns one run" 0 "uniform-aug +2 finished" \
+  "$isb" suite "${matrix[@]}" --out "$tmp/shards" --device "$dev" --task 2 --restart --checkpoint-every 0
+ls -d "$t1".old-* >/dev/null 2>&1 && cmp -s <(cut -d, -f1,2,4- "$tmp/restart-before.csv") <(cut -d, -f1,2,4- "$t1/metrics.csv") &&
+  ok "--restart kept the old folder aside and reproduced its metrics" || bad "--restart: old folder or metrics"
+rm -rf "$t1".old-*
 # Two processes on one run folder (the run lock, src/results/run_lock.c): the second stops with a
 # clear error naming the first, and the first finishes its run. (3 data epochs: the first must still
 # be running when the second has loaded its data.)

@@ -6,6 +6,7 @@
 #include "ocl/ocl.h"
 #include "suite/suite.h"
 #include "train/stop.h"
+#include "train/train.h"
 #include "util/error.h"
 
 #include <getopt.h>
@@ -28,7 +29,10 @@ static void help(void) {
     printf("  --name SUITE     results sub-folder (default: the preset)\n"
            "  --out DIR        results root (default: results)\n"
            "  --data DIR       dataset folder (default: $ISBENCH_DATA or data/cifar-10-batches-bin)\n"
-           "  --device SEL     OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n\n"
+           "  --device SEL     OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n"
+           "  --checkpoint-every S  seconds of training between checkpoints (default 300; 0: at evaluations only)\n"
+           "  --restart        move each selected run's folder aside (DIR.old-TIME) and start it over\n"
+           "                   (with --task K: only run K)\n\n"
            "The runs form a matrix numbered 0..M-1 seed by seed (run j: configuration j mod C, seed j/C+1):\n"
            "  --list           print the runs (index, config, seed, folder, status; tab-separated) and exit\n"
            "  --shard I/N      run only runs j with j mod N = I (0 <= I < N): N processes, one per shard,\n"
@@ -62,6 +66,7 @@ static int parse_options(int argc, char **argv, suite_args *a) {
         {"device", required_argument, NULL, 'd'},  {"list", no_argument, NULL, 'l'},
         {"shard", required_argument, NULL, 's'},   {"task", required_argument, NULL, 't'},
         {"devices", required_argument, NULL, 'v'}, {"jobs", required_argument, NULL, 'j'},
+        {"checkpoint-every", required_argument, NULL, 'e'}, {"restart", no_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     struct option *opts = isb_cli_training_options(own);
     int c, rc = 0;
@@ -84,6 +89,11 @@ static int parse_options(int argc, char **argv, suite_args *a) {
         case 't': rc = isb_cli_parse_int("suite", "--task", optarg, 0, 1000000, &v); a->so.task = (int)v; break;
         case 'v': a->devices = optarg; break;
         case 'j': rc = isb_cli_parse_int("suite", "--jobs", optarg, 1, 64, &a->jobs); break;
+        case 'e':
+            rc = isb_cli_parse_double("suite", "--checkpoint-every", optarg, 0, 1e9, &a->so.checkpoint_every_s);
+            a->so.checkpoint_every_text = optarg;
+            break;
+        case 'r': a->so.restart = true; break;
         case 'h': help(); rc = -1; break;
         default:
             if (c >= ISB_CLI_CONFIG_KEY_BASE) rc = isb_cli_add_override("suite", c, optarg, a->ov, &a->so.n_overrides);
@@ -163,6 +173,8 @@ static int child_args(suite_args *a, char seeds[16], const char **args) {
     if (a->configs) { args[n++] = "--configs"; args[n++] = a->configs; }
     if (so->name) { args[n++] = "--name"; args[n++] = so->name; }
     if (so->data_dir) { args[n++] = "--data"; args[n++] = so->data_dir; }
+    if (so->checkpoint_every_text) { args[n++] = "--checkpoint-every"; args[n++] = so->checkpoint_every_text; }
+    if (so->restart) args[n++] = "--restart";
     for (int i = 0; i < so->n_overrides; i++) {
         snprintf(a->override_opts[i], sizeof a->override_opts[i], "--%s", a->ov[i].key);
         args[n++] = a->override_opts[i];
@@ -182,7 +194,8 @@ static int run_on_devices(suite_args *a) {
 }
 
 int cmd_suite(int argc, char **argv) {
-    suite_args a = {.so = {.preset = NULL, .out = "results", .seeds = 1, .shard_count = 1, .task = -1}};
+    suite_args a = {.so = {.preset = NULL, .out = "results", .seeds = 1, .shard_count = 1, .task = -1,
+                                  .checkpoint_every_s = ISB_CHECKPOINT_EVERY_DEFAULT_S}};
     int rc = parse_options(argc, argv, &a);
     if (rc == 0) rc = check_options(&a);
     if (rc != 0) goto done; /* -1: --help printed */

@@ -30,6 +30,9 @@ typedef struct {
      * them), or only run `task` when task >= 0. */
     int shard_index, shard_count;
     int task;
+    double checkpoint_every_s; /* as isbench train's --checkpoint-every */
+    const char *checkpoint_every_text; /* the option as given (passed on to --devices children); NULL: default */
+    bool restart;              /* move each selected run's folder aside and start it over */
 } isb_suite_options;
 
 /* One run of the matrix. */
