@@ -4,11 +4,13 @@
 # version, command, date). Files are written atomically (temporary name, then rename).
 #
 # usage: bench/run.sh [--device SEL] [--max-n N] [--families "sampling score_update ..."]
-#                     [--min-time SECONDS] [--repetitions K] [--bin PATH] [--out DIR]
+#                     [--min-time SECONDS] [--repetitions K] [--bin PATH] [--out DIR] [--tag TAG]
 #   --max-n N       cap problem sizes (CPUs: e.g. 1000000 or 10000000; default: all that fit)
 #   --families      benchmark families to run (default: every family the program registers)
 #   --bin           the isbench-bench program (default: build/bench/isbench-bench)
 #   --out           results root (default: results/bench)
+#   --tag TAG       results/bench/<device-slug>-<TAG>: keeps the same device model on several
+#                   machines apart when their results are gathered into one folder (e.g. the host)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,8 +21,9 @@ max_n=100000000
 families=""
 min_time=0.5
 repetitions=1
+tag=""
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --device) device=$2; shift 2 ;;
@@ -30,6 +33,7 @@ while [ $# -gt 0 ]; do
     --repetitions) repetitions=$2; shift 2 ;;
     --bin) bin=$2; shift 2 ;;
     --out) out_root=$2; shift 2 ;;
+    --tag) tag=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -39,12 +43,14 @@ if [ ! -x "$bin" ]; then
   exit 2
 fi
 
+[[ -z $tag || $tag =~ ^[A-Za-z0-9._-]+$ ]] || { echo "run.sh: --tag takes letters, digits, '.', '_' and '-', got '$tag'" >&2; exit 2; }
+
 dev_args=()
 [ -n "$device" ] && dev_args=(--device "$device")
 slug=$("$bin" "${dev_args[@]}" --device-slug)
-dir=$out_root/$slug
+dir=$out_root/$slug${tag:+-$tag}
 mkdir -p "$dir"
-command="bench/run.sh --device '${device}' --max-n $max_n --families '$families' --min-time $min_time --repetitions $repetitions"
+command="bench/run.sh --device '${device}' --max-n $max_n --families '$families' --min-time $min_time --repetitions $repetitions${tag:+ --tag $tag}"
 common=("${dev_args[@]}" --max-n "$max_n" --context "command=$command" --context "date=$(date -u +%FT%TZ)"
         --context "host=$(hostname)")
 

@@ -358,12 +358,14 @@ make_compare() {
         case "|$names" in *"|$name|"*) name="$(shorten "$name" 28) ($(basename "$d"))" ;; esac
         list="$list dev$i"; names="$names$name|"
     done
-    # Rows by device, then N; the same as a Markdown table.
+    # Rows by device, then N; the same as a Markdown table (a device model measured on several
+    # machines, e.g. gathered from bench/run.sh --tag, named with its folder in each row).
     { head -n 1 "$table_csv"; tail -n +2 "$table_csv" | sort -t, -k2,2 -k4,4n; } >"$table_csv.tmp" && mv "$table_csv.tmp" "$table_csv"
-    awk -F '",' 'NR == 1 { print "| device | method | N | \\|Z\\| | sampling (ms) | train step (ms) | share of the steps |"; print "|---|---|---:|---:|---:|---:|---:|"; next }
-        { dev = substr($1, 2); n = split($2, f, ",")
+    awk -F '",' 'FNR == NR { split($2, f, ","); if (!((f[1], $1) in seen)) { seen[f[1], $1]; slugs[$1]++ }; next }
+        FNR == 1 { print "| device | method | N | \\|Z\\| | sampling (ms) | train step (ms) | share of the steps |"; print "|---|---|---:|---:|---:|---:|---:|"; next }
+        { dev = substr($1, 2); n = split($2, f, ","); if (slugs[$1] > 1) dev = dev " (" f[1] ")"
           printf "| %s | %s | %s | %s | %.4g | %s | %s |\n", dev, f[2], f[3], f[4], 1000 * f[5],
-                 (f[6] == "" ? "–" : sprintf("%.4g", 1000 * f[6])), (f[9] == "" ? "–" : f[9] "%") }' "$table_csv" >"${table_csv%.csv}.md"
+                 (f[6] == "" ? "–" : sprintf("%.4g", 1000 * f[6])), (f[9] == "" ? "–" : f[9] "%") }' "$table_csv" "$table_csv" >"${table_csv%.csv}.md"
     local share_panel=1
     if ! cat "$data"/dev*.dat | awk '$3 != "NaN" { found = 1 } END { exit !found }'; then
         share_panel=0; note "no device has a train_step benchmark row: the share-of-a-training-step panel is skipped"

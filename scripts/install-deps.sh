@@ -10,4 +10,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo \
   libclblast-dev libbenchmark-dev libcmocka-dev libjansson-dev libopenblas-dev zlib1g-dev \
   oclgrind gnuplot-nox curl \
+  slurmctld slurmd slurm-client munge \
   libclc-15  # data only (no ICD): rusticl of scripts/install-runtimes.sh reads it from /usr/lib/clc

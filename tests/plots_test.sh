@@ -192,5 +192,32 @@ rm "$b/pocl-cpu/train_step.csv"
 check "no train_step anywhere: share panel skipped" 0 "share-of-a-training-step panel is skipped" bash "$mk" "$b"
 check_figure "$b/figures/compare-devices"
 
+# Several machines gathered into one folder (issue 14): suites named per machine and benchmark
+# folders tagged per machine (bench/run.sh --tag), the same device model on two machines. The script
+# runs unchanged on the gathered folder and keeps every device apart.
+g=$work/gathered
+rm -rf "$g" "$work/mA" "$work/mB"
+bash "$src/tests/make-synthetic-results.sh" "$work/mA" && bash "$src/tests/make-synthetic-results.sh" "$work/mB" ||
+    { bad "synthetic results"; exit 1; }
+mkdir -p "$g/bench"
+mv "$work/mA/bench/pocl-cpu" "$g/bench/pocl-cpu-mA"; mv "$work/mA/bench/nvidia-h200" "$g/bench/nvidia-h200-mA"
+mv "$work/mB/bench/nvidia-h200" "$g/bench/nvidia-h200-mB"
+mv "$work/mA/smoke" "$g/smoke-mA"; mv "$work/mB/smoke" "$g/smoke-mB"
+sed -i 's/pthread-AMD EPYC 7B13/NVIDIA H200/' "$g"/smoke-mB/*/seed-*/manifest.json # machine B ran on its GPU
+check "gathered results of two machines" 0 "3 devices -> $work/gfig/compare-devices" bash "$mk" "$g" -o "$work/gfig" --formats png
+for d in smoke-mA smoke-mB pocl-cpu-mA nvidia-h200-mA nvidia-h200-mB; do
+    [ -s "$work/gfig/$d/captions.md" ] && ok "gathered: $d has its own figures" || bad "gathered: no figures for $d"
+done
+grep -q "^Device: pthread-AMD EPYC 7B13" "$work/gfig/smoke-mA/captions.md" && grep -q "^Device: NVIDIA H200" "$work/gfig/smoke-mB/captions.md" &&
+    ok "gathered: each suite captioned with its own device" || bad "gathered: suite captions name the wrong device"
+[ "$(cut -d, -f2 "$work/gfig/compare-devices/compare-devices.csv" | tail -n +2 | sort -u | paste -sd' ')" = \
+  "nvidia-h200-mA nvidia-h200-mB pocl-cpu-mA" ] && ok "gathered: compare-devices.csv keeps 3 devices apart" ||
+    bad "gathered: compare-devices.csv devices"
+grep -q "^| NVIDIA H200 (nvidia-h200-mA) |" "$work/gfig/compare-devices/compare-devices.md" &&
+  grep -q "^| NVIDIA H200 (nvidia-h200-mB) |" "$work/gfig/compare-devices/compare-devices.md" &&
+  grep -q "^| pthread-AMD EPYC 7B13 | " "$work/gfig/compare-devices/compare-devices.md" &&
+    ok "gathered: the same device model on two machines named apart in compare-devices.md" ||
+    { bad "gathered: compare-devices.md names"; head -5 "$work/gfig/compare-devices/compare-devices.md"; }
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
