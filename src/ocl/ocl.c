@@ -29,6 +29,7 @@ static void query_string_device(cl_device_id d, cl_device_info what, char *out, 
 static void fill_info(isb_device_info *di) {
     query_string_platform(di->platform, CL_PLATFORM_NAME, di->platform_name, sizeof di->platform_name);
     query_string_platform(di->platform, CL_PLATFORM_VERSION, di->platform_version, sizeof di->platform_version);
+    query_string_platform(di->platform, CL_PLATFORM_VENDOR, di->platform_vendor, sizeof di->platform_vendor);
     cl_device_id d = di->device;
     query_string_device(d, CL_DEVICE_NAME, di->name, sizeof di->name);
     query_string_device(d, CL_DEVICE_VENDOR, di->vendor, sizeof di->vendor);
@@ -124,6 +125,83 @@ static bool contains_nocase(const char *hay, const char *needle) {
     return n == 0;
 }
 
+static bool equals_nocase(const char *a, const char *b) {
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return false;
+    return *a == *b;
+}
+
+/* "gpu"/"cpu" (any case) as a device type, else 0. */
+static cl_device_type type_word(const char *s) {
+    if (equals_nocase(s, "gpu")) return CL_DEVICE_TYPE_GPU;
+    if (equals_nocase(s, "cpu")) return CL_DEVICE_TYPE_CPU;
+    return 0;
+}
+
+/* Does device `d` match the selector's platform part (platform name or vendor) and device part
+ * (a type word, or part of the device name; an empty part matches anything)? */
+static bool matches_parts(const isb_device_info *d, const char *platform_part, const char *device_part) {
+    if (platform_part && !contains_nocase(d->platform_name, platform_part) &&
+        !contains_nocase(d->platform_vendor, platform_part))
+        return false;
+    cl_device_type want = type_word(device_part);
+    return want ? (d->type & want) != 0 : contains_nocase(d->name, device_part);
+}
+
+/* A plain substring matches the device name, the platform name or the platform vendor. */
+static bool matches_anywhere(const isb_device_info *d, const char *text) {
+    return contains_nocase(d->name, text) || contains_nocase(d->platform_name, text) ||
+           contains_nocase(d->platform_vendor, text);
+}
+
+static int no_match(const isb_device_info *devices, int count, const char *sel) {
+    char *list = isb_ocl_describe_devices(devices, count, -1);
+    int rc = isb_fail(ISB_ERR_NO_DEVICE,
+                      "no OpenCL device matches '%s'. Give --device (or ISBENCH_DEVICE) as P:D indices, "
+                      "'gpu', 'cpu', PLATFORM:DEVICE name parts or part of one device's name. "
+                      "Available devices:\n%s", sel, list ? list : "");
+    free(list);
+    return rc;
+}
+
+static int ambiguous(const isb_device_info *devices, int count, const char *sel, const bool *hit) {
+    isb_strbuf b = {0};
+    int first = -1;
+    for (int i = 0; i < count; i++)
+        if (hit[i]) {
+            if (first < 0) first = i;
+            isb_strbuf_printf(&b, "    %d:%d  %s (platform: %s)\n", devices[i].platform_index,
+                              devices[i].device_index, devices[i].name, devices[i].platform_name);
+        }
+    int rc = isb_fail(ISB_ERR_NO_DEVICE,
+                      "device selector '%s' is ambiguous: it matches several devices, possibly of different "
+                      "OpenCL implementations:\n%sName one as P:D (e.g. '%d:%d') or as PLATFORM:DEVICE name "
+                      "parts (e.g. 'Portable Computing Language:', 'Intel(R) OpenCL:', 'rusticl:llvmpipe')",
+                      sel, b.data ? b.data : "", devices[first].platform_index, devices[first].device_index);
+    free(b.data);
+    return rc;
+}
+
+/* The one device matching a name selector: "PLATFORM:DEVICE" (split at the first ':') or a plain
+ * substring. Several matches are refused: "Intel" matches both PoCL's "pthread-...-Intel(R) Xeon"
+ * and Intel's own runtime, and picking the first would silently benchmark the wrong one. */
+static int select_by_name(const isb_device_info *devices, int count, const char *sel, int *index) {
+    char platform_part[256];
+    const char *colon = strchr(sel, ':');
+    const char *device_part = colon ? colon + 1 : sel;
+    if (colon) snprintf(platform_part, sizeof platform_part, "%.*s", (int)(colon - sel), sel);
+    bool *hit = calloc((size_t)count, sizeof *hit);
+    if (!hit) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
+    int hits = 0;
+    for (int i = 0; i < count; i++) {
+        hit[i] = colon ? matches_parts(&devices[i], platform_part, device_part) : matches_anywhere(&devices[i], sel);
+        if (hit[i] && hits++ == 0) *index = i;
+    }
+    int rc = hits == 1 ? ISB_OK : hits == 0 ? no_match(devices, count, sel) : ambiguous(devices, count, sel, hit);
+    free(hit);
+    return rc;
+}
+
 int isb_ocl_select(const isb_device_info *devices, int count, const char *sel, int *index) {
     if (!sel || !*sel) {
         *index = isb_ocl_default_device(devices, count);
@@ -134,24 +212,15 @@ int isb_ocl_select(const isb_device_info *devices, int count, const char *sel, i
     if (sscanf(sel, "%d:%d%c", &p, &d, &tail) == 2) {
         for (int i = 0; i < count; i++)
             if (devices[i].platform_index == p && devices[i].device_index == d) { *index = i; return ISB_OK; }
-    } else if (strcmp(sel, "gpu") == 0 || strcmp(sel, "cpu") == 0 || strcmp(sel, "GPU") == 0 ||
-               strcmp(sel, "CPU") == 0) {
-        cl_device_type want = tolower((unsigned char)sel[0]) == 'g' ? CL_DEVICE_TYPE_GPU : CL_DEVICE_TYPE_CPU;
+        return no_match(devices, count, sel);
+    }
+    cl_device_type want = type_word(sel);
+    if (want) {
         for (int i = 0; i < count; i++)
             if (devices[i].type & want) { *index = i; return ISB_OK; }
-    } else {
-        for (int i = 0; i < count; i++)
-            if (contains_nocase(devices[i].name, sel)) { *index = i; return ISB_OK; }
-        for (int i = 0; i < count; i++)
-            if (contains_nocase(devices[i].platform_name, sel)) { *index = i; return ISB_OK; }
+        return no_match(devices, count, sel);
     }
-    char *list = isb_ocl_describe_devices(devices, count, -1);
-    int rc = isb_fail(ISB_ERR_NO_DEVICE,
-                      "no OpenCL device matches '%s'. Give --device (or ISBENCH_DEVICE) as P:D indices, "
-                      "'gpu', 'cpu' or part of a device name. Available devices:\n%s",
-                      sel, list ? list : "");
-    free(list);
-    return rc;
+    return select_by_name(devices, count, sel, index);
 }
 
 const char *isb_ocl_selector(const char *from_cli) {

@@ -2,9 +2,13 @@
  * device, programs built once per context from cl/ files (build log in the error on failure),
  * kernels cached by name, named buffer allocation, and readable status names.
  *
- * Device selectors (--device or $ISBENCH_DEVICE): "P:D" platform and device indices, "gpu", "cpu",
- * or a case-insensitive substring of the device (or platform) name. Default: first GPU, else the
- * first device. */
+ * Device selectors (--device or $ISBENCH_DEVICE), case-insensitive: "P:D" platform and device
+ * indices; "gpu", "cpu" (the first of that type); "PLATFORM:DEVICE" where PLATFORM is part of the
+ * platform's name or vendor and DEVICE part of the device name, or gpu/cpu (either may be empty:
+ * "rusticl:", "Intel(R) OpenCL:cpu"); or a plain substring of the device name, platform name or
+ * vendor. A name selector must match exactly one device: several matches are refused with their
+ * list (a substring such as "Intel" would otherwise pick PoCL's "pthread-...-Intel(R) Xeon" before
+ * Intel's own runtime). Default: first GPU, else the first device. */
 #ifndef ISB_OCL_OCL_H
 #define ISB_OCL_OCL_H
 
@@ -16,7 +20,7 @@ typedef struct {
     int platform_index, device_index;
     cl_platform_id platform;
     cl_device_id device;
-    char platform_name[256], platform_version[256];
+    char platform_name[256], platform_version[256], platform_vendor[256];
     char name[256], vendor[256], driver_version[256], device_version[256], c_version[256];
     cl_device_type type;
     cl_uint compute_units, clock_mhz;
