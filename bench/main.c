@@ -121,7 +121,6 @@ int main(int argc, char **argv) {
 
     isb_ocl ocl;
     int rc = isb_ocl_open(&ocl, isb_ocl_selector(device), false);
-    if (rc == 0) rc = isb_clblast_apply_tuning(&ocl); /* tuning/ parameters: the benchmarks call CLBlast directly */
     if (rc < 0) {
         fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
         return 1;

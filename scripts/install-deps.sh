@@ -9,4 +9,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config git ca-certificates \
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo \
   libclblast-dev libbenchmark-dev libcmocka-dev libjansson-dev libopenblas-dev zlib1g-dev \
-  oclgrind gnuplot-nox curl
+  oclgrind gnuplot-nox curl \
+  python3-venv libclc-15  # scripts/install-runtimes.sh: venv for Intel's runtime; libclc (data only, no ICD) for rusticl

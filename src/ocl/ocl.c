@@ -1,6 +1,8 @@
 /* Device enumeration, selection, contexts and buffers. Programs and kernels: ocl_program.c;
  * status names: ocl_status.c. */
 #include "ocl/ocl.h"
+#include "ocl/clblast_tuning.h"
+#include "ocl/ocl_internal.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -252,10 +254,12 @@ int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling) {
     ocl->zero_by_write = strstr(ocl->info.platform_name, "Oclgrind") != NULL;
     ocl->wg_size = ocl->info.max_wg < 256 ? ocl->info.max_wg : 256;
     if (ocl->wg_size == 0) ocl->wg_size = 1;
-    return ISB_OK;
+    /* CLBlast's parameter overrides are process-wide, per device: set once here, for every user of
+     * the session (model, benchmarks, tools), rather than by whichever of them runs first. */
+    rc = isb_clblast_apply_tuning(ocl);
+    if (rc < 0) isb_ocl_close(ocl);
+    return rc;
 }
-
-void isb_ocl_release_programs(isb_ocl *ocl); /* ocl_program.c */
 
 void isb_ocl_close(isb_ocl *ocl) {
     if (!ocl) return;
@@ -328,6 +332,16 @@ int isb_ocl_fill_zero(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes) {
     cl_uchar z = 0;
     return isb_ocl_check(clEnqueueFillBuffer(ocl->queue, buf, &z, 1, offset, bytes, 0, NULL, NULL),
                          "clEnqueueFillBuffer");
+}
+
+int isb_ocl_copy(isb_ocl *ocl, cl_mem src, size_t src_offset, cl_mem dst, size_t dst_offset, size_t bytes,
+                 const char *what) {
+    if (bytes == 0) return ISB_OK;
+    cl_int st = clEnqueueCopyBuffer(ocl->queue, src, dst, src_offset, dst_offset, bytes, 0, NULL, NULL);
+    if (st != CL_SUCCESS)
+        return isb_fail(ISB_ERR_OPENCL, "copying %s (%zu bytes, device to device): %s (%d)", what, bytes,
+                        isb_cl_status_name(st), st);
+    return ISB_OK;
 }
 
 int isb_ocl_finish(isb_ocl *ocl) { return isb_ocl_check(clFinish(ocl->queue), "clFinish"); }

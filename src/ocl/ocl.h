@@ -51,6 +51,8 @@ const char *isb_ocl_selector(const char *from_cli);
 /* One line per device (for errors and `isbench devices`), appended to a malloc'd string. */
 char *isb_ocl_describe_devices(const isb_device_info *devices, int count, int mark_index);
 
+/* Opens the selected device: context, queue, and this device's CLBlast tuning (tuning/, see
+ * ocl/clblast_tuning.h), applied once per session for everything that runs on it. */
 int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling);
 void isb_ocl_close(isb_ocl *ocl); /* accepts a zeroed or half-opened struct */
 
@@ -67,6 +69,9 @@ void isb_ocl_release(cl_mem *buf); /* NULL-safe, sets *buf to NULL */
 int isb_ocl_write(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes, const void *src);  /* blocking */
 int isb_ocl_read(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes, void *dst);         /* blocking */
 int isb_ocl_fill_zero(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes);
+/* Enqueues a device-to-device copy (not blocking; in order on the queue); the error names `what`. */
+int isb_ocl_copy(isb_ocl *ocl, cl_mem src, size_t src_offset, cl_mem dst, size_t dst_offset, size_t bytes,
+                 const char *what);
 int isb_ocl_finish(isb_ocl *ocl);
 
 /* Kernel arguments: ISB_SET_ARGS(k, ISB_KA(buf), ISB_KA(n), ISB_KLOCAL(bytes)). */

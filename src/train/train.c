@@ -17,6 +17,7 @@
  * each draw (sampling), around each evaluation, and around batch assembly only with --profile. */
 #include "train/train.h"
 #include "nn/model.h"
+#include "ocl/clblast_tuning.h"
 #include "results/checkpoint.h"
 #include "results/run_files.h"
 #include "results/score_hist.h"
@@ -243,6 +244,7 @@ static json_t *new_manifest(run_ctx *r, const json_t *config) {
     json_object_set_new(m, "isbench", json_pack("{s:s, s:s}", "version", isb_version_string, "commit", isb_git_commit));
     json_object_set_new(m, "device", device_json(r->ocl));
     json_object_set_new(m, "clblast", json_string(isb_clblast_version()));
+    json_object_set_new(m, "clblast_tuning", json_string(isb_clblast_tuning_applied()));
     json_object_set_new(m, "suite", json_string(r->suite));
     json_object_set_new(m, "preset", json_string(c->preset));
     json_object_set_new(m, "config", json_string(c->name));
@@ -457,9 +459,8 @@ static int train_one_step(run_ctx *r) {
     cl_mem weights = NULL;
     if (s->z_weighted) {
         /* the batch io has no weights offset: copy this batch's slice, device to device */
-        ISB_TRY(isb_ocl_check(clEnqueueCopyBuffer(r->ocl->queue, r->z_w, r->batch_w, (size_t)s->pos * sizeof(float), 0,
-                                                  (size_t)b * sizeof(float), 0, NULL, NULL),
-                              "copying the batch's importance weights"));
+        ISB_TRY(isb_ocl_copy(r->ocl, r->z_w, (size_t)s->pos * sizeof(float), r->batch_w, 0, (size_t)b * sizeof(float),
+                             "the batch's importance weights"));
         weights = r->batch_w;
     }
     isb_batch_io io = {.x = r->x, .labels = r->labels, .weights = weights, .batch = b, .losses = r->since_loss,
