@@ -18,8 +18,9 @@
 #
 # usage: scripts/install-runtimes.sh [--root DIR] [--print-env] [NAME...]   (default: intel rusticl pocl)
 #   --print-env   only print each installed implementation's environment (no install)
-# Then: `source .runtimes/intel.env` (or `env $(cat .runtimes/intel.env | ...)`); ISBENCH_DEVICE in
-# the file names the platform, so a test cannot silently run on another implementation.
+# Then, e.g.: (set -a; . .runtimes/intel.env; set +a; cd build && ctest -L portability)
+# ISBENCH_DEVICE in the file names the platform, so a test cannot silently run on another
+# implementation; scripts/portability.sh runs the whole pass on each.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=$here/.runtimes
@@ -41,10 +42,10 @@ root=$(cd "$root" && pwd)
 INTEL_VERSION=2026.2.0
 MULTIARCH=x86_64-linux-gnu
 
-# write_env NAME KEY=VALUE...: the environment file, written atomically
+# write_env NAME KEY=VALUE...: the environment file (sourceable: KEY='VALUE'), written atomically
 write_env() {
-  local name=$1; shift
-  printf '%s\n' "$@" > "$root/$name.env.tmp"
+  local name=$1 kv; shift
+  for kv in "$@"; do printf "%s='%s'\n" "${kv%%=*}" "${kv#*=}"; done > "$root/$name.env.tmp"
   mv "$root/$name.env.tmp" "$root/$name.env"
 }
 
