@@ -38,6 +38,9 @@ static void fill_info(isb_device_info *di) {
     query_string_device(d, CL_DRIVER_VERSION, di->driver_version, sizeof di->driver_version);
     query_string_device(d, CL_DEVICE_VERSION, di->device_version, sizeof di->device_version);
     query_string_device(d, CL_DEVICE_OPENCL_C_VERSION, di->c_version, sizeof di->c_version);
+    query_string_device(d, CL_DEVICE_PROFILE, di->profile, sizeof di->profile);
+    cl_device_fp_config fp64 = 0;
+    di->fp64 = clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL) == CL_SUCCESS && fp64 != 0;
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof di->type, &di->type, NULL);
     clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof di->compute_units, &di->compute_units, NULL);
     clGetDeviceInfo(d, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof di->clock_mhz, &di->clock_mhz, NULL);
@@ -231,6 +234,21 @@ const char *isb_ocl_selector(const char *from_cli) {
     return (env && *env) ? env : NULL;
 }
 
+const char *isb_ocl_limitation(const isb_device_info *d, char *buf, size_t len) {
+    int major = 0, minor = 0;
+    if (sscanf(d->c_version, "OpenCL C %d.%d", &major, &minor) == 2 && major * 10 + minor < 12) {
+        snprintf(buf, len, "%s supports only %s; isbench's kernels need OpenCL C 1.2: choose another device "
+                 "with --device", d->name, d->c_version);
+        return buf;
+    }
+    if (strstr(d->profile, "EMBEDDED")) {
+        snprintf(buf, len, "%s implements the OpenCL embedded profile, without the 64-bit integers isbench's "
+                 "sampling kernels use: choose another device with --device", d->name);
+        return buf;
+    }
+    return NULL;
+}
+
 int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling) {
     memset(ocl, 0, sizeof *ocl);
     isb_device_info *devs;
@@ -240,6 +258,8 @@ int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling) {
     if (rc < 0) { free(devs); return rc; }
     ocl->info = devs[idx];
     free(devs);
+    char why[1024];
+    if (isb_ocl_limitation(&ocl->info, why, sizeof why)) return isb_fail(ISB_ERR_NO_DEVICE, "%s", why);
     cl_int st;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ocl->info.platform, 0};
     ocl->context = clCreateContext(props, 1, &ocl->info.device, NULL, NULL, &st);

@@ -21,7 +21,8 @@ typedef struct {
     cl_platform_id platform;
     cl_device_id device;
     char platform_name[256], platform_version[256], platform_vendor[256];
-    char name[256], vendor[256], driver_version[256], device_version[256], c_version[256];
+    char name[256], vendor[256], driver_version[256], device_version[256], c_version[256], profile[64];
+    bool fp64;
     cl_device_type type;
     cl_uint compute_units, clock_mhz;
     cl_ulong global_mem, local_mem, max_alloc;
@@ -48,6 +49,10 @@ int isb_ocl_default_device(const isb_device_info *devices, int count);
 int isb_ocl_select(const isb_device_info *devices, int count, const char *selector, int *index);
 /* The selector to use: the command-line value if given, else $ISBENCH_DEVICE, else NULL. */
 const char *isb_ocl_selector(const char *from_cli);
+/* What the device lacks that isbench needs (OpenCL C 1.2, the full profile's 64-bit integers), as
+ * a sentence with the fix, or NULL if nothing: isb_ocl_open refuses such a device with it, and
+ * `isbench devices` prints it. */
+const char *isb_ocl_limitation(const isb_device_info *d, char *buf, size_t len);
 /* One line per device (for errors and `isbench devices`), appended to a malloc'd string. */
 char *isb_ocl_describe_devices(const isb_device_info *devices, int count, int mark_index);
 
