@@ -154,18 +154,15 @@ run_oclgrind() (
   exit $status
 )
 
-for name in $impls; do
-  echo "== portability: $name"
-  t=$(date +%s)
-  run_impl "$name" || failed+=("$name")
-  echo "== $name: $(seconds_since "$t") s wall"
-done
-for profile in $profiles; do
-  echo "== portability: oclgrind-$profile"
-  t=$(date +%s)
-  run_oclgrind "$profile" || failed+=("oclgrind-$profile")
-  echo "== oclgrind-$profile: $(seconds_since "$t") s wall"
-done
+# timed PASS COMMAND...: one pass with its wall time; a failure is recorded, the others still run
+timed() {
+  local pass=$1 t=$(date +%s); shift
+  echo "== portability: $pass"
+  "$@" || failed+=("$pass")
+  echo "== $pass: $(seconds_since "$t") s wall"
+}
+for name in $impls; do timed "$name" run_impl "$name"; done
+for profile in $profiles; do timed "oclgrind-$profile" run_oclgrind "$profile"; done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "portability.sh: FAILED: ${failed[*]} (logs in $out/<pass>/)" >&2
   exit 1

@@ -287,7 +287,8 @@ static void device_keys_follow_clblast_database(void **state) {
         {CL_DEVICE_TYPE_GPU, "Advanced Micro Devices, Inc.", "gfx90a:sramecc+:xnack-", "OpenCL 2.0 AMD-APP",
          {"GPU", "AMD", "gfx90a", NULL}},
         {CL_DEVICE_TYPE_GPU, "NVIDIA Corporation", "NVIDIA H200", "OpenCL 3.0 CUDA", {"GPU", "NVIDIA", "default", NULL}},
-        {CL_DEVICE_TYPE_GPU, "Mesa", "llvmpipe (LLVM 15.0.6, 256 bits)", "OpenCL 3.0", {"GPU", "Mesa", "default", NULL}},
+        {CL_DEVICE_TYPE_CPU, "Mesa/X.org", "llvmpipe (LLVM 15.0.6, 256 bits)", "OpenCL 3.0 ",
+         {"CPU", "Mesa/X.org", "default", NULL}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         isb_device_info info = {.type = cases[i].type}; /* no device handle: no NVIDIA query */

@@ -28,7 +28,7 @@ static int setup(void **state) {
     fake_device(A100, 1, 1, CL_DEVICE_TYPE_GPU, "NVIDIA A100", "NVIDIA CUDA", "NVIDIA Corporation");
     fake_device(INTEL, 2, 0, CL_DEVICE_TYPE_CPU, "Intel(R) Xeon(R) Gold 6338", "Intel(R) OpenCL",
                 "Intel(R) Corporation");
-    fake_device(RUSTICL, 3, 0, CL_DEVICE_TYPE_GPU, "llvmpipe (LLVM 15.0.6, 256 bits)", "rusticl", "Mesa/X.org");
+    fake_device(RUSTICL, 3, 0, CL_DEVICE_TYPE_CPU, "llvmpipe (LLVM 15.0.6, 256 bits)", "rusticl", "Mesa/X.org");
     return 0;
 }
 
@@ -86,8 +86,8 @@ static void by_platform_and_device_parts(void **state) {
     assert_int_equal(pick("NVIDIA:h200"), H200);
     assert_int_equal(pick("rusticl:"), RUSTICL);
     assert_int_equal(pick(":llvmpipe"), RUSTICL);   /* empty platform part: any platform */
-    assert_int_equal(pick("rusticl:gpu"), RUSTICL);
-    assert_int_equal(pick("rusticl:cpu"), ISB_ERR_NO_DEVICE);
+    assert_int_equal(pick("rusticl:cpu"), RUSTICL);
+    assert_int_equal(pick("rusticl:gpu"), ISB_ERR_NO_DEVICE);
     assert_int_equal(pick("nvidia:llvmpipe"), ISB_ERR_NO_DEVICE); /* both parts must match one device */
 }
 

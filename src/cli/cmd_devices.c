@@ -61,7 +61,7 @@ int cmd_devices(int argc, char **argv) {
         const char *limitation = isb_ocl_limitation(d, why, sizeof why);
         printf("      fp64 %s (isbench needs none); CLBlast tuning key %s > %s > %s > %s\n", d->fp64 ? "yes" : "no",
                key.type, key.vendor, key.architecture, key.device);
-        printf("      isbench: %s\n", limitation ? limitation : "usable (OpenCL C 1.2, full profile)");
+        printf("      isbench: %s\n", limitation ? limitation : "usable (OpenCL C >= 1.2, full profile)");
     }
     free(devs);
     return ISB_EXIT_OK;
