@@ -18,6 +18,9 @@
 #
 # usage: scripts/portability.sh [--build DIR] [--out DIR] [--impls "pocl intel rusticl"]
 #                               [--oclgrind "default amd-wg256 intel-local64k"] [--no-bench]
+#                               [--step-bench "pocl intel"]
+#   --step-bench  the implementations whose benchmark includes the training step (rusticl 22.3 on
+#                 llvmpipe runs CLBlast's GEMMs ~40x slower than PoCL: one W8 B128 step takes minutes)
 #   ISBENCH_TEST_JOBS   parallel ctest jobs (default 2)
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +29,7 @@ out=$here/results/portability
 impls="pocl intel rusticl"
 profiles="default amd-wg256 intel-local64k"
 bench=1
+step_bench="pocl intel"
 while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$(cd "$2" && pwd); shift 2 ;;
@@ -33,7 +37,8 @@ while [ $# -gt 0 ]; do
     --impls) impls=$2; shift 2 ;;
     --oclgrind) profiles=$2; shift 2 ;;
     --no-bench) bench=0; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --step-bench) step_bench=$2; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "portability.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -103,7 +108,7 @@ run_impl() (
   t=$(date +%s)
   data=$(synthetic_cifar)
   if "$build/isbench" train --config last-loss-aug --preset smoke --data "$data" --out "$pdir/train" \
-       --train-subset 100 --test-subset 50 --width 4 --batch 25 --warmup 1 --max-epochs 2 > "$pdir/train.log" 2>&1 &&
+       --train-subset 50 --test-subset 20 --width 4 --batch 25 --warmup 1 --max-epochs 2 > "$pdir/train.log" 2>&1 &&
      grep -q '"status": "finished"' "$pdir/train/smoke/last-loss-aug/seed-1/manifest.json"; then
     summary train finished
   else
@@ -114,8 +119,10 @@ run_impl() (
 
   if [ "$bench" -eq 1 ]; then
     t=$(date +%s)
+    filter='sampling\.full_path\.device/N:50000/Z:8192/'
+    [[ " $step_bench " == *" $name "* ]] && filter="train_step\\.w8\\.device|$filter"
     bash "$here/bench/run.sh" --bin "$build/bench/isbench-bench" --out "$pdir/bench" --max-n 100000 \
-      --min-time 0.05 --filter 'train_step\.w8\.device|sampling\.full_path\.device/N:50000/Z:8192/' \
+      --min-time 0.05 --filter "$filter" \
       > "$pdir/bench.log" 2>&1 || { status=1; tail -5 "$pdir/bench.log"; }
     summary bench_s "$(seconds_since "$t")"
     echo "   benchmarks: $(seconds_since "$t") s"
@@ -154,6 +161,33 @@ run_oclgrind() (
   exit $status
 )
 
+# Device selection with every implementation visible at once: each environment's platform-qualified
+# ISBENCH_DEVICE still picks its own platform, and a bare name that several implementations share
+# (the CPU's name, in PoCL's and Intel's device names) is refused.
+check_selection() (
+  vendors=$(mktemp -d) status=0
+  trap 'rm -rf "$vendors"' EXIT
+  for name in $impls; do
+    ln -s "$here/.runtimes/$name/vendors/$name.icd" "$vendors/$name.icd" 2>/dev/null || return 1
+    [ "$name" != rusticl ] || { set -a; source "$here/.runtimes/rusticl.env"; set +a; }
+  done
+  export OCL_ICD_VENDORS=$vendors
+  for name in $impls; do
+    want=$(ISBENCH_DEVICE= bash -c "set -a; source '$here/.runtimes/$name.env'; echo \"\$ISBENCH_DEVICE\"")
+    got=$("$build/isbench" devices --device "$want" 2>&1 | grep -B1000 '<- selected' | sed -n 's/^Platform [0-9]*: \(.*\) (.*/\1/p' | tail -1)
+    echo "   --device '$want' -> platform '$got'"
+    platform=${want%%:*}
+    [[ -n "$got" && "${got,,}" == *"${platform,,}"* ]] || { echo "   FAIL: wrong platform"; status=1; }
+  done
+  cpu=$("$build/isbench" devices --device 'Intel(R) OpenCL:' 2>/dev/null | sed -n 's/^\* [0-9]*:[0-9]*  \(.*[^ ]\) *<- selected/\1/p')
+  if [ -n "$cpu" ]; then
+    out=$("$build/isbench" devices --device "$cpu" 2>&1)
+    if grep -q "is ambiguous" <<<"$out"; then echo "   --device '$cpu' -> refused as ambiguous (matches PoCL and Intel)"
+    else echo "   FAIL: --device '$cpu' was not refused: $(grep '<- selected' <<<"$out")"; status=1; fi
+  fi
+  exit $status
+)
+
 # timed PASS COMMAND...: one pass with its wall time; a failure is recorded, the others still run
 timed() {
   local pass=$1 t=$(date +%s); shift
@@ -162,6 +196,7 @@ timed() {
   echo "== $pass: $(seconds_since "$t") s wall"
 }
 for name in $impls; do timed "$name" run_impl "$name"; done
+[ -z "$impls" ] || timed selection check_selection
 for profile in $profiles; do timed "oclgrind-$profile" run_oclgrind "$profile"; done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "portability.sh: FAILED: ${failed[*]} (logs in $out/<pass>/)" >&2
