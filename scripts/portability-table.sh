@@ -22,6 +22,18 @@ done
 lib=$here/plots/lib
 
 get() { awk -F'\t' -v k="$2" '$1 == k { print $2; found = 1 } END { if (!found) print "-" }' "$1"; }
+# "max work-group W, local memory L, fp64 yes|no" of the selected device in a pass's devices.txt
+# (`isbench devices`), else the summary's own "limits" (Oclgrind profiles)
+limits_cell() {
+  if [ -f "$1/devices.txt" ]; then
+    sed -n '/<- selected/,/isbench:/p' "$1/devices.txt" | sed -n \
+      -e 's/.*local memory \([^;]*\); max work-group \([0-9]*\).*/max work-group \2, local memory \1/p' \
+      -e 's/^ *fp64 \([a-z]*\) .*/fp64 \1/p' | paste -sd';' | sed 's/;/, /g'
+  else
+    get "$1/summary.tsv" limits
+  fi
+}
+train_cell() { [ "$(get "$1" train)" = - ] && echo "-" || echo "$(get "$1" train) in $(get "$1" train_s) s"; }
 tests_cell() { awk -F'\t' '$1 == "tests" { printf "%d/%d", $2, $3 }' "$1"; }
 
 # "<seconds of the family.method row>" of a pass's benchmark CSVs, in ms, or "-"
@@ -45,8 +57,8 @@ table() {
     local failed
     failed=$(get "$f" tests_failed)
     printf '| %s | %s (%s, %s) | %s | %s%s | %s | %s | %s | %s |\n' "$pass" "$(get "$f" device)" "$(get "$f" platform)" \
-      "$(get "$f" driver)" "$(get "$f" limits)" "$(tests_cell "$f")" "$([ -n "$failed" ] && [ "$failed" != - ] && echo " (failed: $failed)")" \
-      "$(get "$f" train)" "$(bench_ms "$dir/$pass" train_step w8)" "$(bench_ms "$dir/$pass" sampling full_path)" \
+      "$(get "$f" driver)" "$(limits_cell "$dir/$pass")" "$(tests_cell "$f")" "$([ -n "$failed" ] && [ "$failed" != - ] && echo " (failed: $failed)")" \
+      "$(train_cell "$f")" "$(bench_ms "$dir/$pass" train_step w8)" "$(bench_ms "$dir/$pass" sampling full_path)" \
       "$(get "$f" wall_s)"
     rows=$((rows + 1))
   done
