@@ -96,7 +96,6 @@ run_impl() (
   summary platform "$(grep -B1 -m1 '<- selected' "$pdir/devices.txt" | sed -n 's/^Platform [0-9]*: \(.*\) (.*/\1/p')"
   summary device "$(head -1 <<<"$sel" | sed 's/^\* [0-9]*:[0-9]*  //; s/ *<- selected//')"
   summary driver "$(sed -n 's/^ *driver \([^;]*\);.*/\1/p' <<<"$sel")"
-  summary limits "$(sed -n 's/.*local memory \(.*\); max work-group \([0-9]*\).*/max work-group \2, local memory \1/p' <<<"$sel")"
 
   t=$(date +%s)
   ctest --test-dir "$build" -L portability -j "$jobs" --output-on-failure > "$pdir/ctest.log" 2>&1 || status=1
