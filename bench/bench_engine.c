@@ -34,7 +34,7 @@
 
 static const isb_bench_env *g_env;
 
-/* PROTOCOL.md item 6: 1.111 GFLOP forward per 32x32 image at width 64; training ~3x forward. */
+/* docs/protocol-notes.md, note 6: 1.111 GFLOP forward per 32x32 image at width 64; training ~3x forward. */
 static double gflop_per_image(int width) { return 3.0 * 1.111 * (width / 64.0) * (width / 64.0); }
 
 static isb_model_config bench_config(int width, int batch) {

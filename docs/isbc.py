@@ -13,8 +13,9 @@ In Python:
 """
 import struct
 import sys
+import zlib
 
-MAGIC, VERSION, ALIGN = b"ISBC", 1, 64
+MAGIC, VERSION, ALIGN = b"ISBC", 2, 64  # version 2 ends with a crc32 of all bytes before it
 F32, I64 = 1, 2
 _FMT = {F32: ("f", 4), I64: ("q", 8)}
 
@@ -31,8 +32,15 @@ def read(path):
     if len(buf) < 12 or buf[:4] != MAGIC:
         raise ValueError(f"{path}: not an isbench checkpoint (wrong magic)")
     version, count = struct.unpack_from("<II", buf, 4)
-    if version != VERSION:
+    if version not in (1, VERSION):
         raise ValueError(f"{path}: unsupported version {version}")
+    if version >= 2:
+        if len(buf) < 16:
+            raise ValueError(f"{path}: truncated (no room for the checksum)")
+        (stored,) = struct.unpack_from("<I", buf, len(buf) - 4)
+        buf = buf[:-4]
+        if zlib.crc32(buf) != stored:
+            raise ValueError(f"{path}: corrupt (crc32 mismatch)")
     pos, out = 12, {}
     for _ in range(count):
         (name_len,) = struct.unpack_from("<I", buf, pos)
@@ -85,8 +93,9 @@ def write(path, tensors):
         header += struct.pack(f"<{len(dims)}q", *dims) + struct.pack("<QQ", at, len(raw))
         data += raw
         at += len(raw)
+    body = bytes(header) + bytes(data)
     with open(path, "wb") as f:
-        f.write(bytes(header) + bytes(data))
+        f.write(body + struct.pack("<I", zlib.crc32(body)))
 
 
 def check_torch(path):

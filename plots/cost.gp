@@ -13,16 +13,13 @@ stats datadir . "/cost.dat" using 8 nooutput
 set yrange [0:STATS_max * 1.6]
 set grid noxtics ytics
 set xtics scale 0
-set xrange [-0.6:6.95]
+# One group of two bars (aug., no aug.) per sampler; suite.awk writes each bar's x (column 10).
+set xrange [-0.6:2.7 * words(samplers) - 1.15]
 # Room below for tick labels, the sampler names and a two-row legend (gnuplot counts none of them).
 set bmargin 7.5
 set key at screen 0.5, 0.01 center bottom horizontal maxrows 2 reverse Left samplen 1.2 width key_width
-sampler_of(c) = strstrt(c, "noaug") ? c[1:strstrt(c, "-noaug") - 1] : c[1:strstrt(c, "-aug") - 1]
-sampler_index(s) = s eq "uniform" ? 0 : (s eq "last-loss" ? 1 : 2)
-# Bar position: three groups of two (aug., no aug.).
-xpos(c) = 2.7 * sampler_index(sampler_of(c)) + (strstrt(c, "noaug") ? 1.15 : 0)
-do for [s in samplers] {
-    set label sampler_label(s) at first 2.7 * sampler_index(s) + 0.575, graph 0 center offset 0, -3.1
+do for [i = 1:words(samplers)] {
+    set label i + 10 sampler_label(word(samplers, i)) at first 2.7 * (i - 1) + 0.575, graph 0 center offset 0, -3.1
 }
 share(x) = x != x ? "" : (x < 0.01 ? "<0.01%" : sprintf("%.2f%%", x))
 # Phases the runs could not time apart (nan in timing.csv) are zero and left out of the legend
@@ -35,7 +32,7 @@ f = datadir . "/cost.dat"
 phase_names = "training evaluation sampling score-update data other"
 phase_keys = "training evaluation sampling score_update data other"
 phase_colors = "#56779a #b8c7d6 #d62728 #ff9f40 #c9b08a #eeeeee"
-plot for [i = 1:6] f using (xpos(strcol(1))):(top(i)):(xpos(strcol(1)) - 0.36):(xpos(strcol(1)) + 0.36):(bottom(i)):(top(i)) \
+plot for [i = 1:6] f using 10:(top(i)):($10 - 0.36):($10 + 0.36):(bottom(i)):(top(i)) \
          with boxxyerror lc rgb word(phase_colors, i) title phase_title(i), \
-     f using (xpos(strcol(1))):(NaN):xtic(strstrt(strcol(1), "noaug") ? "no\naug." : "aug.") with points notitle, \
-     f using (xpos(strcol(1))):8:(share($9)) with labels rotate by 90 left offset 0, 0.4 notitle
+     f using 10:(NaN):xtic(strstrt(strcol(1), "noaug") ? "no\naug." : "aug.") with points notitle, \
+     f using 10:8:(share($9)) with labels rotate by 90 left offset 0, 0.4 notitle

@@ -147,19 +147,19 @@ out_for() { # input dir -> its output dir
 # ---- training suites ----------------------------------------------------------------------------
 
 make_suite() {
-    local dir=$1 out data seed_dirs=() files=() sd cfg status flat first_flat="" n_configs
+    local dir=$1 out data seed_dirs=() files=() configs=() sd cfg status flat first_flat="" n_configs
     out=$(out_for "$dir"); data=$out/data
     mkdir -p "$data" || die "cannot create $data"
     captions=$out/captions.md; made=()
     for sd in "$dir"/*/seed-*; do
         [ -d "$sd" ] || continue
         cfg=$(basename "$(dirname "$sd")")
-        case $cfg in
-            uniform-aug|uniform-noaug|last-loss-aug|last-loss-noaug|running-loss-aug|running-loss-noaug) ;;
-            *) note "$sd: '$cfg' is not one of the six configurations: ignored"; continue ;;
-        esac
         [ -f "$sd/manifest.json" ] || die "$sd/manifest.json: missing (every run directory has one; see docs/results-format.md)"
         flat=$(json_flat "$sd/manifest.json") || exit 1
+        # The configuration is what the run's manifest says it is (isbench writes the folder from it).
+        if [ "$(json_pick "$flat" configuration.name config)" != "$cfg" ]; then
+            note "$sd: its manifest.json does not name the configuration '$cfg': ignored"; continue
+        fi
         [ -n "$first_flat" ] || first_flat=$flat
         status=$(json_pick "$flat" status)
         if [ ! -f "$sd/metrics.csv" ]; then
@@ -176,14 +176,15 @@ make_suite() {
         elif [ "$status" = finished ]; then die "$sd/timing.csv: missing in a finished run"
         else note "$sd/timing.csv: missing (run not finished): left out of Fig. 6"; fi
         if [ -f "$sd/scores_hist.csv" ]; then files+=("$sd/scores_hist.csv")
-        elif [ "$status" = finished ] && [ "${cfg#uniform}" = "$cfg" ]; then die "$sd/scores_hist.csv: missing in a finished $cfg run"
+        elif [ "$status" = finished ] && [ "$(json_pick "$flat" configuration.sampler)" != uniform ]; then die "$sd/scores_hist.csv: missing in a finished $cfg run"
         fi
         seed_dirs+=("$sd")
+        [ "${configs[-1]:-}" = "$cfg" ] || configs+=("$cfg")
     done
     [ ${#seed_dirs[@]} -gt 0 ] || die "$dir: no run directories <config>/seed-<k>/ with results"
     for f in "${files[@]}"; do [ -s "$f" ] || die "$f: empty file"; done
 
-    awk -v dir="$data" -v target_acc="$target_acc" -v target_frac="$target_frac" \
+    awk -v dir="$data" -v target_acc="$target_acc" -v target_frac="$target_frac" -v configs="${configs[*]}" \
         -f "$lib/common.awk" -f "$lib/suite.awk" "${files[@]}" || exit 1
 
     # Title lines: what, then preset + protocol, then device (from the first run's manifest).

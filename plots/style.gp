@@ -21,7 +21,9 @@ set grid lc rgb "#dddddd" lw 0.5
 set key noautotitle
 
 # One colour per sampler (Okabe-Ito, colour-blind safe), solid with augmentation, dashed without.
-sampler_color(c) = strstrt(c, "uniform") ? "#0072B2" : (strstrt(c, "last-loss") ? "#D55E00" : "#009E73")
+# A sampler not named here gets the fourth colour.
+sampler_color(c) = strstrt(c, "uniform") ? "#0072B2" : strstrt(c, "last-loss") ? "#D55E00" : \
+                   strstrt(c, "running-loss") ? "#009E73" : "#CC79A7"
 dash(c) = strstrt(c, "noaug") ? 2 : 1
 set dashtype 2 (14, 7)
 sampler_label(s) = s eq "last-loss" ? "last loss" : (s eq "running-loss" ? "running loss" : s)

@@ -1,6 +1,6 @@
 #!/bin/bash
-# README command 1: build isbench, show the OpenCL devices, run the `quick` suite (six
-# configurations, one seed, sized for a few CPU cores) and draw the figures.
+# README command 1: build isbench, show the OpenCL devices, run the `quick` suite (every
+# configuration `isbench configs` lists, one seed, sized for a few CPU cores) and draw the figures.
 # Environment: ISBENCH_BUILD_DIR (default build), ISBENCH_DATA (CIFAR-10 binary folder; default
 # data/cifar-10-batches-bin, else ../shared/datasets/cifar-10-batches-bin when present),
 # ISBENCH_DEVICE (device selector), ISBENCH_PRESET (default quick), ISBENCH_SEEDS (default 1).

@@ -103,6 +103,16 @@ check "suite without running loss" 0 "no scores_hist.csv for running-loss: Fig. 
 [ ! -e "$work/r/smoke/figures/fig5-scores-running-loss.png" ] && [ -s "$work/r/smoke/figures/fig6-cost-breakdown.png" ] \
     && ok "four configurations: Fig. 5 absent, Fig. 6 present" || bad "four configurations outputs"
 
+# Configurations come from the manifests: a new one is plotted, a folder whose manifest names
+# another configuration is left out with a note.
+cp -r "$work/r/smoke/last-loss-aug" "$work/r/smoke/gradient-norm-aug"
+sed -i 's/last-loss-aug/gradient-norm-aug/g; s/"sampler": "last-loss"/"sampler": "gradient-norm"/' "$work/r/smoke/gradient-norm-aug"/seed-*/manifest.json
+cp -r "$work/r/smoke/uniform-aug" "$work/r/smoke/renamed-aug"
+check "folder not named by its manifest is ignored" 0 "renamed-aug/seed-1: its manifest.json does not name" bash "$mk" "$work/r/smoke"
+grep -q '^gradient-norm-aug,2,' "$work/r/smoke/figures/summary.csv" && ! grep -q '^renamed-aug' "$work/r/smoke/figures/summary.csv" \
+    && ok "a configuration not in any list is plotted" || bad "configurations from the manifests"
+rm -rf "$work/r/smoke/gradient-norm-aug" "$work/r/smoke/renamed-aug"
+
 # ---- usage, missing and malformed inputs ----------------------------------------------------------
 check "help" 0 "usage: plots/make-figures.sh" bash "$mk" --help
 check "no arguments" 2 "no RESULTS_DIR" bash "$mk"

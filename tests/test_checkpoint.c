@@ -1,6 +1,7 @@
 /* The checkpoint file format (src/results/checkpoint.c): round trip of every dtype and shape, and
- * refusal of wrong magic, wrong version, truncation at every length and inconsistent tables, each
- * with a message that names the file and the reason. Host only. */
+ * refusal of a wrong checksum, wrong magic, wrong version, truncation at every length and
+ * inconsistent tables, each with a message that names the file and the reason; version 1 files
+ * (no checksum) are still read. Host only. */
 #include "testutil.h"
 #include "results/checkpoint.h"
 #include "util/error.h"
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static char tmpdir[64];
 
@@ -25,6 +27,14 @@ static void make_sample(isb_checkpoint *ck) {
     TEST_OK(isb_checkpoint_add(ck, "labels", ISB_DTYPE_I64, 1, (int64_t[]){4}, labels));
     TEST_OK(isb_checkpoint_add(ck, "loss", ISB_DTYPE_F32, 0, NULL, &scalar));
 }
+
+/* Recomputes the crc32 trailer after an edit, so that the edit reaches the table checks. */
+static void reseal(uint8_t *b, size_t len) {
+    uint32_t crc = (uint32_t)crc32(0L, b, (uInt)(len - 4));
+    for (int i = 0; i < 4; i++) b[len - 4 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+static void expect_refused(const char *path, const char *reason);
 
 static void write_sample(const char *path, uint8_t **bytes, size_t *len) {
     isb_checkpoint ck = {0};
@@ -68,9 +78,9 @@ static void file_is_little_endian_and_documented(void **state) {
     uint8_t *b;
     size_t len;
     write_sample(path, &b, &len);
-    /* header: magic, version 1, 3 tensors; first entry: name length 21 + name, dtype 1, ndim 2, dims 2, 3 */
+    /* header: magic, version 2, 3 tensors; first entry: name length 21 + name, dtype 1, ndim 2, dims 2, 3 */
     assert_memory_equal(b, "ISBC", 4);
-    assert_int_equal(b[4] | b[5] << 8, 1);
+    assert_int_equal(b[4] | b[5] << 8, 2);
     assert_int_equal(b[8], 3);
     assert_int_equal(b[12], 21);
     assert_memory_equal(b + 16, "layer1.0.conv1.weight", 21);
@@ -84,6 +94,32 @@ static void file_is_little_endian_and_documented(void **state) {
     float first;
     memcpy(&first, b + off, 4); /* the test host is little-endian (x86/ARM) */
     assert_true(first == -1.25f);
+    /* trailer: crc32 of everything before it */
+    uint32_t crc = (uint32_t)b[len - 4] | (uint32_t)b[len - 3] << 8 | (uint32_t)b[len - 2] << 16 |
+                   (uint32_t)b[len - 1] << 24;
+    assert_int_equal(crc, (uint32_t)crc32(0L, b, (uInt)(len - 4)));
+    free(b);
+}
+
+static void flipped_byte_refused_and_version_1_still_read(void **state) {
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof path, "crc.isbc");
+    uint8_t *b;
+    size_t len;
+    write_sample(path, &b, &len);
+    for (size_t at = 0; at < len; at += 7) { /* every 7th byte, data included */
+        b[at] ^= 0x10;
+        TEST_OK(isb_write_file_atomic(path, b, len));
+        expect_refused(path, at < 4 ? "magic" : at < 8 ? "version" : "corrupt");
+        b[at] ^= 0x10;
+    }
+    b[4] = 1; /* version 1: no trailer, no checksum */
+    TEST_OK(isb_write_file_atomic(path, b, len - 4));
+    isb_checkpoint ck = {0};
+    TEST_OK(isb_checkpoint_read(&ck, path));
+    assert_int_equal(ck.count, 3);
+    isb_checkpoint_free(&ck);
     free(b);
 }
 
@@ -143,10 +179,12 @@ static void inconsistent_table_refused(void **state) {
     size_t len;
     write_sample(path, &b, &len);
     b[69]++; /* byte size of the first tensor (2x3 f32 = 24) no longer matches its shape */
+    reseal(b, len);
     TEST_OK(isb_write_file_atomic(path, b, len));
     expect_refused(path, "inconsistent");
     b[69]--;
     b[37] = 9; /* unknown dtype */
+    reseal(b, len);
     TEST_OK(isb_write_file_atomic(path, b, len));
     expect_refused(path, "dtype");
     free(b);
@@ -170,6 +208,7 @@ static void corrupted_tables_never_crash(void **state) {
             x = x * 6364136223846793005ULL + 1442695040888963407ULL;
             copy[(x >> 33) % 120] ^= (uint8_t)(1u << ((x >> 20) & 7)); /* header + table: first 120 bytes */
         }
+        if (trial % 2) reseal(copy, len); /* half behind a valid checksum: the table checks alone */
         TEST_OK(isb_write_file_atomic(path, copy, len));
         isb_checkpoint ck = {0};
         int rc = isb_checkpoint_read(&ck, path);
@@ -205,7 +244,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     const char *names[] = {"rt.isbc", "layout.isbc", "bad.isbc", "trunc.isbc", "inconsistent.isbc",
-                           "fuzz.isbc"};
+                           "fuzz.isbc", "crc.isbc"};
     char path[128];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         tmp_path(path, sizeof path, names[i]);
@@ -219,6 +258,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip_keeps_everything),
         cmocka_unit_test(file_is_little_endian_and_documented),
+        cmocka_unit_test(flipped_byte_refused_and_version_1_still_read),
         cmocka_unit_test(wrong_magic_and_version_refused),
         cmocka_unit_test(every_truncation_refused),
         cmocka_unit_test(inconsistent_table_refused),

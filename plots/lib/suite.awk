@@ -4,11 +4,13 @@
 #   scores-<config>.dat  score density per data epoch (counts summed over seeds, fraction per epoch)
 #   cost.dat             mean phase times per configuration (Fig. 6)
 #   summary.csv, summary.md, suite-params.gp (time unit, target accuracy for the gnuplot scripts)
-# Variables: dir, target_acc (percent, <0: default), target_frac (fraction of the best final accuracy).
+# Variables: dir, target_acc (percent, <0: default), target_frac (fraction of the best final accuracy),
+# configs (the configuration names, space-separated, in plotting order: make-figures.sh takes them
+# from the runs' manifests; a configuration is <sampler>-aug or <sampler>-noaug).
 # Needs lib/common.awk.
 
 BEGIN {
-    n_order = split("uniform-aug uniform-noaug last-loss-aug last-loss-noaug running-loss-aug running-loss-noaug", order, " ")
+    n_order = split(configs, order, " ")
     for (i = 1; i <= n_order; i++) known[order[i]] = 1
     nmet = split("train_loss train_acc test_acc test_loss", met, " ")
     nphase = split("training evaluation sampling score_update data", phase, " ")
@@ -182,10 +184,14 @@ END {
     sep = ""
     for (ci = 1; ci <= nc; ci++) if (cfgs[ci] in has_hist) { printf "%s%s", sep, cfgs[ci] > out; sep = " " }
     print "\"" > out
-    # Samplers and augmentation settings present, for the legends.
-    split("uniform last-loss running-loss", smp, " "); sl = ""; al = ""
-    for (i = 1; i <= 3; i++) if ((smp[i] "-aug") in nseeds || (smp[i] "-noaug") in nseeds) sl = sl (sl == "" ? "" : " ") smp[i]
-    for (ci = 1; ci <= nc; ci++) { if (cfgs[ci] ~ /-noaug$/) hn = 1; else ha = 1 }
+    # Samplers (the configuration names less -aug/-noaug) and augmentation settings present, for the
+    # legends; a sampler's position among them places its bars in Fig. 6.
+    sl = ""; ns = 0
+    for (ci = 1; ci <= nc; ci++) {
+        s = cfgs[ci]; sub(/-(no)?aug$/, "", s)
+        if (!(s in sampler_pos)) { sampler_pos[s] = ns++; sl = sl (sl == "" ? "" : " ") s }
+        if (cfgs[ci] ~ /-noaug$/) hn = 1; else ha = 1
+    }
     ul = ""; for (p in untimed) ul = ul (ul == "" ? "" : " ") p
     printf "untimed = \"%s\"\n", ul > out
     printf "samplers = \"%s\"\naugs = \"%s\"\n", sl, (ha ? "aug" : "") (ha && hn ? " " : "") (hn ? "noaug" : "") > out
@@ -193,7 +199,7 @@ END {
 
     # Fig. 6 data: mean phase seconds per configuration (seeds with timing.csv), in the suite's unit.
     out = dir "/cost.dat"
-    print "# config training evaluation sampling score_update data other total sampling_share_pct (times in " unit ")" > out
+    print "# config training evaluation sampling score_update data other total sampling_share_pct x_position (times in " unit ")" > out
     for (ci = 1; ci <= nc; ci++) {
         cfg = cfgs[ci]; if (!ntiming[cfg]) continue
         k = ntiming[cfg]; line = cfg; acc_sum = 0
@@ -201,7 +207,9 @@ END {
         tot = ptot[cfg] / k; other = tot - acc_sum; if (other < 0) other = 0
         share[cfg] = tot > 0 ? 100 * psum[cfg, "sampling"] / k / tot : 0
         ushare[cfg] = tot > 0 ? 100 * psum[cfg, "score_update"] / k / tot : 0
-        print line " " other / scale " " tot / scale " " (("sampling" in untimed) ? "NaN" : share[cfg]) > out
+        s = cfg; sub(/-(no)?aug$/, "", s)
+        print line " " other / scale " " tot / scale " " (("sampling" in untimed) ? "NaN" : share[cfg]) " " \
+              2.7 * sampler_pos[s] + (cfg ~ /-noaug$/ ? 1.15 : 0) > out
     }
     close(out)
 

@@ -27,5 +27,6 @@ int cmd_sample(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_suite(int argc, char **argv);
 int cmd_step(int argc, char **argv);
+int cmd_configs(int argc, char **argv);
 
 #endif

@@ -21,9 +21,9 @@ static void help(void) {
            "check its md5s with datasets/get-<kind>.sh --verify DIR.\n");
 }
 
-static void describe(const isb_dataset *d, const char *split) {
+static int describe(const isb_dataset *d, const char *split) {
     int *count = calloc((size_t)d->classes, sizeof *count);
-    if (!count) return;
+    if (!count) return isb_fail(ISB_ERR_MEMORY, "out of host memory counting the classes");
     for (int i = 0; i < d->n; i++) count[d->labels[i]]++;
     int lo = d->n, hi = 0;
     for (int c = 0; c < d->classes; c++) {
@@ -48,6 +48,19 @@ static void describe(const isb_dataset *d, const char *split) {
                (double)d->mean[ch], (double)d->std[ch]);
     }
     free(count);
+    return ISB_OK;
+}
+
+/* One split: loaded with every check, described, released. */
+static int load_and_describe(const char *kind, const char *where, int train, int subset, uint64_t seed) {
+    isb_dataset d;
+    int rc = ISB_OK;
+    ISB_CHECK(isb_dataset_load(&d, kind, where, train, subset, seed));
+    if (train) printf("%s in %s (statistics over the whole 32x32 plane, padding included)\n", kind, where);
+    ISB_CHECK(describe(&d, train ? "train" : "test"));
+done:
+    isb_dataset_free(&d);
+    return rc;
 }
 
 int cmd_data(int argc, char **argv) {
@@ -75,13 +88,9 @@ int cmd_data(int argc, char **argv) {
     const char *folder = isb_data_dir(dir, kind);
     char where[4096];
     snprintf(where, sizeof where, "%s", folder); /* isb_data_dir's buffer is reused */
-    isb_dataset d;
     for (int train = 1; train >= 0; train--) {
-        int rc = isb_dataset_load(&d, kind, where, train, train ? (int)subset : 0, (uint64_t)seed);
+        int rc = load_and_describe(kind, where, train, train ? (int)subset : 0, (uint64_t)seed);
         if (rc < 0) return isb_cli_fail("data", rc);
-        if (train) printf("%s in %s (statistics over the whole 32x32 plane, padding included)\n", kind, where);
-        describe(&d, train ? "train" : "test");
-        isb_dataset_free(&d);
     }
     return ISB_EXIT_OK;
 }

@@ -4,6 +4,7 @@
  * every parameter's gradient and the parameters after the SGD update. */
 #include "cli/cli.h"
 #include "nn/model.h"
+#include "nn/model_limits.h"
 #include "nn/resnet18.h"
 #include "results/checkpoint.h"
 #include "util/error.h"
@@ -48,59 +49,126 @@ typedef struct {
     double lr;
 } step_options;
 
+/* The batch on the host: images [B][C][S][S], labels, optional importance weights. */
+typedef struct {
+    float *x, *weights;
+    int *labels;
+} host_batch;
+
+/* The same on the device, and the per-sample losses the step writes. */
+typedef struct {
+    cl_mem x, labels, weights, losses;
+} device_batch;
+
+static void host_batch_free(host_batch *h) {
+    free(h->x);
+    free(h->labels);
+    free(h->weights);
+}
+
+static void device_batch_release(device_batch *d) {
+    isb_ocl_release(&d->losses);
+    isb_ocl_release(&d->weights);
+    isb_ocl_release(&d->labels);
+    isb_ocl_release(&d->x);
+}
+
+/* Whether the input checkpoint's x, labels and weights have the shapes a step needs. */
+static int check_input_shapes(const char *path, const isb_tensor *tx, const isb_tensor *tl, const isb_tensor *tw) {
+    if (!tx || tx->dtype != ISB_DTYPE_F32 || tx->ndim != 4 || tx->dims[2] != tx->dims[3])
+        return isb_fail(ISB_ERR_FORMAT, "%s needs a tensor \"x\" of f32 [B][C][S][S] (NCHW, square images)", path);
+    if (!tl || tl->dtype != ISB_DTYPE_I64 || tl->ndim != 1 || tl->dims[0] != tx->dims[0])
+        return isb_fail(ISB_ERR_FORMAT, "%s needs a tensor \"labels\" of i64 [%lld] (one class per row of x)", path,
+                        (long long)tx->dims[0]);
+    if (tw && (tw->dtype != ISB_DTYPE_F32 || tw->ndim != 1 || tw->dims[0] != tx->dims[0]))
+        return isb_fail(ISB_ERR_FORMAT, "%s: tensor \"weights\" must be f32 [%lld]", path, (long long)tx->dims[0]);
+    if (tx->dims[0] < 1 || tx->dims[0] > ISB_MODEL_MAX_BATCH || tx->dims[1] < 1 ||
+        tx->dims[1] > ISB_MODEL_MAX_IN_CHANNELS || tx->dims[2] < 1 || tx->dims[2] > ISB_MODEL_MAX_IMAGE_SIZE)
+        return isb_fail(ISB_ERR_FORMAT, "%s: x has an unsupported shape (batch 1..%d, 1..%d channels, size 1..%d)",
+                        path, ISB_MODEL_MAX_BATCH, ISB_MODEL_MAX_IN_CHANNELS, ISB_MODEL_MAX_IMAGE_SIZE);
+    return ISB_OK;
+}
+
 /* The batch from --input, checked against the model options (which it may set). */
-static int load_input(step_options *o, float **x, int **labels, float **weights) {
+static int load_input(step_options *o, host_batch *h) {
     isb_checkpoint ck = {0};
-    ISB_TRY(isb_checkpoint_read(&ck, o->input));
+    int rc = ISB_OK;
+    ISB_CHECK(isb_checkpoint_read(&ck, o->input));
     const isb_tensor *tx = isb_checkpoint_find(&ck, "x"), *tl = isb_checkpoint_find(&ck, "labels");
     const isb_tensor *tw = isb_checkpoint_find(&ck, "weights");
-    int rc = ISB_OK;
-    if (!tx || tx->dtype != ISB_DTYPE_F32 || tx->ndim != 4 || tx->dims[2] != tx->dims[3])
-        rc = isb_fail(ISB_ERR_FORMAT, "%s needs a tensor \"x\" of f32 [B][C][S][S] (NCHW, square images)", o->input);
-    else if (!tl || tl->dtype != ISB_DTYPE_I64 || tl->ndim != 1 || tl->dims[0] != tx->dims[0])
-        rc = isb_fail(ISB_ERR_FORMAT, "%s needs a tensor \"labels\" of i64 [%lld] (one class per row of x)", o->input,
-                      (long long)tx->dims[0]);
-    else if (tw && (tw->dtype != ISB_DTYPE_F32 || tw->ndim != 1 || tw->dims[0] != tx->dims[0]))
-        rc = isb_fail(ISB_ERR_FORMAT, "%s: tensor \"weights\" must be f32 [%lld]", o->input, (long long)tx->dims[0]);
-    else if (tx->dims[0] < 1 || tx->dims[0] > 65536 || tx->dims[1] < 1 || tx->dims[1] > 64 || tx->dims[2] < 1 ||
-             tx->dims[2] > 1024)
-        rc = isb_fail(ISB_ERR_FORMAT, "%s: x has an unsupported shape (batch 1..65536, 1..64 channels, size 1..1024)",
-                      o->input);
-    if (rc < 0) {
-        isb_checkpoint_free(&ck);
-        return rc;
-    }
+    ISB_CHECK(check_input_shapes(o->input, tx, tl, tw));
     o->batch = (int)tx->dims[0];
     o->cfg.in_channels = (int)tx->dims[1];
     o->cfg.image_size = (int)tx->dims[2];
     size_t nx = (size_t)isb_tensor_numel(tx);
-    *x = malloc(nx * sizeof **x);
-    *labels = malloc((size_t)o->batch * sizeof **labels);
-    *weights = tw ? malloc((size_t)o->batch * sizeof **weights) : NULL;
-    if (!*x || !*labels || (tw && !*weights)) rc = isb_fail(ISB_ERR_MEMORY, "out of host memory reading %s", o->input);
-    for (int r = 0; rc == 0 && r < o->batch; r++) {
+    h->x = malloc(nx * sizeof *h->x);
+    h->labels = malloc((size_t)o->batch * sizeof *h->labels);
+    h->weights = tw ? malloc((size_t)o->batch * sizeof *h->weights) : NULL;
+    if (!h->x || !h->labels || (tw && !h->weights))
+        ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory reading %s", o->input));
+    for (int r = 0; r < o->batch; r++) {
         int64_t l = ((const int64_t *)tl->data)[r];
         if (l < 0 || l >= o->cfg.classes)
-            rc = isb_fail(ISB_ERR_FORMAT, "%s: labels[%d] = %lld is not a class in 0..%d (set --classes?)", o->input, r,
-                          (long long)l, o->cfg.classes - 1);
-        else
-            (*labels)[r] = (int)l;
+            ISB_CHECK(isb_fail(ISB_ERR_FORMAT, "%s: labels[%d] = %lld is not a class in 0..%d (set --classes?)",
+                               o->input, r, (long long)l, o->cfg.classes - 1));
+        h->labels[r] = (int)l;
     }
-    if (rc == 0) memcpy(*x, tx->data, nx * sizeof **x);
-    if (rc == 0 && tw) memcpy(*weights, tw->data, (size_t)o->batch * sizeof **weights);
+    memcpy(h->x, tx->data, nx * sizeof *h->x);
+    if (tw) memcpy(h->weights, tw->data, (size_t)o->batch * sizeof *h->weights);
+done:
     isb_checkpoint_free(&ck);
     return rc;
 }
 
-static int random_input(const step_options *o, float **x, int **labels) {
+static int random_input(const step_options *o, host_batch *h) {
     size_t nx = (size_t)o->batch * o->cfg.in_channels * o->cfg.image_size * o->cfg.image_size;
-    *x = malloc(nx * sizeof **x);
-    *labels = malloc((size_t)o->batch * sizeof **labels);
-    if (!*x || !*labels) return isb_fail(ISB_ERR_MEMORY, "out of host memory for the input batch");
+    h->x = malloc(nx * sizeof *h->x);
+    h->labels = malloc((size_t)o->batch * sizeof *h->labels);
+    if (!h->x || !h->labels) return isb_fail(ISB_ERR_MEMORY, "out of host memory for the input batch");
     isb_rng rng = isb_rng_make(o->cfg.seed, ISB_STREAM_TEST, 0);
-    for (size_t i = 0; i < nx; i++) (*x)[i] = isb_rng_normal(&rng);
-    for (int r = 0; r < o->batch; r++) (*labels)[r] = (int)isb_rng_below(&rng, (uint32_t)o->cfg.classes);
+    for (size_t i = 0; i < nx; i++) h->x[i] = isb_rng_normal(&rng);
+    for (int r = 0; r < o->batch; r++) h->labels[r] = (int)isb_rng_below(&rng, (uint32_t)o->cfg.classes);
     return ISB_OK;
+}
+
+/* Parameters and BN statistics from --init. */
+static int load_init(isb_model *m, const char *path) {
+    isb_checkpoint init = {0};
+    int rc = ISB_OK;
+    ISB_CHECK(isb_checkpoint_read(&init, path));
+    ISB_CHECK(isb_model_load_state(m, &init));
+done:
+    isb_checkpoint_free(&init);
+    return rc < 0 ? isb_fail_context(rc, "loading --init %s", path) : rc;
+}
+
+/* The batch into device buffers owned by d (released by the caller). */
+static int upload_batch(isb_ocl *ocl, const step_options *o, const host_batch *h, device_batch *d) {
+    const int B = o->batch;
+    size_t nx = (size_t)B * o->cfg.in_channels * o->cfg.image_size * o->cfg.image_size;
+    ISB_TRY(isb_ocl_alloc(ocl, &d->x, nx * sizeof(float), "input batch"));
+    ISB_TRY(isb_ocl_alloc(ocl, &d->labels, (size_t)B * sizeof(int), "labels"));
+    ISB_TRY(isb_ocl_alloc(ocl, &d->losses, (size_t)B * sizeof(float), "per-sample losses"));
+    ISB_TRY(isb_ocl_write(ocl, d->x, 0, nx * sizeof(float), h->x));
+    ISB_TRY(isb_ocl_write(ocl, d->labels, 0, (size_t)B * sizeof(int), h->labels));
+    if (!h->weights) return ISB_OK;
+    ISB_TRY(isb_ocl_alloc(ocl, &d->weights, (size_t)B * sizeof(float), "importance weights"));
+    return isb_ocl_write(ocl, d->weights, 0, (size_t)B * sizeof(float), h->weights);
+}
+
+/* x, labels (as i64, PyTorch's label type) and weights into the output checkpoint. */
+static int add_batch(isb_checkpoint *ck, const step_options *o, const host_batch *h) {
+    const int B = o->batch, S = o->cfg.image_size, C = o->cfg.in_channels;
+    int64_t *labels64 = malloc((size_t)B * sizeof *labels64);
+    int rc = ISB_OK;
+    if (!labels64) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory"));
+    for (int r = 0; r < B; r++) labels64[r] = h->labels[r];
+    ISB_CHECK(isb_checkpoint_add(ck, "x", ISB_DTYPE_F32, 4, (int64_t[]){B, C, S, S}, h->x));
+    ISB_CHECK(isb_checkpoint_add(ck, "labels", ISB_DTYPE_I64, 1, (int64_t[]){B}, labels64));
+    if (h->weights) ISB_CHECK(isb_checkpoint_add(ck, "weights", ISB_DTYPE_F32, 1, (int64_t[]){B}, h->weights));
+done:
+    free(labels64);
+    return rc;
 }
 
 static int add_scalar_i64(isb_checkpoint *ck, const char *name, int64_t v) {
@@ -122,90 +190,84 @@ static int add_params(isb_checkpoint *ck, const isb_resnet18_plan *p, const char
     return ISB_OK;
 }
 
+/* What the step produced: loss, per-sample losses, logits, gradients, parameters after SGD. */
+static int add_results(isb_checkpoint *ck, isb_model *m, isb_ocl *ocl, const device_batch *d, int B, float *loss) {
+    const isb_resnet18_plan *p = isb_model_plan(m);
+    const int K = isb_model_get_config(m)->classes;
+    float *host = malloc(p->n_params * sizeof *host), *logits = malloc((size_t)B * K * sizeof *logits);
+    float *losses = malloc((size_t)B * sizeof *losses);
+    int rc = ISB_OK;
+    if (!host || !logits || !losses) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory for the results"));
+    ISB_CHECK(isb_model_read_batch_loss(m, loss));
+    ISB_CHECK(isb_model_read_logits(m, logits, B));
+    ISB_CHECK(isb_ocl_read(ocl, d->losses, 0, (size_t)B * sizeof(float), losses));
+    ISB_CHECK(add_scalar_f32(ck, "loss", *loss));
+    ISB_CHECK(isb_checkpoint_add(ck, "losses", ISB_DTYPE_F32, 1, (int64_t[]){B}, losses));
+    ISB_CHECK(isb_checkpoint_add(ck, "logits", ISB_DTYPE_F32, 2, (int64_t[]){B, K}, logits));
+    ISB_CHECK(isb_model_read_grads(m, host));
+    ISB_CHECK(add_params(ck, p, "grad/", host));
+    ISB_CHECK(isb_model_read_params(m, host));
+    ISB_CHECK(add_params(ck, p, "after/", host));
+done:
+    free(losses);
+    free(logits);
+    free(host);
+    return rc;
+}
+
+/* config/<key>: what a reference needs to rebuild the step. */
+static int add_config(isb_checkpoint *ck, const step_options *o) {
+    const struct { const char *name; int64_t v; } ints[] = {
+        {"config/width", o->cfg.width}, {"config/in_channels", o->cfg.in_channels}, {"config/classes", o->cfg.classes},
+        {"config/image_size", o->cfg.image_size}, {"config/batch", o->batch}, {"config/seed", (int64_t)o->cfg.seed}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) ISB_TRY(add_scalar_i64(ck, ints[i].name, ints[i].v));
+    ISB_TRY(add_scalar_f32(ck, "config/lr", (float)o->lr));
+    ISB_TRY(add_scalar_f32(ck, "config/momentum", o->cfg.momentum));
+    return add_scalar_f32(ck, "config/weight_decay", o->cfg.weight_decay);
+}
+
+/* One training step, timed with a host clock around clFinish. */
+static int timed_step(isb_model *m, isb_ocl *ocl, const device_batch *d, const step_options *o, double *seconds) {
+    isb_batch_io io = {.x = d->x, .labels = d->labels, .weights = d->weights, .batch = o->batch, .losses = d->losses};
+    double t0 = isb_now();
+    ISB_TRY(isb_model_train_step(m, &io, NULL, (float)o->lr));
+    ISB_TRY(isb_ocl_finish(ocl));
+    *seconds = isb_now() - t0;
+    return ISB_OK;
+}
+
 static int run_step(step_options *o) {
-    float *x = NULL, *weights = NULL, *host = NULL, *logits = NULL, *losses = NULL;
-    int *labels = NULL;
+    host_batch h = {0};
+    device_batch d = {0};
     isb_ocl ocl = {0};
     isb_model *m = NULL;
     isb_checkpoint ck = {0};
-    cl_mem dx = NULL, dlabels = NULL, dweights = NULL, dlosses = NULL;
-    int rc = o->input ? load_input(o, &x, &labels, &weights) : random_input(o, &x, &labels);
-    o->cfg.max_batch = o->batch;
-    if (rc == 0) rc = isb_ocl_open(&ocl, isb_ocl_selector(o->device), false);
-    if (rc == 0) rc = isb_model_create(&m, &ocl, &o->cfg);
-    if (rc == 0 && o->init) {
-        isb_checkpoint init = {0};
-        rc = isb_checkpoint_read(&init, o->init);
-        if (rc == 0) rc = isb_model_load_state(m, &init);
-        if (rc < 0) rc = isb_fail_context(rc, "loading --init %s", o->init);
-        isb_checkpoint_free(&init);
-    }
-    const int B = o->batch, S = o->cfg.image_size, C = o->cfg.in_channels, K = o->cfg.classes;
-    size_t nx = (size_t)B * C * S * S;
-    if (rc == 0) rc = isb_ocl_alloc(&ocl, &dx, nx * sizeof(float), "input batch");
-    if (rc == 0) rc = isb_ocl_alloc(&ocl, &dlabels, (size_t)B * sizeof(int), "labels");
-    if (rc == 0) rc = isb_ocl_alloc(&ocl, &dlosses, (size_t)B * sizeof(float), "per-sample losses");
-    if (rc == 0 && weights) rc = isb_ocl_alloc(&ocl, &dweights, (size_t)B * sizeof(float), "importance weights");
-    if (rc == 0) rc = isb_ocl_write(&ocl, dx, 0, nx * sizeof(float), x);
-    if (rc == 0) rc = isb_ocl_write(&ocl, dlabels, 0, (size_t)B * sizeof(int), labels);
-    if (rc == 0 && weights) rc = isb_ocl_write(&ocl, dweights, 0, (size_t)B * sizeof(float), weights);
-
-    /* the batch and the state before the step */
-    int64_t *labels64 = NULL;
-    if (rc == 0 && !(labels64 = malloc((size_t)B * sizeof *labels64))) rc = isb_fail(ISB_ERR_MEMORY, "out of memory");
-    for (int r = 0; rc == 0 && r < B; r++) labels64[r] = labels[r];
-    if (rc == 0) rc = isb_checkpoint_add(&ck, "x", ISB_DTYPE_F32, 4, (int64_t[]){B, C, S, S}, x);
-    if (rc == 0) rc = isb_checkpoint_add(&ck, "labels", ISB_DTYPE_I64, 1, (int64_t[]){B}, labels64);
-    if (rc == 0 && weights) rc = isb_checkpoint_add(&ck, "weights", ISB_DTYPE_F32, 1, (int64_t[]){B}, weights);
-    free(labels64);
-    if (rc == 0) rc = isb_model_save_state(m, &ck, 0);
-
     double seconds = 0;
-    if (rc == 0) {
-        isb_batch_io io = {.x = dx, .labels = dlabels, .weights = dweights, .batch = B, .losses = dlosses};
-        double t0 = isb_now();
-        rc = isb_model_train_step(m, &io, NULL, (float)o->lr);
-        if (rc == 0) rc = isb_ocl_finish(&ocl);
-        seconds = isb_now() - t0;
-    }
-    const isb_resnet18_plan *p = m ? isb_model_plan(m) : NULL;
     float loss = 0;
-    if (rc == 0) {
-        host = malloc(p->n_params * sizeof *host);
-        logits = malloc((size_t)B * K * sizeof *logits);
-        losses = malloc((size_t)B * sizeof *losses);
-        if (!host || !logits || !losses) rc = isb_fail(ISB_ERR_MEMORY, "out of host memory for the results");
-    }
-    if (rc == 0) rc = isb_model_read_batch_loss(m, &loss);
-    if (rc == 0) rc = isb_model_read_logits(m, logits, B);
-    if (rc == 0) rc = isb_ocl_read(&ocl, dlosses, 0, (size_t)B * sizeof(float), losses);
-    if (rc == 0) rc = add_scalar_f32(&ck, "loss", loss);
-    if (rc == 0) rc = isb_checkpoint_add(&ck, "losses", ISB_DTYPE_F32, 1, (int64_t[]){B}, losses);
-    if (rc == 0) rc = isb_checkpoint_add(&ck, "logits", ISB_DTYPE_F32, 2, (int64_t[]){B, K}, logits);
-    if (rc == 0) rc = isb_model_read_grads(m, host);
-    if (rc == 0) rc = add_params(&ck, p, "grad/", host);
-    if (rc == 0) rc = isb_model_read_params(m, host);
-    if (rc == 0) rc = add_params(&ck, p, "after/", host);
-    const struct { const char *name; int64_t v; } ints[] = {
-        {"config/width", o->cfg.width}, {"config/in_channels", C}, {"config/classes", K},
-        {"config/image_size", S}, {"config/batch", B}, {"config/seed", (int64_t)o->cfg.seed}};
-    for (size_t i = 0; rc == 0 && i < sizeof ints / sizeof ints[0]; i++) rc = add_scalar_i64(&ck, ints[i].name, ints[i].v);
-    if (rc == 0) rc = add_scalar_f32(&ck, "config/lr", (float)o->lr);
-    if (rc == 0) rc = add_scalar_f32(&ck, "config/momentum", o->cfg.momentum);
-    if (rc == 0) rc = add_scalar_f32(&ck, "config/weight_decay", o->cfg.weight_decay);
-    if (rc == 0) rc = isb_checkpoint_write(&ck, o->out);
-    if (rc == 0)
-        printf("isbench step: %s; ResNet18 width %d, %zu parameters; batch %d of %dx%dx%d, %d classes\n"
-               "  loss %.6f; step %.1f ms (first step: includes kernel builds); wrote %d tensors to %s\n",
-               ocl.info.name, o->cfg.width, p->n_params, B, C, S, S, K, loss, seconds * 1e3, ck.count, o->out);
-    isb_ocl_release(&dx);
-    isb_ocl_release(&dlabels);
-    isb_ocl_release(&dweights);
-    isb_ocl_release(&dlosses);
+    int rc = ISB_OK;
+    ISB_CHECK(o->input ? load_input(o, &h) : random_input(o, &h));
+    o->cfg.max_batch = o->batch;
+    ISB_CHECK(isb_resnet18_check_config(&o->cfg)); /* before opening a device */
+    ISB_CHECK(isb_ocl_open(&ocl, isb_ocl_selector(o->device), false));
+    ISB_CHECK(isb_model_create(&m, &ocl, &o->cfg));
+    if (o->init) ISB_CHECK(load_init(m, o->init));
+    ISB_CHECK(upload_batch(&ocl, o, &h, &d));
+    ISB_CHECK(add_batch(&ck, o, &h));
+    ISB_CHECK(isb_model_save_state(m, &ck, 0)); /* the state before the step */
+    ISB_CHECK(timed_step(m, &ocl, &d, o, &seconds));
+    ISB_CHECK(add_results(&ck, m, &ocl, &d, o->batch, &loss));
+    ISB_CHECK(add_config(&ck, o));
+    ISB_CHECK(isb_checkpoint_write(&ck, o->out));
+    printf("isbench step: %s; ResNet18 width %d, %zu parameters; batch %d of %dx%dx%d, %d classes\n"
+           "  loss %.6f; step %.1f ms (first step: includes kernel builds); wrote %d tensors to %s\n",
+           ocl.info.name, o->cfg.width, isb_model_plan(m)->n_params, o->batch, o->cfg.in_channels, o->cfg.image_size,
+           o->cfg.image_size, o->cfg.classes, loss, seconds * 1e3, ck.count, o->out);
+done:
+    isb_checkpoint_free(&ck);
+    device_batch_release(&d);
     isb_model_free(m);
     isb_ocl_close(&ocl);
-    isb_checkpoint_free(&ck);
-    free(x); free(labels); free(weights); free(host); free(logits); free(losses);
+    host_batch_free(&h);
     return rc;
 }
 
@@ -233,11 +295,11 @@ int cmd_step(int argc, char **argv) {
         case 'd': o.device = optarg; break;
         case 'i': o.input = optarg; break;
         case 'I': o.init = optarg; break;
-        case 'w': bad = isb_cli_parse_int("step", "--width", optarg, 1, 4096, &v); o.cfg.width = (int)v; break;
-        case 'b': bad = isb_cli_parse_int("step", "--batch", optarg, 1, 65536, &v); o.batch = (int)v; break;
-        case 'k': bad = isb_cli_parse_int("step", "--classes", optarg, 2, 100000, &v); o.cfg.classes = (int)v; break;
-        case 'c': bad = isb_cli_parse_int("step", "--in-channels", optarg, 1, 64, &v); o.cfg.in_channels = (int)v; break;
-        case 'S': bad = isb_cli_parse_int("step", "--image-size", optarg, 1, 1024, &v); o.cfg.image_size = (int)v; break;
+        case 'w': bad = isb_cli_parse_int("step", "--width", optarg, 1, ISB_MODEL_MAX_WIDTH, &v); o.cfg.width = (int)v; break;
+        case 'b': bad = isb_cli_parse_int("step", "--batch", optarg, 1, ISB_MODEL_MAX_BATCH, &v); o.batch = (int)v; break;
+        case 'k': bad = isb_cli_parse_int("step", "--classes", optarg, 2, ISB_MODEL_MAX_CLASSES, &v); o.cfg.classes = (int)v; break;
+        case 'c': bad = isb_cli_parse_int("step", "--in-channels", optarg, 1, ISB_MODEL_MAX_IN_CHANNELS, &v); o.cfg.in_channels = (int)v; break;
+        case 'S': bad = isb_cli_parse_int("step", "--image-size", optarg, 1, ISB_MODEL_MAX_IMAGE_SIZE, &v); o.cfg.image_size = (int)v; break;
         case 's': bad = isb_cli_parse_int("step", "--seed", optarg, 0, 0x7fffffffL, &v); o.cfg.seed = (uint64_t)v; break;
         case 'l': bad = isb_cli_parse_double("step", "--lr", optarg, 0, 100, &d); o.lr = d; break;
         case 'm': bad = isb_cli_parse_double("step", "--momentum", optarg, 0, 0.999999, &d); o.cfg.momentum = (float)d; break;

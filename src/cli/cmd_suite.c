@@ -18,9 +18,9 @@ static void help(void) {
            "(Ctrl-C: exit 130) continues where it stopped when run again. A summary table is printed.\n\n"
            "  --preset P       paper (width 64, full CIFAR-10, a GPU job) | quick (2 CPU cores, ~15 min) | smoke\n"
            "  --seeds K        seeds 1..K (default 1)\n"
-           "  --configs LIST   comma-separated subset of uniform-aug, uniform-noaug, last-loss-aug,\n"
-           "                   last-loss-noaug, running-loss-aug, running-loss-noaug (default: all six)\n"
-           "  --name SUITE     results sub-folder (default: the preset)\n"
+           "  --configs LIST   comma-separated subset of these (default: all):\n");
+    isb_cli_print_config_names(stdout, 19);
+    printf("  --name SUITE     results sub-folder (default: the preset)\n"
            "  --out DIR        results root (default: results)\n"
            "  --data DIR       dataset folder (default: $ISBENCH_DATA or data/cifar-10-batches-bin)\n"
            "  --device SEL     OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n\n"
@@ -49,7 +49,7 @@ int cmd_suite(int argc, char **argv) {
         case 'k': rc = isb_cli_parse_int("suite", "--seeds", optarg, 1, 1000, &v); so.seeds = (int)v; break;
         case 'c': configs = optarg; break;
         case 'n': so.name = optarg; break;
-        case 'o': so.out = optarg; break;
+        case 'o': so.out = optarg; if (!*optarg) rc = isb_cli_usage_error("suite", "--out needs a folder, got ''"); break;
         case 'D': so.data_dir = optarg; break;
         case 'd': device = optarg; break;
         case 'h': help(); free(opts); return ISB_EXIT_OK;

@@ -20,15 +20,17 @@ static void help(void) {
     printf("usage: isbench train --config NAME [--preset P] [--seed K] [--data DIR] [--out DIR] [options]\n\n"
            "Trains ResNet18 with one configuration of the study and writes metrics.csv, scores_hist.csv,\n"
            "timing.csv and manifest.json to OUT/SUITE/NAME/seed-K/ (rewritten at every evaluation).\n"
-           "Ctrl-C (or SIGTERM) saves a checkpoint after the current step and exits with 130: the same\n"
-           "command resumes. A finished run is skipped.\n\n"
+           "A checkpoint is saved at every evaluation, every --checkpoint-every seconds and on Ctrl-C (or\n"
+           "SIGTERM, exit 130): the same command resumes, also after a kill. A finished run is skipped.\n\n"
            "  --config NAME   one of:");
     for (int i = 0; i < n; i++) printf(" %s", names[i]);
     printf("\n  --preset P      paper (width 64, full data, a GPU job) | quick (CPU-sized, default) | smoke\n"
            "  --name SUITE    results sub-folder (default: the preset)\n"
            "  --out DIR       results root (default: results)\n"
            "  --data DIR      dataset folder (default: $ISBENCH_DATA or data/cifar-10-batches-bin)\n"
-           "  --device SEL    OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n\n"
+           "  --device SEL    OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n"
+           "  --checkpoint-every S  seconds of training between checkpoints (default 300; 0: at evaluations only)\n"
+           "  --restart       move an existing run folder aside (to DIR.old-TIME) and start the run over\n\n"
            "Configuration (defaults: Appendix A of the study, scaled by the preset):\n");
     isb_cli_print_training_keys(stdout);
 }
@@ -37,11 +39,15 @@ int cmd_train(int argc, char **argv) {
     static const struct option own[] = {{"config", required_argument, NULL, 'c'}, {"preset", required_argument, NULL, 'p'},
                                         {"name", required_argument, NULL, 'n'},   {"out", required_argument, NULL, 'o'},
                                         {"data", required_argument, NULL, 'D'},   {"device", required_argument, NULL, 'd'},
+                                        {"checkpoint-every", required_argument, NULL, 'e'},
+                                        {"restart", no_argument, NULL, 'r'},
                                         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     struct option *opts = isb_cli_training_options(own);
     const char *config = NULL, *preset = "quick", *name = NULL, *out = "results", *data = NULL, *device = NULL;
     isb_config_override ov[ISB_CLI_MAX_OVERRIDES];
     int n_ov = 0, c, rc = 0;
+    double checkpoint_every = ISB_CHECKPOINT_EVERY_DEFAULT_S;
+    bool restart = false;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -49,6 +55,8 @@ int cmd_train(int argc, char **argv) {
         case 'p': preset = optarg; break;
         case 'n': name = optarg; break;
         case 'o': out = optarg; break;
+        case 'e': rc = isb_cli_parse_double("train", "--checkpoint-every", optarg, 0, 1e9, &checkpoint_every); break;
+        case 'r': restart = true; break;
         case 'D': data = optarg; break;
         case 'd': device = optarg; break;
         case 'h': help(); free(opts); return ISB_EXIT_OK;
@@ -61,6 +69,7 @@ int cmd_train(int argc, char **argv) {
     if (rc) return rc;
     if (optind < argc) return isb_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if (!config) return isb_cli_usage_error("train", "--config NAME is required");
+    if (!*out) return isb_cli_usage_error("train", "--out needs a folder, got ''");
 
     isb_train_config cfg;
     int st = isb_train_config_make(&cfg, preset, config, ov, n_ov);
@@ -72,7 +81,8 @@ int cmd_train(int argc, char **argv) {
     isb_stop_install_handlers();
     isb_train_env env;
     st = isb_train_env_open(&env, &ocl, &cfg, isb_data_dir(data, cfg.dataset));
-    if (st >= 0) st = isb_train_config_validate(&cfg, env.train.n);
+    env.checkpoint_every_s = checkpoint_every;
+    env.restart = restart;
     if (st >= 0) {
         char dir[4096];
         isb_run_dir_path(dir, sizeof dir, out, name ? name : cfg.preset, cfg.name, cfg.seed);

@@ -15,8 +15,9 @@ static const isb_command commands[] = {
     {"data", "load and check a dataset (cifar10, cifar100, mnist, fashion-mnist); counts and statistics", cmd_data},
     {"sample", "draw sample indices and importance weights from scores on the device", cmd_sample},
     {"train", "train one configuration of the study (Algorithm 1) with one seed; resumable", cmd_train},
-    {"suite", "run the six configurations x K seeds of a preset (paper, quick, smoke)", cmd_suite},
+    {"suite", "run every configuration (isbench configs) x K seeds of a preset", cmd_suite},
     {"step", "one training step of ResNet18 on a batch; writes loss, logits, gradients for external checks", cmd_step},
+    {"configs", "the training configurations (or --presets), one per line, for scripts", cmd_configs},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

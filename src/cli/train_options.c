@@ -38,3 +38,21 @@ void isb_cli_print_training_keys(FILE *out) {
         fprintf(out, "  %-22s %s\n", opt, desc);
     }
 }
+
+void isb_cli_print_config_names(FILE *out, int indent) {
+    int n, column = indent + 1;
+    const char *const *names = isb_train_config_names(&n);
+    fprintf(out, "%*s", indent, "");
+    for (int i = 0; i < n; i++) {
+        int len = (int)strlen(names[i]) + 2;
+        if (i > 0 && column + len > 100) {
+            fprintf(out, ",\n%*s", indent, "");
+            column = indent;
+        } else if (i > 0) {
+            fprintf(out, ", ");
+        }
+        fprintf(out, "%s", names[i]);
+        column += len;
+    }
+    fprintf(out, "\n");
+}

@@ -18,5 +18,7 @@ struct option *isb_cli_training_options(const struct option *own);
 int isb_cli_add_override(const char *cmd, int c, const char *arg, isb_config_override *ov, int *n);
 /* The configuration keys with their help, for --help. */
 void isb_cli_print_training_keys(FILE *out);
+/* The configuration names from the table, comma-separated, on lines indented by `indent` spaces. */
+void isb_cli_print_config_names(FILE *out, int indent);
 
 #endif

@@ -29,17 +29,19 @@ int isb_batcher_create(isb_batcher **out, isb_ocl *ocl, const isb_dataset *d) {
     b->shape.labels = NULL;
     b->shape.source_index = NULL;
     size_t pixel_bytes = (size_t)d->n * (size_t)d->channels * 32 * 32;
-    int rc = isb_ocl_kernel(ocl, "philox.cl,augment.cl", "", "isb_augment_gather", &b->gather);
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &b->pixels, pixel_bytes, "dataset images (bytes)");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &b->labels, (size_t)d->n * sizeof(cl_int), "dataset labels");
-    if (rc == ISB_OK) rc = isb_ocl_write(ocl, b->pixels, 0, pixel_bytes, d->pixels);
-    if (rc == ISB_OK) rc = isb_ocl_write(ocl, b->labels, 0, (size_t)d->n * sizeof(cl_int), d->labels);
+    int rc = ISB_OK;
+    ISB_CHECK(isb_ocl_kernel(ocl, "philox.cl,augment.cl", "", "isb_augment_gather", &b->gather));
+    ISB_CHECK(isb_ocl_alloc(ocl, &b->pixels, pixel_bytes, "dataset images (bytes)"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &b->labels, (size_t)d->n * sizeof(cl_int), "dataset labels"));
+    ISB_CHECK(isb_ocl_write(ocl, b->pixels, 0, pixel_bytes, d->pixels));
+    ISB_CHECK(isb_ocl_write(ocl, b->labels, 0, (size_t)d->n * sizeof(cl_int), d->labels));
+    b->local = isb_ocl_kernel_wg(ocl, b->gather, 256);
+    *out = b;
+done:
     if (rc < 0) {
         isb_batcher_free(b);
         return isb_fail_context(rc, "uploading the %s dataset (%d images) to %s", d->name, d->n, ocl->info.name);
     }
-    b->local = isb_ocl_kernel_wg(ocl, b->gather, 256);
-    *out = b;
     return ISB_OK;
 }
 

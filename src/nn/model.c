@@ -148,8 +148,9 @@ static void layout(isb_model *m, size_t *acts_floats, size_t *work_floats) {
 
 int isb_model_create(isb_model **out, isb_ocl *ocl, const isb_model_config *cfg) {
     *out = NULL;
-    if (cfg->max_batch < 1 || cfg->max_batch > 65536)
-        return isb_fail(ISB_ERR_USAGE, "model max_batch %d is out of range: use 1..65536", cfg->max_batch);
+    if (cfg->max_batch < 1 || cfg->max_batch > ISB_MODEL_MAX_BATCH)
+        return isb_fail(ISB_ERR_USAGE, "model max_batch %d is out of range: use 1..%d", cfg->max_batch,
+                        ISB_MODEL_MAX_BATCH);
     if (!(cfg->momentum >= 0 && cfg->momentum < 1) || !(cfg->weight_decay >= 0))
         return isb_fail(ISB_ERR_USAGE, "model momentum %g must be in [0, 1) and weight_decay %g >= 0",
                         cfg->momentum, cfg->weight_decay);

@@ -1,4 +1,4 @@
-/* ResNet18 (CIFAR variant, ../shared/docs/PROTOCOL.md item 6) in OpenCL: forward, backward and SGD
+/* ResNet18 (CIFAR variant, docs/protocol-notes.md, note 6) in OpenCL: forward, backward and SGD
  * on the device, every convolution and linear product through CLBlast.
  *
  * CONTRACT used by src/train (do not change signatures without updating every caller):
@@ -74,6 +74,9 @@ int isb_model_load_state(isb_model *model, const isb_checkpoint *ck);
 
 /* Parameter count of a configuration without creating a model (checks the configuration). */
 int isb_model_config_param_count(const isb_model_config *cfg, size_t *count);
+/* The layout of a created model: conv shapes and the parameter table (nn/resnet18.h). */
+typedef struct isb_resnet18_plan isb_resnet18_plan;
+const isb_resnet18_plan *isb_model_plan(const isb_model *model);
 
 /* Profiling mode for benchmarks: with a profile attached, every phase of a step ends with clFinish
  * and its host-clock time is added to seconds[phase]. Off (NULL, the default) for training. */

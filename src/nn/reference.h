@@ -1,10 +1,13 @@
-/* Plain-C reference of every layer in src/nn/layers.h: same shapes, layouts (CNHW activations) and
- * argument order, host pointers instead of device slices, double accumulation. The device ops are
- * tested against these, and these against central finite differences of their own forwards. */
+/* Plain-C references, all in this room: every layer in src/nn/layers.h (reference.c: same shapes,
+ * layouts (CNHW activations) and argument order, host pointers instead of device slices, double
+ * accumulation) and the whole ResNet18 built from them (reference_resnet18.c). The device ops and
+ * model are tested against these, and these against central finite differences of their own
+ * forwards. */
 #ifndef ISB_NN_REFERENCE_H
 #define ISB_NN_REFERENCE_H
 
 #include "nn/layers.h"
+#include "nn/resnet18.h"
 
 /* y [cout][batch][ho][wo] = conv(x [cin][batch][h][w], w [cout][cin][k][k]) */
 void isb_ref_conv2d_forward(const isb_conv_shape *s, float *y, const float *x, const float *w);
@@ -47,5 +50,14 @@ double isb_ref_softmax_xent(int batch, int classes, float *dlogits, float *losse
 void isb_ref_score_update(int batch, int mode, float beta, float *scores, const int *indices, const float *losses);
 
 void isb_ref_sgd_update(int n, float *w, const float *g, float *v, float lr, float mu, float wd);
+
+/* ---- the whole model (NCHW input, CNHW inside like the device) ---------------------------------
+ * Forward in training mode (batch statistics; running stats updated in `stats` if non-NULL) or eval
+ * mode (running stats), the loss of isb_softmax_xent (weights NULL = 1), and if grads != NULL the
+ * backward into grads [n_params]. logits out [batch][classes] (may be NULL). Returns the batch loss
+ * (NaN on allocation failure). Slow: for tests at small widths. */
+double isb_resnet18_reference(const isb_resnet18_plan *p, int batch, const float *x_nchw, const int *labels,
+                              const float *weights, const float *params, float *stats, int train, float *logits,
+                              float *grads);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "nn/layers.h"
 #include "nn/model.h"
+#include "nn/model_limits.h"
 
 #define ISB_RN_BLOCKS 8
 #define ISB_RN_MAX_TENSORS 128
@@ -46,7 +47,7 @@ typedef struct {
     float bound;          /* ISB_INIT_UNIFORM: U(-bound, bound), bound = 1/sqrt(fan_in) */
 } isb_rn_tensor;
 
-typedef struct {
+typedef struct isb_resnet18_plan {
     int width, in_channels, classes, image_size;
     isb_rn_conv stem;
     isb_rn_bn stem_bn;
@@ -61,22 +62,15 @@ typedef struct {
     int n_bn;
 } isb_resnet18_plan;
 
-/* Checks the configuration (clear error naming the bad field) and lays out the network. */
+/* Checks width, in_channels, classes and image_size against model_limits.h: ISB_ERR_USAGE naming
+ * the field, its range and the usual value. The one check of these fields; callers that want the
+ * error before opening a device call it early. */
+int isb_resnet18_check_config(const isb_model_config *cfg);
+/* Checks the configuration (isb_resnet18_check_config) and lays out the network. */
 int isb_resnet18_plan_make(isb_resnet18_plan *p, const isb_model_config *cfg);
 /* Parameters and running statistics as PyTorch initialises them, from Philox (seed, stream
  * ISB_STREAM_INIT, one counter range per tensor so a tensor's values do not depend on the others). */
 void isb_resnet18_init(const isb_resnet18_plan *p, uint64_t seed, float *params, float *stats);
 const isb_rn_tensor *isb_resnet18_find(const isb_resnet18_plan *p, const char *name);
-/* The layout of a created model (benchmarks use its conv shapes). */
-const isb_resnet18_plan *isb_model_plan(const isb_model *model);
-
-/* ---- plain-C reference model (reference.h ops; NCHW input, CNHW inside like the device) ----------
- * Forward in training mode (batch statistics; running stats updated in `stats` if non-NULL) or eval
- * mode (running stats), the loss of isb_softmax_xent (weights NULL = 1), and if grads != NULL the
- * backward into grads [n_params]. logits out [batch][classes] (may be NULL). Returns the batch loss
- * (NaN on allocation failure). Slow: for tests at small widths. */
-double isb_resnet18_reference(const isb_resnet18_plan *p, int batch, const float *x_nchw, const int *labels,
-                              const float *weights, const float *params, float *stats, int train, float *logits,
-                              float *grads);
 
 #endif

@@ -8,9 +8,11 @@
  *            ndim u32 (0..8), dims int64[ndim], data offset u64 (from the start of the file),
  *            data byte size u64 (= numel * 4 or 8)
  *   data     each tensor's elements, C order, starting at its offset (aligned to 64 bytes so that
- *            numpy/mmap readers get aligned arrays); the file ends after the last tensor's data.
- * The reader checks every field against the file size, so a truncated or inconsistent file is
- * refused with a reason that names the file instead of being read past its end. */
+ *            numpy/mmap readers get aligned arrays)
+ *   trailer  (version 2) crc32 u32 (zlib's) of every byte before it; the file ends there.
+ * The reader checks the checksum, then every field against the file size, so a truncated,
+ * bit-flipped or inconsistent file is refused with a reason that names the file instead of being
+ * read past its end or loaded with wrong numbers. Version 1 files (no trailer) are still read. */
 #include "results/checkpoint.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -18,9 +20,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define ISBC_MAGIC "ISBC"
-#define ISBC_VERSION 1u
+#define ISBC_VERSION 2u        /* written; version 1 (no checksum) is still read */
+#define ISBC_CRC_BYTES 4
 #define ISBC_MAX_DIMS 8
 #define ISBC_MAX_NAME 4096
 #define ISBC_ALIGN 64
@@ -131,6 +135,17 @@ static void copy_elements_le(uint8_t *dst, const uint8_t *src, size_t bytes, siz
         for (size_t b = 0; b < elem; b++) dst[i + b] = src[i + elem - 1 - b];
 }
 
+/* zlib's crc32 over any length (its length argument is 32-bit). */
+static uint32_t file_crc32(const uint8_t *p, size_t len) {
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (size_t done = 0; done < len;) {
+        uInt chunk = len - done > (1u << 30) ? (1u << 30) : (uInt)(len - done);
+        crc = crc32(crc, p + done, chunk);
+        done += chunk;
+    }
+    return (uint32_t)crc;
+}
+
 static size_t align_up(size_t x) { return (x + ISBC_ALIGN - 1) / ISBC_ALIGN * ISBC_ALIGN; }
 
 static size_t entry_size(const isb_tensor *t) { return 4 + strlen(t->name) + 4 + 4 + 8 * (size_t)t->ndim + 8 + 8; }
@@ -142,6 +157,7 @@ int isb_checkpoint_write(const isb_checkpoint *ck, const char *path) {
     for (int i = 0; i < ck->count; i++) table_end += entry_size(&ck->tensors[i]);
     size_t total = table_end;
     for (int i = 0; i < ck->count; i++) total = align_up(total) + tensor_bytes(&ck->tensors[i]);
+    total += ISBC_CRC_BYTES;
     uint8_t *buf = calloc(total ? total : 1, 1);
     if (!buf) return isb_fail(ISB_ERR_MEMORY, "out of host memory writing checkpoint %s (%zu bytes)", path, total);
 
@@ -167,6 +183,7 @@ int isb_checkpoint_write(const isb_checkpoint *ck, const char *path) {
         copy_elements_le(buf + data_at, t->data, bytes, dtype_size(t->dtype));
         data_at += bytes;
     }
+    put_u32(buf + total - ISBC_CRC_BYTES, file_crc32(buf, total - ISBC_CRC_BYTES));
     int rc = isb_write_file_atomic(path, buf, total);
     free(buf);
     return rc;
@@ -197,9 +214,17 @@ static int parse(isb_checkpoint *ck, const uint8_t *file, size_t len, const char
         return CORRUPT("%s is not an isbench checkpoint: wrong magic (expected \"ISBC\" at the start; "
                        "pass a .isbc file written by isbench or docs/isbc.py)", path);
     uint32_t version = get_u32(file + 4);
-    if (version != ISBC_VERSION)
-        return CORRUPT("%s: unsupported checkpoint version %u (this isbench reads version %u; "
+    if (version != 1 && version != ISBC_VERSION)
+        return CORRUPT("%s: unsupported checkpoint version %u (this isbench reads versions 1..%u; "
                        "re-create the file with this isbench version)", path, version, ISBC_VERSION);
+    if (version >= 2) {
+        if (len < 12 + ISBC_CRC_BYTES) return CORRUPT("%s is truncated: no room for its checksum", path);
+        len -= ISBC_CRC_BYTES;
+        uint32_t stored = get_u32(file + len), actual = file_crc32(file, len);
+        if (stored != actual)
+            return CORRUPT("%s is corrupt: its crc32 is %08x but the file says %08x (a flipped byte, a "
+                           "truncated copy or a half-written file); nothing was loaded", path, actual, stored);
+    }
     uint32_t count = get_u32(file + 8);
     cursor c = {file, len, 12};
     for (uint32_t i = 0; i < count; i++) {

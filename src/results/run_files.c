@@ -62,10 +62,14 @@ int isb_write_json_atomic(const char *path, const json_t *json) {
     char *text = json_dumps(json, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (!text) return isb_fail(ISB_ERR_MEMORY, "cannot serialise JSON for %s", path);
     size_t len = strlen(text);
-    text = realloc(text, len + 2);
-    text[len] = '\n';
-    int rc = isb_write_file_atomic(path, text, len + 1);
-    free(text);
+    char *lined = realloc(text, len + 2);
+    if (!lined) {
+        free(text);
+        return isb_fail(ISB_ERR_MEMORY, "out of host memory writing %s", path);
+    }
+    lined[len] = '\n';
+    int rc = isb_write_file_atomic(path, lined, len + 1);
+    free(lined);
     return rc;
 }
 

@@ -34,6 +34,11 @@ int isb_suite_run(isb_ocl *ocl, const isb_suite_options *o) {
     int total = n * o->seeds, k = 0, first_failure = 0;
     isb_run_result *res = calloc((size_t)total, sizeof *res);
     int *status = calloc((size_t)total, sizeof *status);
+    if (!res || !status) {
+        free(res); free(status); free(cfgs);
+        isb_train_env_close(&env);
+        return isb_fail(ISB_ERR_MEMORY, "out of host memory for the results of %d runs", total);
+    }
     double t0 = isb_now();
     for (int seed = 1; seed <= o->seeds && rc != ISB_ERR_INTERRUPTED; seed++) {
         for (int i = 0; i < n; i++, k++) {

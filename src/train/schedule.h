@@ -1,6 +1,7 @@
 /* The per-evaluation decisions of the training loop, as pure functions so they can be tested
  * without a device: the learning rate at a data epoch (step-wise decay at milestones) and early
- * stopping (PROTOCOL item 2: the study code's cumulative rule, or the usual reset-on-improvement). */
+ * stopping (docs/protocol-notes.md, note 2: the study code's cumulative rule, or the usual
+ * reset-on-improvement). */
 #ifndef ISB_TRAIN_SCHEDULE_H
 #define ISB_TRAIN_SCHEDULE_H
 

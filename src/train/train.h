@@ -1,8 +1,8 @@
 /* Algorithm 1 of the study: importance-sampling mini-batch training of ResNet18, with the protocol
- * of ../shared/docs/PROTOCOL.md — evaluation, lr milestones and early stopping counted in data
+ * of docs/protocol-notes.md — evaluation, lr milestones and early stopping counted in data
  * epochs (every N training samples), scores kept on the device and updated inside the loss step,
  * phase timers synchronised only at phase boundaries, results rewritten at every evaluation, and
- * resume from a checkpoint after SIGINT/SIGTERM.
+ * checkpoints at every evaluation, every few minutes and on SIGINT/SIGTERM, resumed by a rerun.
  *
  * Uses: src/nn (model), src/data (datasets, batch assembly), src/sampling (draws), src/results
  * (files, checkpoint). Used by: src/suite and `isbench train`. */
@@ -29,7 +29,12 @@ typedef struct {
     isb_batcher *train_batcher, *test_batcher;
     isb_sampler *sampler;
     int sampler_n, sampler_z; /* sizes the sampler was created for */
+    /* run policy (set after opening; the defaults are isb_train_env_open's) */
+    double checkpoint_every_s; /* a checkpoint at most this long after the last one (0: at evaluations only) */
+    bool restart;              /* move an existing run folder aside (DIR.old-TIME) and start it over */
 } isb_train_env;
+
+#define ISB_CHECKPOINT_EVERY_DEFAULT_S 300.0
 
 /* Loads the dataset named in cfg (its subsets, chosen with a fixed subset seed so that every
  * configuration and seed sees the same data) from data_dir and uploads it. */
@@ -47,10 +52,14 @@ typedef struct {
     char stop_reason[160];
 } isb_run_result;
 
-/* Runs (or resumes, or skips if finished) one configuration in run_dir. Returns 0 when finished,
- * ISB_ERR_INTERRUPTED after a stop request (checkpoint written), ISB_ERR_NUMERIC on a NaN/Inf
- * loss (metrics so far kept, status failed), ISB_ERR_USAGE for a bad configuration or a directory
- * holding another one. `label` prefixes the progress lines on stderr (NULL: the config name). */
+/* Runs (or resumes, or skips if finished) one configuration in run_dir, holding run_dir/run.lock
+ * (results/run_lock.h) throughout. Returns 0 when finished, ISB_ERR_INTERRUPTED after a stop
+ * request (checkpoint written), ISB_ERR_NUMERIC on a NaN/Inf loss (metrics so far kept, status
+ * failed), ISB_ERR_USAGE for a bad configuration, a directory holding another one or locked by a
+ * live process, ISB_ERR_FORMAT for a checkpoint that cannot be resumed and ISB_ERR_IO for a write
+ * that failed (a full disk). In the last three cases nothing in run_dir was changed or the
+ * previous complete state is kept. `label` prefixes the progress lines on stderr (NULL: the
+ * config name). The lifecycle, the write order and what a rerun does: docs/checkpoint-format.md. */
 int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *run_dir, const char *suite,
                   const char *label, isb_run_result *result);
 

@@ -1,6 +1,9 @@
 /* Named configurations, presets and key=value overrides of a training run (see train_config.h).
- * One table (`keys`) drives parsing, range checks, --help text and the command-line options. */
+ * One table (`keys`) drives parsing, every range check (of an option as it is set and of the whole
+ * configuration in isb_train_config_validate), --help text and the command-line options; the model's
+ * limits in it come from nn/model_limits.h. */
 #include "train/train_config.h"
+#include "nn/model_limits.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -101,7 +104,7 @@ int isb_train_config_init(isb_train_config *cfg, const char *preset, const char 
     snprintf(cfg->name, sizeof cfg->name, "%s", name);
     cfg->sampler = (isb_sampler_kind)(which / 2);
     cfg->augment = which % 2 == 0;
-    cfg->normalize = cfg->augment; /* PROTOCOL item 5: the study normalised only the augmented runs */
+    cfg->normalize = cfg->augment; /* docs/protocol-notes.md, note 5: the study normalised only the augmented runs */
     static const double z_fraction[] = {1.0, 8192.0 / 50000.0, 30000.0 / 50000.0};
     cfg->z_fraction = z_fraction[cfg->sampler];
     if (cfg->sampler != ISB_SAMPLER_LAST_LOSS) cfg->warmup_epochs = 0; /* Appendix A: only last loss warms up */
@@ -126,7 +129,7 @@ static const key_def keys[] = {
     {"dataset", K_STRING, F(dataset), 0, 0, NULL, "NAME      cifar10 | cifar100 | mnist | fashion-mnist"},
     {"train-subset", K_INT, F(train_subset), 0, 1e8, NULL, "N    class-balanced training subset (0 = all)"},
     {"test-subset", K_INT, F(test_subset), 0, 1e8, NULL, "N     class-balanced test subset (0 = all)"},
-    {"width", K_INT, F(width), 1, 1024, NULL, "C           ResNet18 base channels (64 = the paper's)"},
+    {"width", K_INT, F(width), 1, ISB_MODEL_MAX_WIDTH, NULL, "C           ResNet18 base channels (64 = the paper's)"},
     {"z", K_INT, F(z), 0, 1e9, NULL, "N               samples per sampler epoch |Z| (0 = z-fraction of N)"},
     {"z-fraction", K_DOUBLE, F(z_fraction), 1e-6, 100, NULL, "F      |Z| / N when --z is 0"},
     {"beta", K_FLOAT, F(beta), 0, 1, NULL, "B            running-loss weight, in [0, 1]"},
@@ -139,7 +142,7 @@ static const key_def keys[] = {
     {"weight-decay", K_FLOAT, F(weight_decay), 0, 1, NULL, "W    L2 weight decay"},
     {"lr-decay", K_FLOAT, F(lr_decay), 1e-12, 1, NULL, "G        lr factor at each milestone"},
     {"milestones", K_MILESTONES, F(milestones), 1, 1e6, NULL, "A,B,..  data epochs after which lr *= lr-decay"},
-    {"batch", K_INT, F(batch), 1, 4096, NULL, "B           mini-batch size"},
+    {"batch", K_INT, F(batch), 1, ISB_MODEL_MAX_BATCH, NULL, "B           mini-batch size"},
     {"patience", K_INT, F(patience), 1, 100000, NULL, "K        early stop after K evaluations without improvement"},
     {"early-stop", K_ENUM, F(early_stop), 0, 0, early_stop_names, "R      best (reset on improvement) | cumulative (study code)"},
     {"max-epochs", K_INT, F(max_epochs), 1, 100000, NULL, "E      cap on data epochs (evaluations)"},
@@ -172,6 +175,13 @@ bool isb_train_config_key_is_flag(const char *key) {
     return k && (k->type == K_SET_TRUE || k->type == K_SET_FALSE);
 }
 
+/* The one range check of a key's value (NaN fails it). */
+static int check_range(const key_def *k, double v) {
+    if (!(v >= k->min && v <= k->max))
+        return isb_fail(ISB_ERR_USAGE, "option --%s must be in [%g, %g], got %g", k->key, k->min, k->max, v);
+    return ISB_OK;
+}
+
 static int parse_number(const key_def *k, const char *text, double *out) {
     char *end;
     errno = 0;
@@ -180,8 +190,23 @@ static int parse_number(const key_def *k, const char *text, double *out) {
         return isb_fail(ISB_ERR_USAGE, "option --%s needs a number, got '%s'", k->key, text);
     if ((k->type == K_INT || k->type == K_LONG || k->type == K_MILESTONES) && v != floor(v))
         return isb_fail(ISB_ERR_USAGE, "option --%s needs an integer, got '%s'", k->key, text);
-    if (v < k->min || v > k->max)
-        return isb_fail(ISB_ERR_USAGE, "option --%s must be in [%g, %g], got %s", k->key, k->min, k->max, text);
+    ISB_TRY(check_range(k, v));
+    *out = v;
+    return ISB_OK;
+}
+
+/* A seed: decimal digits only (no sign, no whitespace), 0..2^63-1, so that it is written the
+ * same in folder names, manifests and JSON (whose integers are signed 64-bit). */
+static int parse_seed(const char *key, const char *value, uint64_t *out) {
+    uint64_t v = 0;
+    bool ok = value[0] != '\0';
+    for (const char *p = value; ok && *p; p++) {
+        ok = *p >= '0' && *p <= '9' && v <= (INT64_MAX - (uint64_t)(*p - '0')) / 10;
+        v = ok ? v * 10 + (uint64_t)(*p - '0') : v;
+    }
+    if (!ok)
+        return isb_fail(ISB_ERR_USAGE, "option --%s needs a non-negative integer, 0..9223372036854775807 in digits only, got "
+                        "'%s'", key, value);
     *out = v;
     return ISB_OK;
 }
@@ -196,15 +221,7 @@ int isb_train_config_set(isb_train_config *cfg, const char *key, const char *val
     case K_LONG: ISB_TRY(parse_number(k, value, &v)); *(long *)field = (long)v; break;
     case K_FLOAT: ISB_TRY(parse_number(k, value, &v)); *(float *)field = (float)v; break;
     case K_DOUBLE: ISB_TRY(parse_number(k, value, &v)); *(double *)field = v; break;
-    case K_U64: {
-        char *end;
-        errno = 0;
-        unsigned long long u = strtoull(value, &end, 10);
-        if (errno || end == value || *end != '\0' || value[0] == '-')
-            return isb_fail(ISB_ERR_USAGE, "option --%s needs a non-negative integer, got '%s'", key, value);
-        *(uint64_t *)field = (uint64_t)u;
-        break;
-    }
+    case K_U64: ISB_TRY(parse_seed(key, value, (uint64_t *)field)); break;
     case K_SET_TRUE: *(bool *)field = true; break;
     case K_SET_FALSE: *(bool *)field = false; break;
     case K_ENUM: {
@@ -258,26 +275,52 @@ int isb_train_config_z(const isb_train_config *cfg, int n) {
     return z < 1 ? 1 : (int)z;
 }
 
+/* Every numeric field against its key's range: presets and code that fills the struct directly
+ * are held to the same limits as the command line. */
+static int check_fields(const isb_train_config *cfg) {
+    for (int i = 0; i < n_keys; i++) {
+        const key_def *k = &keys[i];
+        const char *field = (const char *)cfg + k->offset;
+        switch (k->type) {
+        case K_INT: ISB_TRY(check_range(k, *(const int *)field)); break;
+        case K_LONG: ISB_TRY(check_range(k, (double)*(const long *)field)); break;
+        case K_FLOAT: ISB_TRY(check_range(k, *(const float *)field)); break;
+        case K_DOUBLE: ISB_TRY(check_range(k, *(const double *)field)); break;
+        case K_MILESTONES:
+            for (int m = 0; m < cfg->n_milestones; m++) ISB_TRY(check_range(k, cfg->milestones[m]));
+            break;
+        default: break; /* switches, names and seeds: any value that parsed is valid */
+        }
+    }
+    return ISB_OK;
+}
+
+static bool draws_without_replacement(const isb_train_config *cfg) {
+    return cfg->draw == ISB_DRAW_GUMBEL_TOPK || cfg->draw == ISB_DRAW_GUMBEL_SORT;
+}
+
+/* The checks that need the training-set size n. */
+static int check_against_n(const isb_train_config *cfg, int n) {
+    bool without_replacement = draws_without_replacement(cfg);
+    int z = isb_train_config_z(cfg, n);
+    bool uniform_z = cfg->sampler == ISB_SAMPLER_UNIFORM;
+    if (z > n && (uniform_z || without_replacement))
+        return isb_fail(ISB_ERR_USAGE,
+                        "|Z| = %d exceeds the %d training samples, impossible %s: lower --z / --z-fraction%s", z, n,
+                        uniform_z ? "for a uniform shuffle" : "without replacement",
+                        uniform_z ? "" : " or draw with replacement (--draw alias or cdf)");
+    if (cfg->batch > n)
+        return isb_fail(ISB_ERR_USAGE, "--batch %d exceeds the %d training samples: lower --batch", cfg->batch, n);
+    return ISB_OK;
+}
+
 int isb_train_config_validate(const isb_train_config *cfg, int n) {
-    if (!(cfg->beta >= 0 && cfg->beta <= 1))
-        return isb_fail(ISB_ERR_USAGE, "--beta must be in [0, 1], got %g", (double)cfg->beta);
-    if (!(cfg->temperature > 0))
-        return isb_fail(ISB_ERR_USAGE, "--temperature must be > 0, got %g", (double)cfg->temperature);
-    bool without_replacement = cfg->draw == ISB_DRAW_GUMBEL_TOPK || cfg->draw == ISB_DRAW_GUMBEL_SORT;
-    if (cfg->weights == ISB_WEIGHTS_HT && !without_replacement)
+    ISB_TRY(check_fields(cfg));
+    if (cfg->weights == ISB_WEIGHTS_HT && !draws_without_replacement(cfg))
         return isb_fail(ISB_ERR_USAGE, "--weights ht is for draws without replacement: use --draw gumbel-topk, or "
                                        "--weights inverse-p with --draw %s", isb_draw_method_name(cfg->draw));
     if (n == 0) n = cfg->train_subset; /* known before loading when a subset is asked for */
-    if (n > 0) {
-        int z = isb_train_config_z(cfg, n);
-        bool uniform_z = cfg->sampler == ISB_SAMPLER_UNIFORM;
-        if (z > n && (uniform_z || without_replacement))
-            return isb_fail(ISB_ERR_USAGE,
-                            "|Z| = %d exceeds the %d training samples, impossible %s: lower --z / --z-fraction%s",
-                            z, n, uniform_z ? "for a uniform shuffle" : "without replacement",
-                            uniform_z ? "" : " or draw with replacement (--draw alias or cdf)");
-    }
-    return ISB_OK;
+    return n > 0 ? check_against_n(cfg, n) : ISB_OK;
 }
 
 json_t *isb_train_config_to_json(const isb_train_config *c) {

@@ -27,7 +27,7 @@ typedef struct {
     char preset[16];          /* "paper", "quick", "smoke" */
     isb_sampler_kind sampler;
     bool augment;             /* random crop (4-pixel padding) + horizontal flip */
-    bool normalize;           /* per-channel mean/std; default = augment (PROTOCOL item 5) */
+    bool normalize;           /* per-channel mean/std; default = augment (docs/protocol-notes.md, note 5) */
 
     /* data */
     char dataset[32];         /* "cifar10", ... (src/data/dataset.h) */
@@ -44,7 +44,7 @@ typedef struct {
     int warmup_epochs;        /* uniform sampler epochs (of N samples) before importance sampling */
     float temperature;        /* p = softmax(S / T) */
     isb_draw_method draw;
-    isb_weight_mode weights;  /* default none: the study code had them off (PROTOCOL item 3) */
+    isb_weight_mode weights;  /* default none: the study code had them off (docs/protocol-notes.md, note 3) */
 
     /* optimisation */
     float lr, momentum, weight_decay, lr_decay;
@@ -88,7 +88,10 @@ int isb_train_config_make(isb_train_config *cfg, const char *preset, const char 
 
 /* |Z| for a training set of n samples. */
 int isb_train_config_z(const isb_train_config *cfg, int n);
-/* Cross-field checks; n = training-set size (0 if not yet known). ISB_ERR_USAGE with the fix. */
+/* The one validation of a configuration: every field against the key table's range (the limits
+ * the options are parsed with), the cross-field rules, and with n > 0 (the training-set size; 0:
+ * not yet known, the subset size is used if one is set) |Z| and the batch against N.
+ * ISB_ERR_USAGE naming the option and the fix. isb_train_run calls it with the loaded N. */
 int isb_train_config_validate(const isb_train_config *cfg, int n);
 
 /* The configuration as a JSON object (every hyper-parameter; new reference). Two runs with equal

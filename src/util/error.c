@@ -23,11 +23,27 @@ static char *vformat(const char *fmt, va_list ap) {
     return s;
 }
 
-int isb_fail(int status, const char *fmt, ...) {
+/* The part of a __FILE__ path from the last "src/" (CMake passes absolute paths), else all of it. */
+static const char *source_path(const char *file) {
+    const char *tail = file;
+    for (const char *s = strstr(file, "src/"); s; s = strstr(s + 1, "src/")) tail = s;
+    return tail;
+}
+
+int isb_fail_at(const char *file, int line, int status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    set_message(vformat(fmt, ap));
+    char *msg = vformat(fmt, ap);
     va_end(ap);
+    if (msg && file) {
+        const char *where = source_path(file);
+        size_t n = strlen(msg) + strlen(where) + 24;
+        char *located = malloc(n);
+        if (located) snprintf(located, n, "%s [%s:%d]", msg, where, line);
+        free(msg);
+        msg = located;
+    }
+    set_message(msg);
     return status;
 }
 

@@ -1,7 +1,9 @@
 #include "util/fileio.h"
 #include "util/error.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,42 +38,107 @@ void isb_strbuf_free(isb_strbuf *b) {
     *b = (isb_strbuf){0};
 }
 
+/* ---- fault injection for the tests (docs/checkpoint-format.md, "Fault tests") ---------------
+ * ISBENCH_FAULT_WRITE_FAIL=K   the K-th and every later atomic write of this process fails with
+ *                              ENOSPC after half of its temporary file is written (a full disk);
+ * ISBENCH_FAULT_KILL_IN_WRITE=K   SIGKILL in the middle of the K-th atomic write;
+ * ISBENCH_FAULT_KILL_AFTER_WRITE=K   SIGKILL right after the K-th atomic write is renamed into place.
+ * Unset (the normal case) they cost one getenv per write. */
+static long fault_setting(const char *name) {
+    const char *v = getenv(name);
+    return v && *v ? strtol(v, NULL, 10) : 0;
+}
+
+static long atomic_writes; /* atomic writes begun by this process */
+
+static int write_span(int fd, const char *p, size_t left) {
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        p += w;
+        left -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Writes the first half, lets an injected fault strike, then the second half. */
+static int write_all(int fd, const char *p, size_t len, long write_no) {
+    size_t half = len / 2;
+    if (write_span(fd, p, half) != 0) return -1;
+    if (fault_setting("ISBENCH_FAULT_KILL_IN_WRITE") == write_no) raise(SIGKILL);
+    long fail_from = fault_setting("ISBENCH_FAULT_WRITE_FAIL");
+    if (fail_from > 0 && write_no >= fail_from) {
+        errno = ENOSPC;
+        return -1;
+    }
+    return write_span(fd, p + half, len - half);
+}
+
 int isb_write_file_atomic(const char *path, const void *data, size_t len) {
+    long write_no = ++atomic_writes;
     size_t n = strlen(path) + 32;
     char *tmp = malloc(n);
     if (!tmp) return isb_fail(ISB_ERR_MEMORY, "out of host memory writing %s", path);
     snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    int rc = ISB_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
-        int rc = isb_fail(ISB_ERR_IO, "cannot create %s: %s (is the directory writable?)", tmp, strerror(errno));
-        free(tmp);
-        return rc;
+        rc = isb_fail(ISB_ERR_IO, "cannot create %s: %s (is the directory writable?)", tmp, strerror(errno));
+        goto done;
     }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            int rc = isb_fail(ISB_ERR_IO, "cannot write %s: %s (disk full?)", tmp, strerror(errno));
-            close(fd); unlink(tmp); free(tmp);
-            return rc;
-        }
-        p += w;
-        left -= (size_t)w;
+    if (write_all(fd, data, len, write_no) != 0) {
+        rc = isb_fail(ISB_ERR_IO, "cannot write %s: %s (disk full?); %s was left as it was", tmp, strerror(errno),
+                      path);
+        close(fd);
+        goto remove_tmp;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
-        int rc = isb_fail(ISB_ERR_IO, "cannot flush %s: %s", tmp, strerror(errno));
-        unlink(tmp); free(tmp);
-        return rc;
+        rc = isb_fail(ISB_ERR_IO, "cannot flush %s: %s (disk full?); %s was left as it was", tmp, strerror(errno),
+                      path);
+        goto remove_tmp;
     }
     if (rename(tmp, path) != 0) {
-        int rc = isb_fail(ISB_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        unlink(tmp); free(tmp);
-        return rc;
+        rc = isb_fail(ISB_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        goto remove_tmp;
     }
+    if (fault_setting("ISBENCH_FAULT_KILL_AFTER_WRITE") == write_no) raise(SIGKILL);
+    goto done;
+remove_tmp:
+    unlink(tmp);
+done:
     free(tmp);
-    return ISB_OK;
+    return rc;
+}
+
+/* "NAME.tmp.PID" -> PID, or 0 when the name is not a temporary file of isb_write_file_atomic. */
+static long temp_file_pid(const char *name) {
+    const char *t = strstr(name, ".tmp.");
+    while (t && strstr(t + 1, ".tmp.")) t = strstr(t + 1, ".tmp.");
+    if (!t || t == name || !t[5]) return 0;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    return *end == '\0' && pid > 0 ? pid : 0;
+}
+
+int isb_remove_stale_temp_files(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return isb_fail(ISB_ERR_IO, "cannot list %s: %s", dir, strerror(errno));
+    int removed = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        long pid = temp_file_pid(e->d_name);
+        if (pid == 0 || pid == (long)getpid() || isb_process_alive(pid)) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
+bool isb_process_alive(long pid) {
+    if (pid <= 0) return false;
+    return kill((pid_t)pid, 0) == 0 || errno == EPERM; /* EPERM: alive, another user's */
 }
 
 int isb_read_file(const char *path, char **data, size_t *len) {

@@ -2,7 +2,7 @@
 # output is a valid --init and --input for the next — sourced by cli_test.sh.
 check "step --help"               0 "usage: isbench step"                          "$isb" step --help
 check "step needs --out"          2 "--out FILE is required"                       "$isb" step --width 2
-check "step width out of range"   2 "--width must be in \[1, 4096\]"               "$isb" step --width 0 --out /dev/null
+check "step width out of range"   2 "--width must be in \[1, 1024\]"               "$isb" step --width 0 --out /dev/null
 check "step batch not a number"   2 "--batch needs an integer"                     "$isb" step --batch many --out /dev/null
 check "step bad option"           2 "Try 'isbench step --help'"                    "$isb" step --bogus
 step_dir=$(mktemp -d)

@@ -1,0 +1,36 @@
+/* isbench configs: the names of the training configurations (or presets), one per line, from the
+ * configuration table (src/train/train_config.c) — so scripts never keep their own list. */
+#include "cli/cli.h"
+#include "train/train_config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+
+static void help(void) {
+    printf("usage: isbench configs [--presets]\n\n"
+           "Prints the training configurations that `isbench train --config` and `isbench suite` know, one\n"
+           "per line in suite order (with --presets: the presets). For scripts: `for c in $(isbench configs)`.\n");
+}
+
+int cmd_configs(int argc, char **argv) {
+    static const struct option opts[] = {{"presets", no_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c, presets = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': presets = 1; break;
+        case 'h': help(); return ISB_EXIT_OK;
+        default: return isb_cli_usage_error("configs", "unknown option");
+        }
+    }
+    if (optind < argc) return isb_cli_usage_error("configs", "unexpected argument '%s'", argv[optind]);
+    if (presets) {
+        for (const char *const *p = isb_train_preset_names(); *p; p++) printf("%s\n", *p);
+        return ISB_EXIT_OK;
+    }
+    int n;
+    const char *const *names = isb_train_config_names(&n);
+    for (int i = 0; i < n; i++) printf("%s\n", names[i]);
+    return ISB_EXIT_OK;
+}

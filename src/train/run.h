@@ -1,0 +1,45 @@
+/* One training run in progress: private to src/train (train.c opens and closes it, train_loop.c
+ * trains it, run_save.c saves and restores it). */
+#ifndef ISB_TRAIN_RUN_H
+#define ISB_TRAIN_RUN_H
+
+#include <jansson.h>
+
+#include "nn/model.h"
+#include "train/progress.h"
+#include "train/train.h"
+#include "train/train_state.h"
+
+typedef struct {
+    const isb_train_config *cfg;
+    isb_train_env *env;
+    isb_ocl *ocl;
+    isb_model *model;
+    const char *dir, *suite, *label;
+    char checkpoint_path[4096], manifest_path[4096];
+    int n, n_test, z;
+    /* device buffers, allocated once per run */
+    cl_mem scores, z_idx, z_w, batch_w, x, labels, since_loss, since_correct, test_idx, test_loss, test_correct;
+    float *h_scores, *h_since_loss, *h_test_loss;
+    int *h_since_correct, *h_test_correct;
+    isb_train_state s;
+    isb_run_identity id;
+    isb_progress progress;
+    double session_start, mark; /* host clock: this session's start, the last synchronisation */
+    double last_checkpoint;     /* host clock of the last checkpoint (or the session start) */
+    json_t *manifest;
+} isb_run;
+
+/* train_loop.c */
+double isb_run_wall(const isb_run *r); /* wall time of the run, all sessions */
+/* Trains until the run stops (0, reason set), a stop request (ISB_ERR_INTERRUPTED) or an error. */
+int isb_run_loop(isb_run *r, char *reason, size_t reason_size);
+
+/* run_save.c: the checkpoint holds the whole state (train_state.h's table, the device buffers the
+ * loop needs, model and optimizer); the result files are derived from it. */
+int isb_run_save_checkpoint(isb_run *r);
+int isb_run_load_checkpoint(isb_run *r); /* on failure the run's host state is unchanged */
+/* metrics.csv, scores_hist.csv, timing.csv, then manifest.json with this status. */
+int isb_run_write_results(isb_run *r, const char *status, const char *stop_reason, const char *message);
+
+#endif

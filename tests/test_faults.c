@@ -1,0 +1,531 @@
+/* Fault tests of the training-run lifecycle (issue 11), against the isbench binary ($ISBENCH_EXE)
+ * on a small synthetic CIFAR-10 set, smoke preset:
+ *   - SIGKILL at random instants and inside the write phase (fileio's injection hooks), then a
+ *     rerun: final metrics, histograms and manifest equal an uninterrupted run's;
+ *   - flipped bytes, truncation, a foreign configuration's checkpoint and out-of-range counters
+ *     (with a valid checksum): refused, every result file byte-identical before and after;
+ *   - a full disk mid-run (a 128 KiB tmpfs where the machine allows mounting one, and an injected
+ *     ENOSPC everywhere): the previous complete state stays, the message says so, and a rerun
+ *     finishes with the uninterrupted results;
+ *   - the run-folder lock: a live holder is named and nothing is touched, a dead one's is taken over;
+ *   - input checks: CIFAR record counts, --out '', strict seeds.
+ * The kill instants are random: the seed is printed, ISB_FAULT_SEED=K repeats a run. */
+#include "testutil.h"
+#include "data/dataset.h"
+#include "results/checkpoint.h"
+#include "results/run_lock.h"
+#include "train/train_config.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "util/rng.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char root[256], data_dir[300], ref_dir[300];
+static const char *exe;
+static uint64_t fault_seed;
+static double reference_s; /* how long the uninterrupted run took */
+
+/* ---- helpers: data, running isbench, comparing run folders ------------------------------------ */
+
+static void write_synthetic_cifar(const char *name, int records, uint64_t seed) {
+    size_t rec = 3073, bytes = rec * (size_t)records;
+    uint8_t *buf = malloc(bytes);
+    isb_rng r = isb_rng_make(seed, ISB_STREAM_TEST, 0);
+    for (size_t i = 0; i < bytes; i++) buf[i] = (uint8_t)isb_rng_below(&r, 256);
+    for (int i = 0; i < records; i++) buf[rec * (size_t)i] = (uint8_t)(i % 10);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", data_dir, name);
+    TEST_OK(isb_write_file_atomic(path, buf, bytes));
+    free(buf);
+}
+
+/* Runs isbench with argv (NULL-terminated) and env assignments ("K=V", NULL-terminated); output to
+ * root/log. kill_after_s > 0: SIGKILL after that long. Returns the exit code, or 128 + signal. */
+static int run_isbench(const char *const *env, const char *const *argv, double kill_after_s) {
+    char log[400];
+    snprintf(log, sizeof log, "%s/log", root);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        for (int i = 0; env && env[i]; i++) putenv((char *)env[i]);
+        const char *args[32] = {exe};
+        for (int i = 0; argv[i]; i++) args[i + 1] = argv[i];
+        execv(exe, (char *const *)args);
+        _exit(127);
+    }
+    if (kill_after_s > 0) {
+        struct timespec ts = {(time_t)kill_after_s, (long)((kill_after_s - (long)kill_after_s) * 1e9)};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *read_log(void) {
+    char path[400], *text = NULL;
+    snprintf(path, sizeof path, "%s/log", root);
+    if (isb_read_file(path, &text, NULL) < 0) return strdup("");
+    return text;
+}
+
+static void expect_log(const char *what, const char *needle) {
+    char *log = read_log();
+    if (!strstr(log, needle)) fail_msg("%s: the output lacks '%s':\n%s", what, needle, log);
+    free(log);
+}
+
+/* `isbench train` of last-loss-aug (smoke, shrunk to 64 training images in batches of 16 so that
+ * each of the ~40 runs here takes about a second) into out, plus extra arguments (NULL-ended). */
+static int train_with(const char *const *env, const char *out, const char *const *extra, double kill_s) {
+    const char *argv[32] = {"train", "--config", "last-loss-aug", "--preset", "smoke", "--data", data_dir,
+                            "--train-subset", "64", "--test-subset", "20", "--batch", "16", "--out", out};
+    int n = 15;
+    for (int i = 0; extra[i] && n < 31; i++) argv[n++] = extra[i];
+    argv[n] = NULL;
+    return run_isbench(env, argv, kill_s);
+}
+
+static int train(const char *const *env, const char *out, const char *e1, const char *e2, double kill_s) {
+    const char *extra[] = {e1, e2, NULL};
+    return train_with(env, out, extra, kill_s);
+}
+
+static void run_dir_of(char *buf, size_t size, const char *out) {
+    snprintf(buf, size, "%s/smoke/last-loss-aug/seed-1", out);
+}
+
+static char *file_text(const char *dir, const char *name) {
+    char path[1200], *text = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (isb_read_file(path, &text, NULL) < 0) fail_msg("%s", isb_last_error());
+    return text;
+}
+
+/* metrics.csv without its wall_s column */
+static char *metrics_without_wall(const char *dir) {
+    char *text = file_text(dir, "metrics.csv"), *o = text;
+    int field = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\n') field = 0;
+        else if (*p == ',') field++;
+        if (field != 2) *o++ = *p;
+    }
+    *o = '\0';
+    return text;
+}
+
+/* The manifest without what differs between equal runs: times, resumes, where the files are. */
+static json_t *manifest_without_times(const char *dir) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_t *m = json_load_file(path, 0, NULL);
+    if (!m) fail_msg("%s is missing or not JSON", path);
+    const char *times[] = {"started", "updated", "ended", "resumed"};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) json_object_del(m, times[i]);
+    json_object_del(json_object_get(m, "progress"), "wall_s");
+    return m;
+}
+
+/* Final results of the run in out equal the reference run's, and nothing is left behind. */
+static void assert_same_as_reference(const char *what, const char *out) {
+    char dir[400], ref[400];
+    run_dir_of(dir, sizeof dir, out);
+    run_dir_of(ref, sizeof ref, ref_dir);
+    char *a = metrics_without_wall(dir), *b = metrics_without_wall(ref);
+    if (strcmp(a, b) != 0) fail_msg("%s: metrics differ from the uninterrupted run:\n%s\nvs\n%s", what, a, b);
+    free(a); free(b);
+    a = file_text(dir, "scores_hist.csv"), b = file_text(ref, "scores_hist.csv");
+    if (strcmp(a, b) != 0) fail_msg("%s: score histograms differ from the uninterrupted run", what);
+    free(a); free(b);
+    json_t *ma = manifest_without_times(dir), *mb = manifest_without_times(ref);
+    if (!json_equal(ma, mb)) {
+        char *ta = json_dumps(ma, JSON_INDENT(1)), *tb = json_dumps(mb, JSON_INDENT(1));
+        fail_msg("%s: manifests differ:\n%s\nvs\n%s", what, ta, tb);
+    }
+    json_decref(ma); json_decref(mb);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; (e = readdir(d));)
+        if (strstr(e->d_name, ".tmp.") || strcmp(e->d_name, "checkpoint.isbc") == 0)
+            fail_msg("%s: %s was left in the finished run folder", what, e->d_name);
+    closedir(d);
+}
+
+static void fresh_out(char *out, size_t size, const char *name) {
+    snprintf(out, size, "%s/%s", root, name);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Every file of a folder (but the lock, which each attempt rewrites with its PID), concatenated
+ * with its name: the "byte-identical before and after" snapshot. */
+static char *snapshot(const char *dir) {
+    isb_strbuf b = {0};
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        if (name[0] != '.' && strcmp(name, ISB_RUN_LOCK_FILE) != 0) {
+            char *text = NULL;
+            size_t len = 0;
+            char path[1400];
+            snprintf(path, sizeof path, "%s/%s", dir, name);
+            TEST_OK(isb_read_file(path, &text, &len));
+            isb_strbuf_printf(&b, "== %s %zu\n", name, len);
+            for (size_t k = 0; k < len; k++) isb_strbuf_printf(&b, "%02x", (unsigned char)text[k]);
+            free(text);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return b.data ? b.data : strdup("");
+}
+
+/* ---- setup: the data and the uninterrupted reference run ----------------------------------------- */
+
+static int setup(void **state) {
+    (void)state;
+    exe = getenv("ISBENCH_EXE");
+    if (!exe) exe = "../isbench";
+    snprintf(root, sizeof root, "/tmp/isb_faults_XXXXXX");
+    if (!mkdtemp(root)) return -1;
+    snprintf(data_dir, sizeof data_dir, "%s/data", root);
+    snprintf(ref_dir, sizeof ref_dir, "%s/ref", root);
+    TEST_OK(isb_mkdir_p(data_dir));
+    for (int b = 1; b <= 5; b++) {
+        char name[32];
+        snprintf(name, sizeof name, "data_batch_%d.bin", b);
+        write_synthetic_cifar(name, 60, (uint64_t)b);
+    }
+    write_synthetic_cifar("test_batch.bin", 100, 99);
+    setenv("ISBENCH_DATA_ANY_SIZE", "1", 1); /* inherited by the children: the set is small */
+    const char *s = getenv("ISB_FAULT_SEED");
+    fault_seed = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL);
+    printf("# fault instants: ISB_FAULT_SEED=%llu\n", (unsigned long long)fault_seed);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = train(NULL, ref_dir, "--checkpoint-every", "0", 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    reference_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    if (rc != 0) {
+        char *log = read_log();
+        fprintf(stderr, "the reference run failed (exit %d):\n%s\n", rc, log);
+        free(log);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "umount '%s/tmpfs' 2>/dev/null; rm -rf '%s'", root, root); /* a failed tmpfs test */
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- (1) kills ------------------------------------------------------------------------------------ */
+
+/* Reruns (without hooks) until the run finishes; each rerun must succeed. */
+static void rerun_to_end(const char *what, const char *out) {
+    int rc = train(NULL, out, "--checkpoint-every", "0", 0);
+    if (rc != 0) {
+        char *log = read_log();
+        fail_msg("%s: the rerun failed (exit %d):\n%s", what, rc, log);
+    }
+}
+
+static void sigkill_at_random_instants(void **state) {
+    (void)state;
+    isb_rng r = isb_rng_make(fault_seed, ISB_STREAM_TEST, 1);
+    for (int k = 0; k < 3; k++) {
+        char out[400], what[64];
+        fresh_out(out, sizeof out, "kill");
+        double at = reference_s * (0.05 + 0.9 * (double)isb_rng_below(&r, 1000) / 1000);
+        snprintf(what, sizeof what, "SIGKILL after %.2f s", at);
+        /* frequent periodic checkpoints, so some kills land inside or just after one */
+        train(NULL, out, "--checkpoint-every", "0.3", at);
+        printf("# %s of %.2f s\n", what, reference_s);
+        rerun_to_end(what, out);
+        assert_same_as_reference(what, out);
+    }
+}
+
+/* The atomic writes of a run without periodic checkpoints: 1-4 the initial files; 5 the checkpoint
+ * of data epoch 1, 6-9 its files (manifest last); 10-13 the final files (13: the "finished"
+ * manifest), after which the checkpoint is removed. */
+static void sigkill_inside_the_write_phase(void **state) {
+    (void)state;
+    static const struct { const char *hook; int write; } kills[] = {
+        {"ISBENCH_FAULT_KILL_IN_WRITE", 1},    {"ISBENCH_FAULT_KILL_IN_WRITE", 5},
+        {"ISBENCH_FAULT_KILL_IN_WRITE", 8},    {"ISBENCH_FAULT_KILL_IN_WRITE", 13},
+        {"ISBENCH_FAULT_KILL_AFTER_WRITE", 5}, {"ISBENCH_FAULT_KILL_AFTER_WRITE", 7},
+        {"ISBENCH_FAULT_KILL_AFTER_WRITE", 12}, {"ISBENCH_FAULT_KILL_AFTER_WRITE", 13},
+    };
+    for (size_t i = 0; i < sizeof kills / sizeof kills[0]; i++) {
+        char out[400], hook[80], what[96];
+        fresh_out(out, sizeof out, "killw");
+        snprintf(hook, sizeof hook, "%s=%d", kills[i].hook, kills[i].write);
+        snprintf(what, sizeof what, "%s", hook);
+        const char *env[] = {hook, NULL};
+        int rc = train(env, out, "--checkpoint-every", "0", 0);
+        if (rc != 128 + SIGKILL) fail_msg("%s: the run was not killed (exit %d): the write count changed?", what, rc);
+        rerun_to_end(what, out);
+        assert_same_as_reference(what, out);
+    }
+}
+
+/* ---- (2) a checkpoint that cannot be resumed: refused, nothing changed --------------------------- */
+
+/* An interrupted run (stop after step 3: its checkpoint is mid-epoch) in out/.../seed-1. */
+static void interrupted_run(char *out, size_t size, const char *name, const char *width) {
+    fresh_out(out, size, name);
+    const char *extra[] = {"--stop-after-step", "3", "--width", width, NULL};
+    int rc = train_with(NULL, out, extra, 0);
+    if (rc != 130) fail_msg("the interrupted run exited %d, expected 130", rc);
+}
+
+static void expect_refusal(const char *what, const char *out, const char *needle) {
+    char dir[600];
+    run_dir_of(dir, sizeof dir, out);
+    char *before = snapshot(dir);
+    int rc = train(NULL, out, "--checkpoint-every", "0", 0);
+    if (rc == 0 || rc >= 128) fail_msg("%s: accepted or crashed (exit %d)", what, rc);
+    expect_log(what, needle);
+    expect_log(what, "nothing was changed");
+    char *after = snapshot(dir);
+    if (strcmp(before, after) != 0) fail_msg("%s: the run folder changed although the resume was refused", what);
+    free(before);
+    free(after);
+}
+
+static void put_file(const char *path, const char *data, size_t len) { TEST_OK(isb_write_file_atomic(path, data, len)); }
+
+/* Rewrites one i64 scalar of a checkpoint, with a valid checksum. */
+static void set_counter(const char *path, const char *name, int64_t value) {
+    isb_checkpoint ck;
+    TEST_OK(isb_checkpoint_read(&ck, path));
+    bool found = false;
+    for (int i = 0; i < ck.count; i++)
+        if (strcmp(ck.tensors[i].name, name) == 0) *(int64_t *)ck.tensors[i].data = value, found = true;
+    if (!found) fail_msg("the checkpoint has no %s", name);
+    TEST_OK(isb_checkpoint_write(&ck, path));
+    isb_checkpoint_free(&ck);
+}
+
+static void corrupt_or_foreign_checkpoints_refused(void **state) {
+    (void)state;
+    char out[400], other[400], dir[600], ck[700], other_ck[700];
+    interrupted_run(other, sizeof other, "other", "8"); /* another width: another run */
+    interrupted_run(out, sizeof out, "corrupt", "4");
+    run_dir_of(dir, sizeof dir, out);
+    snprintf(ck, sizeof ck, "%s/checkpoint.isbc", dir);
+    run_dir_of(dir, sizeof dir, other);
+    snprintf(other_ck, sizeof other_ck, "%s/checkpoint.isbc", dir);
+    char *good, *foreign;
+    size_t len, foreign_len;
+    TEST_OK(isb_read_file(ck, &good, &len));
+    TEST_OK(isb_read_file(other_ck, &foreign, &foreign_len));
+
+    isb_rng r = isb_rng_make(fault_seed, ISB_STREAM_TEST, 2);
+    for (int k = 0; k < 3; k++) {
+        char *copy = malloc(len), what[64];
+        memcpy(copy, good, len);
+        size_t at = (size_t)isb_rng_below(&r, len);
+        copy[at] ^= (char)(1 + isb_rng_below(&r, 255));
+        put_file(ck, copy, len);
+        free(copy);
+        snprintf(what, sizeof what, "byte %zu flipped", at);
+        expect_refusal(what, out, "corrupt");
+    }
+    put_file(ck, good, len / 2);
+    expect_refusal("truncated to half", out, "corrupt");
+    put_file(ck, good, len - 1);
+    expect_refusal("one byte short", out, "corrupt");
+    put_file(ck, foreign, foreign_len);
+    expect_refusal("another width's checkpoint", out, "configuration.width is 8 there but 4 in this run");
+    /* counters out of range, with a valid checksum: the crashes and the endless run of issue 11 */
+    static const struct { const char *name; int64_t value; } bad[] = {
+        {"train/state/data_epochs", 257}, {"train/state/data_epochs", -1}, {"train/state/zlen", -5},
+        {"train/state/samples_seen", -((int64_t)1 << 62)}, {"train/state/pos", 1 << 30},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        put_file(ck, good, len);
+        set_counter(ck, bad[i].name, bad[i].value);
+        char what[96];
+        snprintf(what, sizeof what, "%s = %lld", bad[i].name, (long long)bad[i].value);
+        expect_refusal(what, out, "out of range");
+    }
+    /* the untouched checkpoint still resumes, to the uninterrupted results */
+    put_file(ck, good, len);
+    assert_int_equal(train(NULL, out, "--checkpoint-every", "0", 0), 0);
+    expect_log("the good checkpoint", "resuming from");
+    assert_same_as_reference("the good checkpoint", out);
+    free(good);
+    free(foreign);
+}
+
+/* --restart moves a refused run aside (never deletes it) and starts over. */
+static void restart_moves_the_old_run_aside(void **state) {
+    (void)state;
+    char out[400], dir[600], ck[700];
+    interrupted_run(out, sizeof out, "restart", "4");
+    run_dir_of(dir, sizeof dir, out);
+    snprintf(ck, sizeof ck, "%s/checkpoint.isbc", dir);
+    put_file(ck, "garbage", 7);
+    assert_int_not_equal(train(NULL, out, "--checkpoint-every", "0", 0), 0);
+    assert_int_equal(train(NULL, out, "--restart", NULL, 0), 0);
+    expect_log("--restart", "the old run is kept in");
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "test \"$(cat %s.old-*/checkpoint.isbc)\" = garbage", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_same_as_reference("--restart", out);
+}
+
+/* ---- (4) a full disk ------------------------------------------------------------------------------ */
+
+/* After a failed write: the files of the start (no rows), status running, no temporary file left;
+ * then a rerun (with room again) finishes with the uninterrupted results. */
+static void assert_start_state_then_rerun(const char *what, const char *out, void (*make_room)(const char *)) {
+    char dir[600];
+    run_dir_of(dir, sizeof dir, out);
+    expect_log(what, "No space left on device");
+    expect_log(what, "hold the last complete state");
+    char *metrics = file_text(dir, "metrics.csv");
+    assert_string_equal(metrics, "data_epoch,samples_seen,wall_s,lr,train_loss,train_acc,test_loss,test_acc\n");
+    free(metrics);
+    json_t *m = manifest_without_times(dir);
+    assert_string_equal(json_string_value(json_object_get(m, "status")), "running");
+    json_decref(m);
+    char *snap = snapshot(dir);
+    if (strstr(snap, ".tmp.")) fail_msg("%s: a temporary file was left", what);
+    free(snap);
+    if (make_room) make_room(out);
+    rerun_to_end(what, out);
+    assert_same_as_reference(what, out);
+}
+
+static void full_disk_keeps_the_previous_state(void **state) {
+    (void)state;
+    /* write 6 = metrics.csv of data epoch 1, just after its checkpoint (5); write 5 = that checkpoint */
+    for (int write = 5; write <= 6; write++) {
+        char out[400], hook[64], what[64];
+        fresh_out(out, sizeof out, "full");
+        snprintf(hook, sizeof hook, "ISBENCH_FAULT_WRITE_FAIL=%d", write);
+        snprintf(what, sizeof what, "disk full at write %d", write);
+        const char *env[] = {hook, NULL};
+        int rc = train(env, out, "--checkpoint-every", "0", 0);
+        if (rc == 0 || rc >= 128) fail_msg("%s: exit %d", what, rc);
+        assert_start_state_then_rerun(what, out, NULL);
+    }
+}
+
+static void grow_tmpfs(const char *out) {
+    char cmd[500];
+    snprintf(cmd, sizeof cmd, "mount -o remount,size=16m '%s'", out);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The same on a real full file system where the machine allows it (root, tmpfs): a 128 KiB tmpfs
+ * holds the first files but not the checkpoint of data epoch 1 (about 380 KB at width 4). */
+static void real_full_tmpfs_keeps_the_previous_state(void **state) {
+    (void)state;
+    char out[400], cmd[600];
+    fresh_out(out, sizeof out, "tmpfs");
+    TEST_OK(isb_mkdir_p(out));
+    snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=128k tmpfs '%s' 2>/dev/null", out);
+    if (getuid() != 0 || system(cmd) != 0) {
+        printf("# NOT RUN: a real full tmpfs needs root and mount -t tmpfs; the injected full disk ran instead\n");
+        return;
+    }
+    int rc = train(NULL, out, "--checkpoint-every", "0", 0);
+    if (rc == 0 || rc >= 128) fail_msg("a full tmpfs: exit %d", rc);
+    assert_start_state_then_rerun("a full tmpfs", out, grow_tmpfs);
+    snprintf(cmd, sizeof cmd, "umount '%s'", out);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* ---- the lock ---------------------------------------------------------------------------------------- */
+
+static void run_lock_names_a_live_holder_and_takes_over_a_dead_one(void **state) {
+    (void)state;
+    char out[400], dir[600];
+    interrupted_run(out, sizeof out, "lock", "4");
+    run_dir_of(dir, sizeof dir, out);
+    isb_run_lock held;
+    TEST_OK(isb_run_lock_take(&held, dir));
+    char *before = snapshot(dir), pid[32];
+    int rc = train(NULL, out, NULL, NULL, 0);
+    assert_int_not_equal(rc, 0);
+    snprintf(pid, sizeof pid, "PID and host: %ld ", (long)getpid());
+    expect_log("a live lock", pid);
+    char *after = snapshot(dir);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* in this process too: a second take fails while the first holds it */
+    isb_run_lock second;
+    assert_int_equal(isb_run_lock_take(&second, dir), ISB_ERR_USAGE);
+    isb_run_lock_release(&held);
+    /* a lock file left by a process that is gone (no flock held): taken over */
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, ISB_RUN_LOCK_FILE);
+    put_file(path, "999999999 deadhost\n", 19);
+    assert_int_equal(train(NULL, out, NULL, NULL, 0), 0);
+    assert_same_as_reference("after a stale lock", out);
+}
+
+/* ---- input checks ------------------------------------------------------------------------------------ */
+
+static void inputs_refused(void **state) {
+    (void)state;
+    assert_int_equal(train(NULL, "", NULL, NULL, 0), 2);
+    expect_log("--out ''", "--out needs a folder");
+    isb_train_config c;
+    TEST_OK(isb_train_config_init(&c, "smoke", "uniform-aug"));
+    const char *bad_seeds[] = {"9223372036854775808", " -1", "-1", "+1", " 1", "1 ", "", "18446744073709551615",
+                               "99999999999999999999999", "0x10", "1e3"};
+    for (size_t i = 0; i < sizeof bad_seeds / sizeof bad_seeds[0]; i++)
+        if (isb_train_config_set(&c, "seed", bad_seeds[i]) != ISB_ERR_USAGE)
+            fail_msg("seed '%s' was accepted", bad_seeds[i]);
+    TEST_OK(isb_train_config_set(&c, "seed", "9223372036854775807"));
+    assert_true(c.seed == 9223372036854775807ull);
+    TEST_OK(isb_train_config_set(&c, "seed", "0"));
+    assert_true(c.seed == 0);
+    /* CIFAR files must hold their official record counts (this set has 60 per batch file) */
+    unsetenv("ISBENCH_DATA_ANY_SIZE");
+    isb_dataset d = {0};
+    int rc = isb_dataset_load(&d, "cifar10", data_dir, true, 0, 0);
+    setenv("ISBENCH_DATA_ANY_SIZE", "1", 1);
+    assert_int_equal(rc, ISB_ERR_FORMAT);
+    assert_non_null(strstr(isb_last_error(), "holds 60 records"));
+    assert_non_null(strstr(isb_last_error(), "exactly 10000"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(inputs_refused),
+        cmocka_unit_test(corrupt_or_foreign_checkpoints_refused),
+        cmocka_unit_test(run_lock_names_a_live_holder_and_takes_over_a_dead_one),
+        cmocka_unit_test(full_disk_keeps_the_previous_state),
+        cmocka_unit_test(real_full_tmpfs_keeps_the_previous_state),
+        cmocka_unit_test(sigkill_inside_the_write_phase),
+        cmocka_unit_test(sigkill_at_random_instants),
+        cmocka_unit_test(restart_moves_the_old_run_aside),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
