@@ -161,8 +161,9 @@ run_oclgrind() (
 )
 
 # Device selection with every implementation visible at once: each environment's platform-qualified
-# ISBENCH_DEVICE still picks its own platform, and a bare name that several implementations share
-# (the CPU's name, in PoCL's and Intel's device names) is refused.
+# ISBENCH_DEVICE still picks its own platform, in isbench and in a test run by ctest, and a bare
+# name that several implementations share (the CPU's name, in PoCL's and Intel's device names) is
+# refused.
 check_selection() (
   vendors=$(mktemp -d) status=0
   trap 'rm -rf "$vendors"' EXIT
@@ -177,6 +178,10 @@ check_selection() (
     echo "   --device '$want' -> platform '$got'"
     platform=${want%%:*}
     [[ -n "$got" && "${got,,}" == *"${platform,,}"* ]] || { echo "   FAIL: wrong platform"; status=1; }
+    # ctest passes ISBENCH_DEVICE through at test time, and the test prints the device it used
+    used=$(ISBENCH_DEVICE=$want ctest --test-dir "$build" -R '^test_ocl_kernels$' -V 2>&1 | sed -n 's/.*\[device\] //p' | head -1)
+    echo "   ISBENCH_DEVICE='$want' ctest -> $used"
+    [[ "${used,,}" == *"| ${platform,,}"* ]] || { echo "   FAIL: the test ran elsewhere"; status=1; }
   done
   cpu=$("$build/isbench" devices --device 'Intel(R) OpenCL:' 2>/dev/null | sed -n 's/^\* [0-9]*:[0-9]*  \(.*[^ ]\) *<- selected/\1/p')
   if [ -n "$cpu" ]; then
