@@ -268,17 +268,20 @@ static void bm_host(isb_bench_state *st, void *user) {
 }
 
 /* ---- score update ---------------------------------------------------------------------------- */
-static int g_score_modes[] = {1, 2};
+/* isb_scores_update runs cl/score_rule.cl's isb_score_apply_rows, the code the trainer's loss
+ * kernel runs for its score update, so these time exactly what training runs (after the loss). */
 #define SCORE_BETA 0.2f
+static isb_score_rule g_score_rules[] = {{ISB_SCORE_RULE_LAST_LOSS, SCORE_BETA}, {ISB_SCORE_RULE_RUNNING_LOSS, SCORE_BETA}};
 
 typedef struct {
-    int n, b, mode;
+    int n, b;
+    isb_score_rule rule;
     cl_mem scores, indices, losses;
 } score_run;
 
 static int score_iteration(void *ctx) {
     score_run *r = ctx;
-    return isb_scores_update(g_env->ocl, r->scores, r->indices, r->losses, r->b, r->mode, SCORE_BETA);
+    return isb_scores_update(g_env->ocl, r->scores, r->indices, r->losses, r->b, r->rule);
 }
 
 /* b distinct random rows and their losses. */
@@ -291,9 +294,10 @@ static void make_batch(int n, int b, int *idx, float *loss) {
 }
 
 static void bm_score_device(isb_bench_state *st, void *user) {
-    int mode = *(int *)user, n = (int)isb_bench_arg(st, 0), b = (int)isb_bench_arg(st, 1);
+    isb_score_rule rule = *(isb_score_rule *)user;
+    int n = (int)isb_bench_arg(st, 0), b = (int)isb_bench_arg(st, 1);
     isb_ocl *ocl = g_env->ocl;
-    score_run r = {.n = n, .b = b, .mode = mode};
+    score_run r = {.n = n, .b = b, .rule = rule};
     float *scores = make_scores(n), *got = malloc((size_t)n * sizeof *got), *loss = malloc((size_t)b * sizeof *loss);
     int *idx = malloc((size_t)b * sizeof *idx);
     int rc = scores && got && loss && idx ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "host buffers");
@@ -311,7 +315,7 @@ static void bm_score_device(isb_bench_state *st, void *user) {
     if (rc < 0) {
         isb_bench_fail(st, rc, "set-up");
     } else {
-        isb_sref_score_update(scores, idx, loss, b, mode, SCORE_BETA);
+        isb_sref_score_update(scores, idx, loss, b, rule);
         int bad = -1;
         for (int j = 0; j < b && bad < 0; j++)
             if (fabsf(got[idx[j]] - scores[idx[j]]) > 1e-5f * (1 + fabsf(scores[idx[j]]))) bad = idx[j];
@@ -330,19 +334,20 @@ static void bm_score_device(isb_bench_state *st, void *user) {
 }
 
 static void bm_score_host(isb_bench_state *st, void *user) {
-    int mode = *(int *)user, n = (int)isb_bench_arg(st, 0), b = (int)isb_bench_arg(st, 1);
+    isb_score_rule rule = *(isb_score_rule *)user;
+    int n = (int)isb_bench_arg(st, 0), b = (int)isb_bench_arg(st, 1);
     float *scores = make_scores(n), *loss = malloc((size_t)b * sizeof *loss);
     int *idx = malloc((size_t)b * sizeof *idx);
     if (!scores || !loss || !idx) {
         isb_bench_skip_with_error(st, "out of host memory");
     } else {
         make_batch(n, b, idx, loss);
-        float old = scores[idx[0]], expect = mode == 1 ? loss[0] : SCORE_BETA * old + (1.0f - SCORE_BETA) * loss[0];
-        isb_sref_score_update(scores, idx, loss, b, mode, SCORE_BETA);
+        float expect = isb_score_rule_fold(rule, scores[idx[0]], loss[0]);
+        isb_sref_score_update(scores, idx, loss, b, rule);
         if (scores[idx[0]] != expect) {
             isb_bench_skip_with_error(st, "output check failed: the updated score is not the expected one");
         } else {
-            while (isb_bench_keep_running(st)) isb_sref_score_update(scores, idx, loss, b, mode, SCORE_BETA);
+            while (isb_bench_keep_running(st)) isb_sref_score_update(scores, idx, loss, b, rule);
             isb_bench_set_items_processed(st, isb_bench_iterations(st) * b);
         }
     }
@@ -351,7 +356,7 @@ static void bm_score_host(isb_bench_state *st, void *user) {
 
 /* ---- score update fused into the loss kernel (src/nn/layers.h) vs the loss alone ---------------- */
 /* The marginal cost of keeping scores: the trainer's softmax cross-entropy (losses, dlogits,
- * correct, batch loss) with score_mode 2 (running loss, fused) against score_mode 0. */
+ * correct, batch loss) with the running-loss rule (fused) against no score rule. */
 #define LOSS_CLASSES 10
 
 typedef struct {
@@ -391,8 +396,8 @@ static void bm_loss(isb_bench_state *st, void *user) {
     loss_run run = {.args = {.batch = b, .classes = LOSS_CLASSES, .logits = isb_ds(d_logits, 0),
                              .labels = isb_ds(d_labels, 0), .dlogits = isb_ds(d_dlogits, 0),
                              .losses = isb_ds(d_losses, 0), .correct = isb_ds(d_correct, 0),
-                             .batch_loss = isb_ds(d_batch_loss, 0), .score_mode = fused ? 2 : 0,
-                             .score_beta = SCORE_BETA, .scores = d_scores, .indices = isb_ds(d_idx, 0)}};
+                             .batch_loss = isb_ds(d_batch_loss, 0), .score_rule = {fused ? ISB_SCORE_RULE_RUNNING_LOSS : ISB_SCORE_RULE_NONE, SCORE_BETA},
+                             .scores = d_scores, .indices = isb_ds(d_idx, 0)}};
     /* check: the fused update equals the C update from the kernel's own losses */
     if (rc == 0) rc = loss_iteration(&run);
     if (rc == 0) rc = isb_ocl_read(ocl, d_losses, 0, (size_t)b * sizeof(float), losses);
@@ -400,7 +405,7 @@ static void bm_loss(isb_bench_state *st, void *user) {
     if (rc < 0) {
         isb_bench_fail(st, rc, "set-up");
     } else {
-        if (fused) isb_sref_score_update(scores, idx, losses, b, 2, SCORE_BETA);
+        if (fused) isb_sref_score_update(scores, idx, losses, b, g_score_rules[1]);
         int bad = -1;
         for (int j = 0; j < b && bad < 0; j++)
             if (!(fabsf(got[idx[j]] - scores[idx[j]]) <= 1e-5f * (1 + fabsf(scores[idx[j]])))) bad = idx[j];
@@ -478,7 +483,7 @@ void isb_bench_register_sampling(const isb_bench_env *env) {
         for (int where = 0; where < 2; where++) {
             snprintf(name, sizeof name, "score_update.%s.%s", mode ? "running" : "last", where ? "device" : "host");
             isb_bench_register(&(isb_bench_def){.name = name, .fn = where ? bm_score_device : bm_score_host,
-                                                .user = &g_score_modes[mode], .unit = ISB_BENCH_US,
+                                                .user = &g_score_rules[mode], .unit = ISB_BENCH_US,
                                                 .manual_time = where == 1, .arg_names = nb, .args = nb_args,
                                                 .arg_sets = n_sets});
         }

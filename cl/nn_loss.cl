@@ -1,12 +1,10 @@
 /* Softmax cross-entropy with the fused score update and non-finite flag (src/nn/layers.c,
- * isb_softmax_xent). ONE work-group strides over the rows, so the batch loss is a tree reduction and
- * the score update a second phase in the same launch. Optional buffers are switched by bits of
- * `outputs` (a dummy buffer is bound when a bit is off and never touched).
- *
- * Score update with repeated dataset indices in one batch (sampling with replacement): the result is
- * that of applying the rows in order, r = 0, 1, ..., exactly like the C reference, and deterministic:
- * the LAST row of each index folds all rows of that index in order, the others write nothing (no
- * races, no atomics on floats). Row losses and indices wait in local memory (8 bytes per row). */
+ * isb_softmax_xent). ONE work-group strides over the rows, so the batch loss is a tree reduction
+ * (wg_reduce.cl) and the score update (score_rule.cl: last loss, running loss or gradient norm,
+ * repeated indices applied in row order) a second phase in the same launch. Optional buffers are
+ * switched by bits of `outputs` (a dummy buffer is bound when a bit is off and never touched).
+ * Row values and indices wait in local memory (8 bytes per row). Prepend wg_reduce.cl and
+ * score_rule.cl. */
 
 #define ISB_OUT_DLOGITS 1
 #define ISB_OUT_LOSSES 2
@@ -14,7 +12,6 @@
 #define ISB_OUT_BATCH_LOSS 8
 #define ISB_IN_WEIGHTS 16
 #define ISB_OUT_FLAG 32
-/* score_mode: 0 none, 1 last, 2 running (as isb_score_mode in src/nn/model.h) */
 
 __kernel void isb_softmax_xent(const int batch, const int classes, const int outputs,
                                __global const float *logits, const int logits_off,
@@ -24,10 +21,10 @@ __kernel void isb_softmax_xent(const int batch, const int classes, const int out
                                __global float *losses, const int losses_off,
                                __global int *correct, const int correct_off,
                                __global float *batch_loss, const int batch_loss_off,
-                               const int score_mode, const float score_beta, __global float *scores, const int n_scores,
+                               const int score_rule, const float score_beta, __global float *scores, const int n_scores,
                                __global const int *indices, const int indices_off,
                                __global int *flag, const int step,
-                               __local float *scratch, __local float *row_loss, __local int *row_index) {
+                               __local float *scratch, __local float *row_value, __local int *row_index) {
     int lid = get_local_id(0), lsize = get_local_size(0);
     float acc = 0.0f;
     for (int r = lid; r < batch; r += lsize) {
@@ -50,33 +47,25 @@ __kernel void isb_softmax_xent(const int batch, const int classes, const int out
         }
         if (outputs & ISB_OUT_LOSSES) losses[losses_off + r] = loss;
         if (outputs & ISB_OUT_CORRECT) correct[correct_off + r] = label_ok && arg == label;
-        if (score_mode != 0) {
-            row_loss[r] = loss;
+        if (score_rule != ISB_SCORE_RULE_NONE) {
+            float grad_norm2 = 0.0f; /* ||softmax(z) - onehot(y)||^2, the gradient of the loss wrt z */
+            if (score_rule == ISB_SCORE_RULE_GRADIENT_NORM)
+                for (int j = 0; j < classes; j++) {
+                    float g = exp(z[j] - zmax) / sum - (j == label ? 1.0f : 0.0f);
+                    grad_norm2 += g * g;
+                }
+            row_value[r] = isb_score_value(score_rule, loss, label_ok ? sqrt(grad_norm2) : NAN);
             row_index[r] = indices[indices_off + r];
         }
         if ((outputs & ISB_OUT_FLAG) && !isfinite(loss)) atomic_min(flag, step);
         acc += w * loss;
     }
-    /* row_loss/row_index complete. Unconditional: with a barrier under the (uniform) score_mode
+    /* row_value/row_index complete. Unconditional: with a barrier under the (uniform) score_rule
      * branch, PoCL 3.1 with 1024 work-items let phase 2 read rows phase 1 had not written. */
     barrier(CLK_LOCAL_MEM_FENCE);
-    if (score_mode != 0) {
-        for (int r = lid; r < batch; r += lsize) {
-            int i = row_index[r], last = 1;
-            for (int q = r + 1; q < batch && last; q++) last = row_index[q] != i;
-            if (!last || i < 0 || i >= n_scores) continue; /* out-of-range: its NaN loss raises the flag */
-            float s = scores[i];
-            for (int q = 0; q <= r; q++)
-                if (row_index[q] == i) s = score_mode == 1 ? row_loss[q] : score_beta * s + (1.0f - score_beta) * row_loss[q];
-            scores[i] = s;
-        }
-    }
+    if (score_rule != ISB_SCORE_RULE_NONE)
+        isb_score_apply_rows(score_rule, score_beta, scores, n_scores, batch, row_value, row_index);
     /* the batch loss: a tree reduction, run whether or not it is wanted (barriers stay unconditional) */
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = lsize / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] += scratch[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0 && (outputs & ISB_OUT_BATCH_LOSS)) batch_loss[batch_loss_off] = scratch[0] / batch;
+    float total = isb_wg_sum_float(acc, scratch);
+    if (lid == 0 && (outputs & ISB_OUT_BATCH_LOSS)) batch_loss[batch_loss_off] = total / batch;
 }

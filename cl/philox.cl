@@ -46,6 +46,10 @@ ISB_RNG_FN isb_philox4 isb_philox4x32_10(isb_u32 c0, isb_u32 c1, isb_u32 c2, isb
 
 /* Uniform float in [0, 1) with 24 random bits (exactly representable, identical everywhere). */
 ISB_RNG_FN float isb_u32_to_unit(isb_u32 x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
+/* Uniform float strictly inside (0, 1) with 23 random bits: (k + 1/2) / 2^23 is exact in float (and
+ * double), so host and device get the same bits, and neither end is reachable (Gumbel noise
+ * -log(-log u) stays finite: |g| < 17). */
+ISB_RNG_FN float isb_u32_to_unit_open(isb_u32 x) { return ((float)(x >> 9) + 0.5f) * (1.0f / 8388608.0f); }
 /* Uniform float in (0, 1]: safe under log(). */
 ISB_RNG_FN float isb_u32_to_unit_open0(isb_u32 x) { return ((float)(x >> 8) + 1.0f) * (1.0f / 16777216.0f); }
 

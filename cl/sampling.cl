@@ -1,10 +1,18 @@
 /* Importance-sampling kernels (src/sampling/sampler.c drives them; reference.c has the plain C
  * version of each): softmax statistics, fixed-point CDF scan + binary search, alias-table draws,
- * 64-bit radix select of the top-z keys, bitonic sort, Horvitz–Thompson lambda, weights, and the
- * score update. Prepend philox.cl. OpenCL C 1.2, no extension: local atomics on int are core, the
- * work-group size is whatever the host passes (a power of two from the device query).
+ * 64-bit radix select of the top-z keys, a stable compaction that writes the selected samples
+ * straight into mini-batch order (batch_order.cl) with their weights (inverse-p, exact
+ * Horvitz–Thompson from the (z+1)-th key), bitonic sort (full-sort reference and uniform epochs),
+ * and the standalone score update (the same score_rule.cl code the loss kernel runs). Prepend
+ * philox.cl, batch_order.cl, wg_reduce.cl and score_rule.cl. OpenCL C 1.2, no extension:
+ * local atomics on int are core, the work-group size is whatever the host passes (a power of two
+ * from the device query).
  *
- * x_i = scores_i / T. stats[0] = max x, stats[1] = sum exp(x - max), stats[2] = HT lambda.
+ * Log space throughout (docs/sampling.md): x_i = scores_i / T, phi_i = x_i - max x <= 0;
+ * stats[0] = max x, stats[1] = sum exp(phi), stats[2] = log stats[1]. p_i = exp(phi_i - stats[2])
+ * is never formed where it could underflow: keys and weights use phi directly.
+ * bad[0] = smallest index whose x is NaN/Inf, bad[1] = smallest index whose weight is not a
+ * finite positive float (both INT_MAX when none; reset by the host after each check).
  * A sample is drawn by a 64-bit key: (32-bit order-preserving key << 32) | (0xFFFFFFFF - i), so
  * keys are unique, ties go to the lower index, and the index comes back from the low word. */
 
@@ -20,64 +28,58 @@ inline uint isb_float_order(float f) {
 /* ---- softmax statistics: one pass of online (max, sum) pairs ------------------------------------ */
 /* (m1, s1) + (m2, s2) = (m, s1 e^(m1-m) + s2 e^(m2-m)): max and sum of exp in one read of the
  * scores instead of two; as stable as max-then-sum because every exp argument is <= 0. */
-inline float2 isb_ms_combine(float2 a, float2 b) {
+static float2 isb_ms_combine(float2 a, float2 b) {
     if (a.y == 0.0f) return b;
     if (b.y == 0.0f) return a;
     float m = fmax(a.x, b.x);
     return (float2)(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
 }
+static ulong isb_max_ulong(ulong a, ulong b) { return max(a, b); }
+ISB_DEFINE_WG_REDUCE(isb_wg_combine_ms, float2, isb_ms_combine)
+ISB_DEFINE_WG_REDUCE(isb_wg_max_ulong, ulong, isb_max_ulong)
 
-/* partial[g] = (max, sum) over the group's grid-stride range; bad[0] = min index of a non-finite
- * score (atomic_min, initialised to INT_MAX by the host). Launch with power-of-two local size. */
+/* phi_i = x_i - max x (<= 0, or -inf where the range exceeds float: p_i = 0 then, exactly enough). */
+inline float isb_phi(float s, float inv_t, __global const float *stats) { return s * inv_t - stats[0]; }
+
+/* partial[g] = (max, sum) over the group's grid-stride range; bad[0] = min index whose x = S/T is
+ * not finite (a NaN/Inf score, or a finite score that overflows at this T). Launch with
+ * power-of-two local size. */
 __kernel void isb_smp_stats_partial(const int n, __global const float *scores, const float inv_t,
                                     __global float2 *partial, __global int *bad, __local float2 *scratch) {
-    int lid = get_local_id(0), lsize = get_local_size(0);
-    float2 acc = (float2)(-INFINITY, 0.0f);
+    /* two sweeps over this work-item's scores (the second from cache): the max, then the sum of
+     * exp(x - max); branch-free, so the compiler can vectorise across work-items */
+    float m = -INFINITY, sum = 0.0f;
     int first_bad = INT_MAX;
     for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
-        float s = scores[i];
-        if (!isfinite(s)) {
-            first_bad = min(first_bad, i);
-            continue;
-        }
-        float x = s * inv_t;
-        if (x > acc.x) {
-            acc.y = acc.y * exp(acc.x - x) + 1.0f;
-            acc.x = x;
-        } else {
-            acc.y += exp(x - acc.x);
-        }
+        float x = scores[i] * inv_t;
+        first_bad = isfinite(x) ? first_bad : min(first_bad, i);
+        m = isfinite(x) ? fmax(m, x) : m;
+    }
+    for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
+        float x = scores[i] * inv_t;
+        sum += isfinite(x) ? exp(x - m) : 0.0f;
     }
     if (first_bad != INT_MAX) atomic_min(bad, first_bad);
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = lsize / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] = isb_ms_combine(scratch[lid], scratch[lid + s]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) partial[get_group_id(0)] = scratch[0];
+    float2 acc = isb_wg_combine_ms((float2)(m, sum), scratch);
+    if (get_local_id(0) == 0) partial[get_group_id(0)] = acc;
 }
 
-/* One group: combines the partials into stats[0..1]. */
+/* One group: combines the partials into stats[0..2]. */
 __kernel void isb_smp_stats_final(const int groups, __global const float2 *partial, __global float *stats,
                                   __local float2 *scratch) {
     int lid = get_local_id(0), lsize = get_local_size(0);
     float2 acc = (float2)(-INFINITY, 0.0f);
     for (int g = lid; g < groups; g += lsize) acc = isb_ms_combine(acc, partial[g]);
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = lsize / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] = isb_ms_combine(scratch[lid], scratch[lid + s]);
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
+    acc = isb_wg_combine_ms(acc, scratch);
     if (lid == 0) {
-        stats[0] = scratch[0].x;
-        stats[1] = scratch[0].y;
+        stats[0] = acc.x;
+        stats[1] = acc.y;
+        stats[2] = log(acc.y); /* sum >= 1: the maximum contributes exp(0) */
     }
 }
 
 inline float isb_prob(float s, float inv_t, __global const float *stats) {
-    return exp(s * inv_t - stats[0]) / stats[1];
+    return exp(isb_phi(s, inv_t, stats) - stats[2]);
 }
 
 __kernel void isb_smp_softmax(const int n, __global const float *scores, const float inv_t,
@@ -90,7 +92,7 @@ __kernel void isb_smp_softmax(const int n, __global const float *scores, const f
 /* a_i = exp(x_i - max) * 2^shift with shift = 62 - ceil(log2 n): the total fits in 62 bits and the
  * running sum is exact at any N (a float prefix sum loses the small terms beyond a few million). */
 inline ulong isb_fixed_weight(float s, float inv_t, __global const float *stats, int shift) {
-    float e = exp(s * inv_t - stats[0]);
+    float e = exp(isb_phi(s, inv_t, stats));
     return convert_ulong_sat_rte(ldexp(e, shift));
 }
 
@@ -124,13 +126,8 @@ __kernel void isb_smp_cdf_tile_sums(const int n, __global const float *scores, c
     ulong acc = 0;
     for (int i = start + lid; i < end; i += lsize)
         acc += shift >= 0 ? isb_fixed_weight(scores[i], inv_t, stats, shift) : isb_alias_weight(scores[i], inv_t, stats, n);
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = lsize / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] += scratch[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) tile_sums[get_group_id(0)] = scratch[0];
+    acc = isb_wg_sum_ulong(acc, scratch);
+    if (lid == 0) tile_sums[get_group_id(0)] = acc;
 }
 
 /* One group: exclusive scan of sums[base .. base + count) in place, total into sums[base + count]. */
@@ -192,7 +189,7 @@ __kernel void isb_smp_cdf_draw(const int n, const int z, __global const ulong *c
  * keeps W + E_k - D(first light with D >= E_k) and is aliased to heavy k + 1. So two compactions
  * with prefix sums and one binary search per sample build the table in O(N) work, in parallel. */
 inline ulong isb_alias_weight(float s, float inv_t, __global const float *stats, int n) {
-    float q = exp(s * inv_t - stats[0]) / stats[1] * (float)n;
+    float q = exp(isb_phi(s, inv_t, stats) - stats[2]) * (float)n;
     return convert_ulong_sat_rte(ldexp(q, 32));
 }
 #define ISB_W 4294967296UL
@@ -228,14 +225,8 @@ __kernel void isb_smp_alias_tile_sums(const int n, __global const float *scores,
         else { acc[2] += 1; acc[3] += a - ISB_W; }
     }
     for (int q = 0; q < 4; q++) {
-        scratch[lid] = acc[q];
-        barrier(CLK_LOCAL_MEM_FENCE);
-        for (int s = lsize / 2; s > 0; s >>= 1) {
-            if (lid < s) scratch[lid] += scratch[lid + s];
-            barrier(CLK_LOCAL_MEM_FENCE);
-        }
-        if (lid == 0) sums[q * (tiles + 1) + get_group_id(0)] = scratch[0];
-        barrier(CLK_LOCAL_MEM_FENCE);
+        ulong total_q = isb_wg_sum_ulong(acc[q], scratch);
+        if (lid == 0) sums[q * (tiles + 1) + get_group_id(0)] = total_q;
     }
 }
 
@@ -336,23 +327,45 @@ __kernel void isb_smp_alias_draw(const int n, const int z, __global const uint *
 }
 
 /* ---- without replacement: keys, radix select of the top z, compaction ---------------------------- */
-/* Gumbel-top-k (Efraimidis–Spirakis): key_i = x_i - max + G_i, G_i = -log(-log u_i), u_i in (0, 1).
- * The top z keys are a draw of z without replacement from softmax(x) (successive sampling).
- * Entries [n, padded) get key 0 so a full sort of the padded array leaves them last. */
+/* Gumbel-top-k (Efraimidis–Spirakis): key_i = phi_i + G_i, G_i = -log(-log u_i), u_i strictly in
+ * (0, 1) (philox.cl), so every key is finite or -inf (phi_i = -inf: p_i = 0, never before a finite
+ * key). The top z keys are a draw of z without replacement from softmax(x) (successive sampling). */
+inline float isb_gumbel_key(float phi, uint word) {
+    float u = isb_u32_to_unit_open(word);
+    return phi - log(-log(u));
+}
+inline ulong isb_key64(float key, int i) { return ((ulong)isb_float_order(key) << 32) | ISB_KEY_LOW(i); }
+/* Inverse of isb_float_order on the high word of a 64-bit key. */
+inline float isb_key_value(ulong key) {
+    uint u = (uint)(key >> 32);
+    return as_float((u & 0x80000000u) ? (u & 0x7FFFFFFFu) : ~u);
+}
+
+/* For tests: the uniform and the key of phi[j] for a forced Philox word words[j]. */
+__kernel void isb_smp_key_of_word(const int count, __global const uint *words, __global const float *phi,
+                                  __global float *u, __global float *key) {
+    int j = get_global_id(0);
+    if (j >= count) return;
+    u[j] = isb_u32_to_unit_open(words[j]);
+    key[j] = isb_gumbel_key(phi[j], words[j]);
+}
+
+/* Work-item t makes the keys of samples 4t .. 4t+3 from the four words of one Philox call, counter
+ * (t, epoch, ISB_STREAM_SAMPLER, 0): sample i uses word i % 4 (a quarter of the Philox work; the
+ * mapping does not depend on n). Entries [n, padded) get key 0 so a full sort of the padded array
+ * leaves them last. Launch over ceil(padded / 4). */
 __kernel void isb_smp_gumbel_keys(const int n, const int padded, __global const float *scores, const float inv_t,
                                   __global const float *stats, const ulong seed, const uint epoch,
                                   __global ulong *keys) {
-    int i = get_global_id(0);
-    if (i >= padded) return;
-    if (i >= n) {
-        keys[i] = 0;
-        return;
+    /* no early return and only predicated stores: PoCL vectorises the whole kernel across work-items */
+    int t = get_global_id(0);
+    isb_philox4 r = isb_philox4x32_10((uint)t, epoch, ISB_STREAM_SAMPLER, 0u, (uint)seed, (uint)(seed >> 32));
+    for (int w = 0; w < 4; w++) {
+        int i = 4 * t + w;
+        float key = isb_gumbel_key(isb_phi(scores[min(i, n - 1)], inv_t, stats), r.v[w]);
+        ulong key64 = i < n ? isb_key64(key, i) : 0;
+        if (i < padded) keys[i] = key64;
     }
-    isb_philox4 r = isb_philox4x32_10((uint)i, epoch, ISB_STREAM_SAMPLER, 0u, (uint)seed, (uint)(seed >> 32));
-    float u = ((float)(r.v[0] >> 8) + 0.5f) * (1.0f / 16777216.0f);
-    float g = -log(-log(u));
-    float key = scores[i] * inv_t - stats[0] + g;
-    keys[i] = ((ulong)isb_float_order(key) << 32) | ISB_KEY_LOW(i);
 }
 
 /* Uniform permutation keys: random 32 bits per sample (stream SHUFFLE), index in the low word. */
@@ -415,21 +428,10 @@ __kernel void isb_smp_select_compact(const int n, __global const ulong *keys, __
     if ((key >> sh) >= (select[0] >> sh)) out[atomic_inc(counter)] = key;
 }
 
-/* Mini-batch order for selected samples: key (random 32 bits of stream SHUFFLE << 32) | index
- * (rekey = 0 keeps the keys, e.g. a uniform permutation's own). Entries [z, padded) get 0 so a
- * descending sort leaves them last. */
-__kernel void isb_smp_shuffle_keys(const int z, const int padded, __global ulong *keys, const ulong seed,
-                                   const uint epoch, const int rekey) {
+/* Entries [z, padded) of the selected keys get 0, so a descending sort leaves them last. */
+__kernel void isb_smp_pad_keys(const int z, const int padded, __global ulong *keys) {
     int j = get_global_id(0);
-    if (j >= padded) return;
-    if (j >= z) {
-        keys[j] = 0;
-        return;
-    }
-    if (!rekey) return;
-    int i = ISB_IDX_OF(keys[j]);
-    isb_philox4 r = isb_philox4x32_10((uint)i, epoch, ISB_STREAM_SHUFFLE, 0u, (uint)seed, (uint)(seed >> 32));
-    keys[j] = ((ulong)r.v[1] << 32) | ISB_KEY_LOW(i);
+    if (j >= z && j < padded) keys[j] = 0;
 }
 
 /* One compare-exchange step (k, j) of a bitonic sort into descending order over a power-of-two array. */
@@ -450,81 +452,121 @@ __kernel void isb_smp_keys_to_indices(const int z, __global const ulong *keys, _
     if (j < z) out[j] = ISB_IDX_OF(keys[j]);
 }
 
-/* ---- Horvitz–Thompson inclusion probabilities ---------------------------------------------------- */
-/* pi_i ~= 1 - exp(-lambda p_i) with sum pi = z (Poisson-sampling approximation of successive
- * sampling; docs/sampling.md). Newton on f(lambda) = sum pi_i - z: partial sums of f and f'. */
-__kernel void isb_smp_ht_partial(const int n, __global const float *scores, const float inv_t,
-                                 __global const float *stats, const float lambda0, __global float2 *partial,
-                                 __local float2 *scratch) {
-    int lid = get_local_id(0), lsize = get_local_size(0);
-    float lambda = lambda0 > 0.0f ? lambda0 : stats[2];
-    float2 acc = (float2)(0.0f, 0.0f);
-    for (int i = get_global_id(0); i < n; i += get_global_size(0)) {
-        float p = isb_prob(scores[i], inv_t, stats);
-        float e = exp(-lambda * p);
-        acc += (float2)(-expm1(-lambda * p), p * e);
-    }
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = lsize / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] += scratch[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) partial[get_group_id(0)] = scratch[0];
-}
-
-/* One group: Newton step lambda += (z - f) / f'. f is concave and f(lambda0 = z) <= z, so the steps
- * increase monotonically to the root without overshoot. */
-__kernel void isb_smp_ht_update(const int groups, __global const float2 *partial, const float z,
-                                const float lambda0, __global float *stats, __local float2 *scratch) {
-    int lid = get_local_id(0), lsize = get_local_size(0);
-    float2 acc = (float2)(0.0f, 0.0f);
-    for (int g = lid; g < groups; g += lsize) acc += partial[g];
-    scratch[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = lsize / 2; s > 0; s >>= 1) {
-        if (lid < s) scratch[lid] += scratch[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    if (lid == 0) {
-        float lambda = lambda0 > 0.0f ? lambda0 : stats[2];
-        float f = scratch[0].x, df = scratch[0].y;
-        if (df > 0.0f && f < z) lambda += (z - f) / df;
-        stats[2] = fmin(lambda, 3.0e38f);
-    }
-}
-
 /* ---- weights --------------------------------------------------------------------------------- */
-/* mode 0: 1; 1: 1 / (n p_i); 2: z / (n pi_i) with pi_i from lambda (stats[2]). */
+/* log q_i, q_i = P(phi_i + G_i > kappa) = 1 - exp(-exp(phi_i - kappa)): sample i's inclusion
+ * probability given the (z+1)-th key (priority sampling; Duffield, Lund & Thorup 2007; Kool, van
+ * Hoof & Welling 2019), so w = z / (N q_i) is exactly unbiased. expm1 keeps q accurate when small;
+ * below d = -20, log q = d to float precision (and exp(d) would only lose bits). */
+inline float isb_log_inclusion(float d) { return d < -20.0f ? d : log(-expm1(-exp(d))); }
+
+/* The weight of sample i. mode 0: 1; 1: 1 / (N p_i) = exp(log S - phi_i - log N); 2: z / (N q_i) =
+ * exp(log(z/N) - log q_i) with kappa in select[4]. A weight that is not a finite positive float
+ * records its sample in bad[1]. */
+inline float isb_weight_of(int i, int n, int z, __global const float *scores, float inv_t, __global const float *stats,
+                           __global const ulong *select, int mode, __global int *bad) {
+    if (mode == 0) return 1.0f;
+    float phi = isb_phi(scores[i], inv_t, stats), log_n = log((float)n);
+    float log_w = mode == 1 ? stats[2] - phi - log_n
+                            : log((float)z) - log_n - isb_log_inclusion(phi - isb_key_value(select[4]));
+    float w = exp(log_w);
+    if (!(w > 0.0f && w <= FLT_MAX)) atomic_min(&bad[1], i);
+    return w;
+}
+
+/* Weights of draws with replacement (indices already in batch order). */
 __kernel void isb_smp_weights(const int n, const int z, __global const int *idx, __global const float *scores,
-                              const float inv_t, __global const float *stats, const int mode, __global float *w) {
+                              const float inv_t, __global const float *stats, __global const ulong *select,
+                              const int mode, __global float *w, __global int *bad) {
     int j = get_global_id(0);
-    if (j >= z) return;
-    if (mode == 0) {
-        w[j] = 1.0f;
-        return;
+    if (j < z) w[j] = isb_weight_of(idx[j], n, z, scores, inv_t, stats, select, mode, bad);
+}
+
+/* ---- without replacement: stable compaction straight into mini-batch order ------------------------ */
+inline bool isb_selected(ulong key, __global const ulong *select) {
+    int sh = (int)select[2];
+    return (key >> sh) >= (select[0] >> sh);
+}
+
+/* Per tile g: counts[g] = selected keys, below_max[g] = the largest key NOT selected (its maximum
+ * over all tiles is kappa, the (z+1)-th largest key; 0 if every key is selected). */
+__kernel void isb_smp_compact_count(const int n, const int tile, __global const ulong *keys,
+                                    __global const ulong *select, __global ulong *counts,
+                                    __global ulong *below_max, __local ulong *scratch) {
+    int lid = get_local_id(0), lsize = get_local_size(0);
+    int start = get_group_id(0) * tile, end = min(n, start + tile);
+    ulong count = 0, below = 0;
+    for (int i = start + lid; i < end; i += lsize) {
+        ulong key = keys[i];
+        if (isb_selected(key, select)) count++;
+        else below = max(below, key);
     }
-    float p = isb_prob(scores[idx[j]], inv_t, stats);
-    if (mode == 1) {
-        w[j] = 1.0f / ((float)n * p);
-    } else {
-        float pi = fmax(-expm1(-stats[2] * p), FLT_MIN);
-        w[j] = (float)z / ((float)n * pi);
+    count = isb_wg_sum_ulong(count, scratch);
+    below = isb_wg_max_ulong(below, scratch);
+    if (lid == 0) {
+        counts[get_group_id(0)] = count;
+        below_max[get_group_id(0)] = below;
     }
 }
 
-/* ---- score update (standalone; the trainer fuses it into the loss kernel) ---------------------- */
-/* mode 1 last: S = L; mode 2 running: S = beta S + (1 - beta) L; for rows r < b. */
-__kernel void isb_smp_score_update(const int b, __global float *scores, __global const int *idx,
-                                   __global const float *losses, const int mode, const float beta) {
-    int r = get_global_id(0);
-    if (r >= b) return;
-    int i = idx[r];
-    scores[i] = mode == 1 ? losses[r] : beta * scores[i] + (1.0f - beta) * losses[r];
+/* One group: select[4] = kappa = max of below_max[0..tiles). */
+__kernel void isb_smp_kappa(const int tiles, __global const ulong *below_max, __global ulong *select,
+                            __local ulong *scratch) {
+    ulong acc = 0;
+    for (int g = get_local_id(0); g < tiles; g += get_local_size(0)) acc = max(acc, below_max[g]);
+    acc = isb_wg_max_ulong(acc, scratch);
+    if (get_local_id(0) == 0) select[4] = acc;
 }
 
-/* Selection state for z: prefix 0, rank z, shift 0, not done; histogram and compaction counter
- * zeroed. Launch with 256 work-items. */
+/* Per tile: the selected samples' ranks in index order, each written to position pi(rank) of the
+ * batch with its weight. Work-item l owns the run [start + l r, start + (l+1) r) of the tile
+ * (r = tile / local size): it counts its selected keys, one local scan of those counts (plus
+ * offsets[g], the exclusive scan of the tile counts) gives its first rank, and a second sweep
+ * over its run (from cache) writes them. One scan per tile, not one per local-size chunk. */
+__kernel void isb_smp_compact_scatter(const int n, const int tile, __global const ulong *keys,
+                                      __global const ulong *select, __global const ulong *offsets, const int z,
+                                      const ulong seed, const uint epoch, __global const float *scores,
+                                      const float inv_t, __global const float *stats, const int mode,
+                                      __global int *out_idx, __global float *out_w, __global int *bad,
+                                      __local ulong *buf) {
+    int lid = get_local_id(0), run = tile / get_local_size(0);
+    int first = get_group_id(0) * tile + lid * run, last = min(n, first + run);
+    isb_philox4 round_keys = isb_batch_round_keys((uint)seed, (uint)(seed >> 32), epoch);
+    uint half_bits = isb_batch_half_bits((uint)z);
+    ulong count = 0, total;
+    for (int i = first; i < last; i++) count += isb_selected(keys[i], select) ? 1 : 0;
+    ulong rank = offsets[get_group_id(0)] + isb_scan_local(count, buf, &total) - count;
+    for (int i = first; i < last; i++) {
+        if (!isb_selected(keys[i], select)) continue;
+        uint pos = isb_batch_position((uint)rank++, (uint)z, half_bits, round_keys);
+        out_idx[pos] = i;
+        out_w[pos] = isb_weight_of(i, n, z, scores, inv_t, stats, select, mode, bad);
+    }
+}
+
+/* After a full descending sort: the selection threshold is the z-th key itself (all bits decided). */
+__kernel void isb_smp_select_sorted(__global const ulong *sorted, const int z, __global ulong *select) {
+    if (get_global_id(0) != 0) return;
+    select[0] = sorted[z - 1];
+    select[1] = 0;
+    select[2] = 0;
+    select[3] = 1;
+}
+
+/* ---- score update: the rule of score_rule.cl, exactly as the loss kernel applies it ------------ */
+/* One group: rows r < b wait in local memory (value, index), then isb_score_apply_rows. */
+__kernel void isb_smp_score_update(const int b, __global float *scores, const int n_scores,
+                                   __global const int *idx, __global const float *values, const int rule,
+                                   const float beta, __local float *row_value, __local int *row_index) {
+    for (int r = get_local_id(0); r < b; r += get_local_size(0)) {
+        row_value[r] = values[r];
+        row_index[r] = idx[r];
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    isb_score_apply_rows(rule, beta, scores, n_scores, b, row_value, row_index);
+}
+
+/* Selection state for z: prefix 0, rank z, shift 0, not done, kappa 0; histogram and compaction
+ * counter zeroed. Launch with 256 work-items. */
 __kernel void isb_smp_select_init(__global ulong *select, const int z, __global uint *hist, __global int *counter) {
     int i = get_global_id(0);
     if (i < 256) hist[i] = 0;
@@ -533,6 +575,7 @@ __kernel void isb_smp_select_init(__global ulong *select, const int z, __global 
     select[1] = (ulong)z;
     select[2] = 0;
     select[3] = 0;
+    select[4] = 0;
     counter[0] = 0;
 }
 
@@ -541,13 +584,6 @@ __kernel void isb_smp_select_init(__global ulong *select, const int z, __global 
 __kernel void isb_smp_fill_uint(const int count, __global uint *buf, const uint value) {
     int i = get_global_id(0);
     if (i < count) buf[i] = value;
-}
-
-/* dst[0..count) = src[0..count) (a kernel rather than clEnqueueCopyBuffer so that every tool,
- * Oclgrind's initialisation tracking included, sees the copy). */
-__kernel void isb_smp_copy_keys(const int count, __global const ulong *src, __global ulong *dst) {
-    int i = get_global_id(0);
-    if (i < count) dst[i] = src[i];
 }
 
 /* The bitonic steps that stay inside blocks of 2 * local-size elements, in local memory: stages

@@ -10,6 +10,7 @@
 #include "testutil.h"
 #include "nn/layers.h"
 #include "nn/reference.h"
+#include "sampling/reference.h"
 #include "util/error.h"
 
 #include <clblast_c.h>
@@ -640,13 +641,14 @@ static void xent_score_update_and_nonfinite_flag(void **state) {
         isb_dslice didx = put_int(idx, n_idx);
         for (int mode = 1; mode <= 2; mode++) {
             isb_dslice ds = put_at(scores, n_scores, sizeof(float), 0); /* the API's scores start at 0 */
-            isb_loss_args a = {.batch = batch, .classes = classes, .logits = dz, .labels = dl, .score_mode = mode,
-                               .score_beta = 0.7f, .scores = ds.mem, .indices = isb_ds(didx.mem, didx.off + 5),
+            isb_score_rule rule = {(isb_score_rule_kind)mode, 0.7f};
+            isb_loss_args a = {.batch = batch, .classes = classes, .logits = dz, .labels = dl, .score_rule = rule,
+                               .scores = ds.mem, .indices = isb_ds(didx.mem, didx.off + 5),
                                .nonfinite_flag = dflag.mem, .step = 11};
             TEST_OK(isb_softmax_xent(ocl, &a));
             float *want = malloc(n_scores * 4);
             memcpy(want, scores, n_scores * 4);
-            isb_ref_score_update(batch, mode, 0.7f, want, idx + 5, loss); /* rows in order */
+            isb_sref_score_update(want, idx + 5, loss, batch, rule); /* rows in order */
             float *g = get_new(ds, n_scores);
             char what[80];
             snprintf(what, sizeof what, "score update: %s, %s indices", mode == 1 ? "last" : "running",

@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "nn/model.h"
 #include "nn/reference.h"
+#include "sampling/reference.h"
 #include "nn/resnet18.h"
 #include "results/checkpoint.h"
 #include "util/error.h"
@@ -359,14 +360,15 @@ static void fused_scores_and_nonfinite_flag(void **state) {
     for (int i = 0; i < 10; i++) scores[i] = 10.0f + i;
     int indices[6] = {-1, -1, 7, 2, 9, 0}; /* the batch's rows are at offset 2 */
     cl_mem dscores = test_buffer_from(scores, sizeof scores), dindices = test_buffer_from(indices, sizeof indices);
-    isb_score_update up = {.mode = ISB_SCORE_RUNNING, .beta = 0.2f, .scores = dscores, .indices = dindices,
+    isb_score_rule rule = {ISB_SCORE_RULE_RUNNING_LOSS, 0.2f};
+    isb_score_update up = {.rule = rule, .scores = dscores, .indices = dindices,
                            .indices_offset = 2};
     isb_batch_io io = batch_io(&b, 1);
     TEST_OK(isb_model_train_step(m, &io, &up, 0.01f));
     float losses[4], got[10];
     test_read(b.dlosses, losses, sizeof losses);
     test_read(dscores, got, sizeof got);
-    isb_ref_score_update(4, ISB_SCORE_RUNNING, 0.2f, scores, indices + 2, losses);
+    isb_sref_score_update(scores, indices + 2, losses, 4, rule);
     test_assert_close("running scores", got, scores, 10, 1e-6);
     assert_true(got[1] == 11.0f); /* not in the batch: untouched */
 

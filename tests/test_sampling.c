@@ -1,8 +1,10 @@
 /* The sampling kernels against their plain C references (src/sampling/reference.c) on random
  * inputs: softmax, alias and CDF draws, Gumbel-top-k (selection = full sort = host), uniform
- * permutations, weights (none, 1/(N p), HT lambda), score updates, and the input errors.
+ * permutations, weights (none, 1/(N p), exact HT), Gumbel keys at extreme Philox words, score
+ * rules (last, running, gradient norm) and the input errors.
  * Statistical checks live in test_sampling_stats.c. ISB_OCLGRIND_TEST */
 #include "testutil.h"
+#include "nn/layers.h"
 #include "sampling/reference.h"
 #include "sampling/sampler.h"
 #include "util/error.h"
@@ -142,14 +144,14 @@ static void gumbel_topk_equals_sort_and_host(void **state) {
     draw(s, dx, n, z, 0.8f, ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_NONE, 99, 5, a, NULL);
     draw(s, dx, n, z, 0.8f, ISB_DRAW_GUMBEL_SORT, ISB_WEIGHTS_NONE, 99, 5, b, NULL);
     for (int j = 0; j < z; j++) assert_int_equal(a[j], b[j]);
-    /* batch order: descending shuffle keys (Philox stream SHUFFLE, word 1; ties by lower index) */
-    for (int j = 1; j < z; j++) {
-        uint64_t prev = ((uint64_t)isb_philox(99, (uint32_t)a[j - 1], 5, ISB_STREAM_SHUFFLE, 0).v[1] << 32) |
-                        (0xFFFFFFFFu - (uint32_t)a[j - 1]);
-        uint64_t cur = ((uint64_t)isb_philox(99, (uint32_t)a[j], 5, ISB_STREAM_SHUFFLE, 0).v[1] << 32) |
-                       (0xFFFFFFFFu - (uint32_t)a[j]);
-        assert_true(prev > cur);
-    }
+    /* batch order: the selected samples by increasing index, permuted as the host's reference does */
+    memcpy(h, a, z * sizeof *a);
+    qsort(h, z, sizeof *h, cmp_int);
+    isb_sref_batch_order(b, h, z, 99, 5);
+    for (int j = 0; j < z; j++) assert_int_equal(a[j], b[j]);
+    int in_order = 0;
+    for (int j = 1; j < z; j++) in_order += a[j] > a[j - 1];
+    assert_true(in_order < z * 3 / 4); /* shuffled, not index order (about half ascend) */
     isb_sref_gumbel_topk(h, z, x, n, 0.8f, 99, 5, keys, order);
     qsort(a, z, sizeof *a, cmp_int);
     qsort(h, z, sizeof *h, cmp_int);
@@ -201,37 +203,81 @@ static void uniform_is_permutation_prefix(void **state) {
     free(full); free(part); free(seen); free(w);
 }
 
-/* HT: lambda solves sum (1 - exp(-lambda p)) = z (vs host bisection) and w = z / (N pi). */
+/* Exact HT: the device's weights are z / (N q_i), q_i = 1 - exp(-exp(phi_i - kappa)) with kappa
+ * the (z+1)-th key, as the host computes them in double from the same Philox uniforms. */
 static void ht_weights_match_host(void **state) {
     (void)state;
     int n = test_size(20000, 400), z = test_size(3200, 64);
-    float *x = malloc(n * sizeof *x), *p = malloc(n * sizeof *p), *w = malloc(z * sizeof *w);
-    int *idx = malloc(z * sizeof *idx);
-    test_fill_uniform(x, n, 0, 6, 14); /* skewed: some pi saturate near 1 */
-    isb_sref_softmax(p, x, n, 1.0f);
-    double lambda = isb_sref_ht_lambda(p, n, z);
-    isb_sampler *s = make_sampler(n, z);
+    float *x = malloc(n * sizeof *x), *w = malloc(z * sizeof *w);
+    int *idx = malloc(z * sizeof *idx), *h = malloc(z * sizeof *h), *order = malloc(n * sizeof *order);
+    double *keys = malloc(n * sizeof *keys);
+    test_fill_uniform(x, n, 0, 6, 14); /* skewed: some q saturate near 1 */
+    isb_sampler *s = make_sampler(n, n);
     cl_mem dx = test_buffer_from(x, n * sizeof *x);
-    draw(s, dx, n, z, 1.0f, ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_HT, 3, 0, idx, w);
-    float got_lambda;
-    TEST_OK(isb_sampler_ht_lambda(s, &got_lambda));
-    print_message("HT lambda: device %.6g host %.6g\n", got_lambda, lambda);
-    assert_true(fabs(got_lambda - lambda) <= 2e-3 * lambda);
-    for (int j = 0; j < z; j++) {
-        double pi = -expm1(-lambda * p[idx[j]]);
-        double expect = z / (n * pi);
-        assert_true(fabs(w[j] - expect) <= 5e-3 * expect);
+    const isb_draw_method methods[] = {ISB_DRAW_GUMBEL_TOPK, ISB_DRAW_GUMBEL_SORT};
+    double kappa = isb_sref_gumbel_topk(h, z, x, n, 1.0f, 3, 0, keys, order);
+    double m = -INFINITY;
+    for (int i = 0; i < n; i++) m = fmax(m, x[i]);
+    for (int k = 0; k < 2; k++) {
+        draw(s, dx, n, z, 1.0f, methods[k], ISB_WEIGHTS_HT, 3, 0, idx, w);
+        TEST_OK(isb_sampler_check(s));
+        double worst = 0;
+        for (int j = 0; j < z; j++) {
+            double expect = z / (n * isb_sref_ht_inclusion(x[idx[j]] - m - kappa));
+            worst = fmax(worst, fabs(w[j] - expect) / expect);
+        }
+        print_message("HT %s: kappa %.6f, worst relative weight error %.2g\n", k ? "sort" : "topk", kappa, worst);
+        assert_true(worst < 1e-3);
     }
-    /* uniform scores: pi = z/n for everyone, so w = 1 */
+    qsort(idx, z, sizeof *idx, cmp_int);
+    qsort(h, z, sizeof *h, cmp_int);
+    for (int j = 0; j < z; j++) assert_int_equal(idx[j], h[j]); /* the same z (and so the same kappa) */
+    /* flat scores: every selected sample has the same q, so the same weight */
     for (int i = 0; i < n; i++) x[i] = 2.5f;
     TEST_OK(isb_ocl_write(test_ocl(), dx, 0, n * sizeof *x, x));
-    draw(s, dx, n, z, 1.0f, ISB_DRAW_GUMBEL_SORT, ISB_WEIGHTS_HT, 3, 0, idx, w);
-    for (int j = 0; j < z; j++) assert_true(fabsf(w[j] - 1.0f) < 1e-3f);
+    draw(s, dx, n, z, 1.0f, ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_HT, 3, 0, idx, w);
+    for (int j = 1; j < z; j++) assert_true(w[j] == w[0]);
+    /* z = N: every sample is in with probability 1, w = 1 exactly */
+    float *wn = malloc(n * sizeof *wn);
+    draw(s, dx, n, n, 1.0f, ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_HT, 3, 0, NULL, wn);
+    for (int j = 0; j < n; j++) assert_true(wn[j] == 1.0f);
     isb_ocl_release(&dx);
     isb_sampler_free(s);
-    free(x); free(p); free(w); free(idx);
+    free(x); free(w); free(idx); free(h); free(order); free(keys); free(wn);
 }
 
+/* The uniform behind the Gumbel noise is strictly inside (0, 1) and bit-identical on the device and
+ * the host, even for the extreme Philox words 0 and 0xFFFFFFFF (before, u = 1.0f gave key +inf). */
+static void gumbel_keys_finite_at_extreme_words(void **state) {
+    (void)state;
+    enum { COUNT = 8 };
+    const uint32_t words[COUNT] = {0u, 1u, 0x1FFu, 0x200u, 0x7FFFFFFFu, 0xFFFFFE00u, 0xFFFFFEFFu, 0xFFFFFFFFu};
+    const float phi[COUNT] = {0.0f, -3.0f, 0.0f, -80.0f, 0.0f, -1.0f, 0.0f, 0.0f};
+    float u[COUNT], key[COUNT];
+    cl_mem dwords = test_buffer_from(words, sizeof words), dphi = test_buffer_from(phi, sizeof phi),
+           du = test_buffer_from(NULL, sizeof u), dkey = test_buffer_from(NULL, sizeof key);
+    cl_kernel k;
+    TEST_OK(isb_ocl_kernel(test_ocl(), ISB_SAMPLER_PROGRAM, "", "isb_smp_key_of_word", &k));
+    int count = COUNT;
+    TEST_OK(ISB_SET_ARGS(k, ISB_KA(count), ISB_KA(dwords), ISB_KA(dphi), ISB_KA(du), ISB_KA(dkey)));
+    TEST_OK(isb_ocl_run1d(test_ocl(), k, COUNT, 0));
+    test_read(du, u, sizeof u);
+    test_read(dkey, key, sizeof key);
+    for (int j = 0; j < COUNT; j++) {
+        float host_u = isb_u32_to_unit_open(words[j]);
+        double host_key = isb_sref_gumbel_key(phi[j], words[j]);
+        print_message("word %08x: u %.9g key %.9g (host %.9g)\n", words[j], u[j], key[j], host_key);
+        assert_memory_equal(&u[j], &host_u, sizeof u[j]);
+        assert_true(u[j] > 0.0f && u[j] < 1.0f);
+        assert_true(isfinite(key[j]) && isfinite(host_key));
+        assert_true(fabs(key[j] - host_key) <= 1e-5 * (1 + fabs(host_key)));
+    }
+    assert_true(key[7] < 17.0f && key[0] > -3.0f); /* |G| < 17 */
+    isb_ocl_release(&dwords); isb_ocl_release(&dphi); isb_ocl_release(&du); isb_ocl_release(&dkey);
+}
+
+/* The standalone update (what the score_update benchmarks time) runs the loss kernel's rule code:
+ * rows in order for repeated indices, out-of-range indices skipped. */
 static void score_update_matches_c(void **state) {
     (void)state;
     int n = test_size(50000, 600), b = 128;
@@ -239,25 +285,64 @@ static void score_update_matches_c(void **state) {
     int *idx = malloc(b * sizeof *idx);
     test_fill_uniform(sc, n, 0, 3, 15);
     test_fill_uniform(loss, b, 0, 5, 16);
-    for (int r = 0; r < b; r++) idx[r] = (int)((r * 7919L) % n); /* distinct rows */
+    for (int r = 0; r < b; r++) idx[r] = (int)((r * 7919L) % (r < b / 2 ? n : 40)); /* distinct, then repeats */
     cl_mem ds = test_buffer_from(sc, n * sizeof *sc), di = test_buffer_from(idx, b * sizeof *idx),
            dl = test_buffer_from(loss, b * sizeof *loss);
-    for (int mode = 1; mode <= 2; mode++) {
+    const isb_score_rule rules[] = {{ISB_SCORE_RULE_LAST_LOSS, 0.2f}, {ISB_SCORE_RULE_RUNNING_LOSS, 0.2f},
+                                    {ISB_SCORE_RULE_GRADIENT_NORM, 0.2f}};
+    for (int k = 0; k < 3; k++) {
         memcpy(want, sc, n * sizeof *sc);
-        isb_sref_score_update(want, idx, loss, b, mode, 0.2f);
+        isb_sref_score_update(want, idx, loss, b, rules[k]);
         TEST_OK(isb_ocl_write(test_ocl(), ds, 0, n * sizeof *sc, sc));
-        TEST_OK(isb_scores_update(test_ocl(), ds, di, dl, b, mode, 0.2f));
+        TEST_OK(isb_scores_update(test_ocl(), ds, di, dl, b, rules[k]));
         float *got = malloc(n * sizeof *got);
         test_read(ds, got, n * sizeof *got);
-        test_assert_close(mode == 1 ? "last-loss update" : "running-loss update", got, want, n, 1e-6);
+        test_assert_close(isb_score_rule_name(rules[k].kind), got, want, n, 1e-6);
         free(got);
     }
-    assert_int_equal(isb_scores_update(test_ocl(), ds, di, dl, b, 2, 1.5f), ISB_ERR_USAGE);
+    /* an index outside [0, n) writes nothing */
+    int far[2] = {n, -1};
+    cl_mem dfar = test_buffer_from(far, sizeof far);
+    TEST_OK(isb_ocl_write(test_ocl(), ds, 0, n * sizeof *sc, sc));
+    TEST_OK(isb_scores_update(test_ocl(), ds, dfar, dl, 2, rules[0]));
+    float *got = malloc(n * sizeof *got);
+    test_read(ds, got, n * sizeof *got);
+    assert_memory_equal(got, sc, n * sizeof *sc);
+    free(got);
+    assert_int_equal(isb_scores_update(test_ocl(), ds, di, dl, b, (isb_score_rule){ISB_SCORE_RULE_RUNNING_LOSS, 1.5f}),
+                     ISB_ERR_USAGE);
     assert_non_null(strstr(isb_last_error(), "beta"));
-    assert_int_equal(isb_scores_update(test_ocl(), ds, di, dl, b, 2, -0.1f), ISB_ERR_USAGE);
-    assert_int_equal(isb_scores_update(test_ocl(), ds, di, dl, b, 3, 0.2f), ISB_ERR_USAGE);
-    isb_ocl_release(&ds); isb_ocl_release(&di); isb_ocl_release(&dl);
+    assert_int_equal(isb_scores_update(test_ocl(), ds, di, dl, b, (isb_score_rule){(isb_score_rule_kind)7, 0.2f}),
+                     ISB_ERR_USAGE);
+    isb_ocl_release(&ds); isb_ocl_release(&di); isb_ocl_release(&dl); isb_ocl_release(&dfar);
     free(sc); free(want); free(loss); free(idx);
+}
+
+/* The fourth score: the loss kernel writes ||softmax(z) - onehot(y)||_2 per row, as the C reference. */
+static void gradient_norm_score_matches_c(void **state) {
+    (void)state;
+    int batch = test_size(200, 12), classes = 10, n = 3 * batch;
+    float *z = malloc((size_t)batch * classes * sizeof *z), *sc = malloc(n * sizeof *sc), *want = malloc(n * sizeof *want);
+    int *labels = malloc(batch * sizeof *labels), *idx = malloc(batch * sizeof *idx);
+    test_fill_uniform(z, (size_t)batch * classes, -4, 4, 18);
+    test_fill_uniform(sc, n, 0, 1, 19);
+    for (int r = 0; r < batch; r++) {
+        labels[r] = (r * 7) % classes;
+        idx[r] = (r * 5 + 1) % n;
+    }
+    memcpy(want, sc, n * sizeof *sc);
+    for (int r = 0; r < batch; r++) want[idx[r]] = isb_sref_gradient_norm(z + r * classes, classes, labels[r]);
+    cl_mem dz = test_buffer_from(z, (size_t)batch * classes * sizeof *z), dl = test_buffer_from(labels, batch * sizeof *labels),
+           ds = test_buffer_from(sc, n * sizeof *sc), di = test_buffer_from(idx, batch * sizeof *idx);
+    isb_loss_args a = {.batch = batch, .classes = classes, .logits = isb_ds(dz, 0), .labels = isb_ds(dl, 0),
+                       .score_rule = {ISB_SCORE_RULE_GRADIENT_NORM, 0.0f}, .scores = ds, .indices = isb_ds(di, 0)};
+    TEST_OK(isb_softmax_xent(test_ocl(), &a));
+    float *got = malloc(n * sizeof *got);
+    test_read(ds, got, n * sizeof *got);
+    test_assert_close("gradient-norm scores", got, want, n, 1e-5);
+    for (int r = 0; r < batch; r++) assert_true(got[idx[r]] > 0.0f && got[idx[r]] <= sqrtf(2.0f) + 1e-6f);
+    isb_ocl_release(&dz); isb_ocl_release(&dl); isb_ocl_release(&ds); isb_ocl_release(&di);
+    free(z); free(sc); free(want); free(labels); free(idx); free(got);
 }
 
 static void bad_input_is_an_error(void **state) {
@@ -288,6 +373,27 @@ static void bad_input_is_an_error(void **state) {
     int idx[8];
     test_read(di, idx, sizeof idx);
     for (int j = 0; j < 8; j++) assert_true(idx[j] >= 0 && idx[j] < n);
+    /* a finite score whose S/T overflows names the sample and the fix */
+    test_fill_uniform(x, n, 0, 1, 17);
+    x[5] = 1e9f;
+    TEST_OK(isb_ocl_write(test_ocl(), dx, 0, sizeof x, x));
+    TEST_OK(isb_sampler_draw(s, dx, n, 8, 1e-30f, ISB_DRAW_CDF, ISB_WEIGHTS_INVERSE_P, 1, 0, di, dw));
+    assert_int_equal(isb_sampler_check(s), ISB_ERR_NUMERIC);
+    assert_non_null(strstr(isb_last_error(), "sample 5"));
+    assert_non_null(strstr(isb_last_error(), "raise the temperature"));
+    /* an unrepresentable weight (p_0 = e^-200 / ..., w = 1/(N p_0) > FLT_MAX) is an error naming the
+     * sample, never a printed inf */
+    x[5] = 0.5f;
+    x[0] = -200.0f;
+    TEST_OK(isb_ocl_write(test_ocl(), dx, 0, sizeof x, x));
+    TEST_OK(isb_sampler_draw(s, dx, n, n, 1.0f, ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_INVERSE_P, 1, 0, di, dw));
+    assert_int_equal(isb_sampler_check(s), ISB_ERR_NUMERIC);
+    assert_non_null(strstr(isb_last_error(), "weight of sample 0"));
+    TEST_OK(isb_sampler_check(s)); /* reported once */
+    /* HT with z = N: exact (w = 1), no error */
+    TEST_OK(isb_sampler_draw(s, dx, n, n, 1.0f, ISB_DRAW_GUMBEL_TOPK, ISB_WEIGHTS_HT, 1, 0, di, dw));
+    TEST_OK(isb_sampler_check(s));
+    assert_int_equal(isb_sampler_draw(s, dx, n, 8, 1e-39f, ISB_DRAW_CDF, ISB_WEIGHTS_NONE, 1, 0, di, dw), ISB_ERR_USAGE);
     isb_ocl_release(&dx); isb_ocl_release(&di); isb_ocl_release(&dw);
     isb_sampler_free(s);
     isb_sampler *none = NULL;
@@ -302,7 +408,9 @@ int main(void) {
         cmocka_unit_test(gumbel_topk_equals_sort_and_host),
         cmocka_unit_test(uniform_is_permutation_prefix),
         cmocka_unit_test(ht_weights_match_host),
+        cmocka_unit_test(gumbel_keys_finite_at_extreme_words),
         cmocka_unit_test(score_update_matches_c),
+        cmocka_unit_test(gradient_norm_score_matches_c),
         cmocka_unit_test(bad_input_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 
 #include <clblast_c.h>
 #include <limits.h>
+#include <stdbool.h>
 
 #include "util/error.h"
 
@@ -460,8 +461,9 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
     ISB_TRY(positive((long)a->batch * a->classes, "logit count", fn));
     ISB_TRY(need(a->logits, "logits", fn));
     ISB_TRY(need(a->labels, "labels", fn));
-    if (a->score_mode < 0 || a->score_mode > 2)
-        return isb_fail(ISB_ERR_USAGE, "%s: score mode %d is not 0 (none), 1 (last) or 2 (running)", fn, a->score_mode);
+    ISB_TRY(isb_score_rule_check(a->score_rule, fn));
+    bool update_scores = a->score_rule.kind != ISB_SCORE_RULE_NONE;
+    int rule = (int)a->score_rule.kind;
     cl_mem dummy = a->logits.mem;
     int outputs = 0;
     cl_mem wm, dlm, lm, cm, blm, scores = dummy, im = dummy, flag = dummy;
@@ -472,7 +474,7 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
     ISB_TRY(optional(a->losses, dummy, OUT_LOSSES, &outputs, &lm, &lo, "losses"));
     ISB_TRY(optional(a->correct, dummy, OUT_CORRECT, &outputs, &cm, &co, "correct"));
     ISB_TRY(optional(a->batch_loss, dummy, OUT_BATCH_LOSS, &outputs, &blm, &blo, "batch_loss"));
-    if (a->score_mode != 0) {
+    if (update_scores) {
         if (!a->scores) return isb_fail(ISB_ERR_USAGE, "%s: a score update needs the scores buffer", fn);
         ISB_TRY(need(a->indices, "indices (for the score update)", fn));
         scores = a->scores;
@@ -488,10 +490,10 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
         flag = a->nonfinite_flag;
     }
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_loss.cl", "", "isb_softmax_xent", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,score_rule.cl,nn_loss.cl", "", "isb_softmax_xent", &k));
     size_t local = pow2_wg(ocl, k);
     /* the score update keeps each row's loss and index in local memory (see nn_loss.cl) */
-    size_t rows_local = a->score_mode != 0 ? (size_t)a->batch : 1;
+    size_t rows_local = update_scores ? (size_t)a->batch : 1;
     size_t local_bytes = local * sizeof(float) + rows_local * (sizeof(float) + sizeof(cl_int));
     if (local_bytes > ocl->info.local_mem)
         return isb_fail(ISB_ERR_USAGE,
@@ -502,7 +504,7 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(a->batch), ISB_KA(a->classes), ISB_KA(outputs), ISB_KA(a->logits.mem), ISB_KA(logo),
                          ISB_KA(a->labels.mem), ISB_KA(labo), ISB_KA(wm), ISB_KA(wo), ISB_KA(dlm), ISB_KA(dlo),
                          ISB_KA(lm), ISB_KA(lo), ISB_KA(cm), ISB_KA(co), ISB_KA(blm), ISB_KA(blo),
-                         ISB_KA(a->score_mode), ISB_KA(a->score_beta), ISB_KA(scores), ISB_KA(n_scores), ISB_KA(im), ISB_KA(io),
+                         ISB_KA(rule), ISB_KA(a->score_rule.beta), ISB_KA(scores), ISB_KA(n_scores), ISB_KA(im), ISB_KA(io),
                          ISB_KA(flag), ISB_KA(a->step), ISB_KLOCAL(local * sizeof(float)),
                          ISB_KLOCAL(rows_local * sizeof(float)), ISB_KLOCAL(rows_local * sizeof(cl_int))));
     return isb_ocl_run_groups(ocl, k, 1, local);

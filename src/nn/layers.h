@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include "ocl/ocl.h"
+#include "sampling/score_rule.h"
 
 typedef struct {
     cl_mem mem;  /* NULL = "not wanted" where a function allows it */
@@ -146,13 +147,12 @@ typedef struct {
     isb_dslice losses;     /* out float [batch]: L_r */
     isb_dslice correct;    /* out int [batch] */
     isb_dslice batch_loss; /* out float [1] */
-    /* Fused score update, values as isb_score_mode in model.h: 0 none, 1 last (S_i = L_r),
-     * 2 running (S_i = beta*S_i + (1-beta)*L_r), with i = indices[r] (indices.off = the batch's
-     * offset into the epoch's index list). An index repeated within the batch gets the rows'
-     * updates in row order (deterministic, as isb_ref_score_update). Uses 8 bytes of local memory
-     * per row: a batch beyond the device's local memory is refused with a clear error. */
-    int score_mode;
-    float score_beta;
+    /* Fused score update by the score rule (sampling/score_rule.h, cl/score_rule.cl) with
+     * i = indices[r] (indices.off = the batch's offset into the epoch's index list). An index
+     * repeated within the batch gets the rows' updates in row order (deterministic, as
+     * isb_sref_score_update). Uses 8 bytes of local memory per row: a batch beyond the device's
+     * local memory is refused with a clear error. */
+    isb_score_rule score_rule;
     cl_mem scores;         /* float [N] */
     isb_dslice indices;    /* int [batch] */
     /* If any L_r is NaN/Inf: atomic_min(nonfinite_flag[0], step). The caller initialises the flag

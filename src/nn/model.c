@@ -346,16 +346,16 @@ static isb_loss_args loss_args(isb_model *m, const isb_batch_io *io) {
 
 int isb_model_train_step(isb_model *m, const isb_batch_io *io, const isb_score_update *scores, float lr) {
     ISB_TRY(check_io(m, io, "train step"));
-    if (scores && scores->mode != ISB_SCORE_NONE && (!scores->scores || !scores->indices))
+    bool update_scores = scores && scores->rule.kind != ISB_SCORE_RULE_NONE;
+    if (update_scores && (!scores->scores || !scores->indices))
         return isb_fail(ISB_ERR_USAGE, "train step: a score update needs the scores and indices buffers");
     ISB_TRY(forward(m, io, 1));
     isb_loss_args la = loss_args(m, io);
     la.dlogits = A(m, m->dlogits);
     la.nonfinite_flag = m->flag;
     la.step = m->steps < INT_MAX ? (int)m->steps : INT_MAX - 1;
-    if (scores && scores->mode != ISB_SCORE_NONE) {
-        la.score_mode = (int)scores->mode;
-        la.score_beta = scores->beta;
+    if (update_scores) {
+        la.score_rule = scores->rule;
         la.scores = scores->scores;
         la.indices = isb_ds(scores->indices, (size_t)scores->indices_offset);
     }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "ocl/ocl.h"
 #include "results/checkpoint.h"
+#include "sampling/score_rule.h"
 
 typedef struct isb_model isb_model;
 
@@ -27,12 +28,10 @@ typedef struct {
 } isb_model_config;
 
 /* Optional score update fused into the loss kernel (no extra pass): for each batch row r,
- * i = indices[indices_offset + r]; last: S_i = L_r; running: S_i = beta*S_i + (1-beta)*L_r,
- * where L_r is the unweighted per-sample loss of the training forward pass. */
-typedef enum { ISB_SCORE_NONE = 0, ISB_SCORE_LAST = 1, ISB_SCORE_RUNNING = 2 } isb_score_mode;
+ * i = indices[indices_offset + r], S_i updated by the score rule (sampling/score_rule.h) from the
+ * training forward pass (unweighted loss L_r, or the gradient-norm bound). */
 typedef struct {
-    isb_score_mode mode;
-    float beta;
+    isb_score_rule rule;
     cl_mem scores;      /* float [N] */
     cl_mem indices;     /* int [..] dataset index of each batch row */
     int indices_offset;

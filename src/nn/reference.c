@@ -241,14 +241,6 @@ double isb_ref_softmax_xent(int batch, int classes, float *dlogits, float *losse
     return total / batch;
 }
 
-void isb_ref_score_update(int batch, int mode, float beta, float *scores, const int *indices, const float *losses) {
-    for (int r = 0; r < batch; r++) {
-        int i = indices[r];
-        if (mode == 1) scores[i] = losses[r];
-        else if (mode == 2) scores[i] = beta * scores[i] + (1 - beta) * losses[r];
-    }
-}
-
 void isb_ref_sgd_update(int n, float *w, const float *g, float *v, float lr, float mu, float wd) {
     for (int i = 0; i < n; i++) {
         float d = g[i] + wd * w[i];

@@ -46,8 +46,7 @@ void isb_ref_linear_backward(int batch, int in, int out, float *dx, float *dw, f
  * Returns the batch loss sum_r w_r L_r / batch. */
 double isb_ref_softmax_xent(int batch, int classes, float *dlogits, float *losses, int *correct, const float *logits,
                             const int *labels, const float *weights);
-/* The fused score update (mode 1 last, 2 running) for rows r: scores[indices[r]] from losses[r]. */
-void isb_ref_score_update(int batch, int mode, float beta, float *scores, const int *indices, const float *losses);
+/* The fused score update's reference is isb_sref_score_update (sampling/reference.h). */
 
 void isb_ref_sgd_update(int n, float *w, const float *g, float *v, float lr, float mu, float wd);
 

@@ -7,6 +7,7 @@
 
 #include "util/error.h"
 #include "util/rng.h"
+#include "batch_order.cl"
 
 void isb_sref_softmax(float *p, const float *scores, int n, float temperature) {
     double m = -INFINITY, sum = 0;
@@ -67,12 +68,18 @@ void isb_sref_cdf_draw(int *out, int z, const float *p, int n, double *cdf, uint
     }
 }
 
-/* Gumbel key of sample i, as the device computes it (same uniform, double arithmetic). */
-static double gumbel_key(const float *scores, int i, float temperature, uint64_t seed, uint32_t epoch) {
-    isb_philox4 r = isb_philox(seed, (uint32_t)i, epoch, ISB_STREAM_SAMPLER, 0);
-    double u = ((double)(r.v[0] >> 8) + 0.5) / 16777216.0;
-    return (double)scores[i] / temperature - log(-log(u));
+double isb_sref_gumbel_key(double phi, uint32_t word) {
+    double u = isb_u32_to_unit_open(word); /* the device's float, exactly */
+    return phi - log(-log(u));
 }
+
+void isb_sref_batch_order(int *out, const int *selected_ascending, int z, uint64_t seed, uint32_t epoch) {
+    isb_philox4 keys = isb_batch_round_keys((uint32_t)seed, (uint32_t)(seed >> 32), epoch);
+    uint32_t half_bits = isb_batch_half_bits((uint32_t)z);
+    for (int r = 0; r < z; r++) out[isb_batch_position((uint32_t)r, (uint32_t)z, half_bits, keys)] = selected_ascending[r];
+}
+
+double isb_sref_ht_inclusion(double d) { return -expm1(-exp(d)); }
 
 /* Larger key first; lower index first on equal keys (as the device's 64-bit keys). */
 static int by_key_desc(const double *keys, int a, int b) {
@@ -84,12 +91,16 @@ static int by_key_desc(const double *keys, int a, int b) {
 static const double *sort_keys;
 static int cmp_order(const void *a, const void *b) { return by_key_desc(sort_keys, *(const int *)a, *(const int *)b); }
 
-void isb_sref_gumbel_topk(int *out, int z, const float *scores, int n, float temperature, uint64_t seed,
-                          uint32_t epoch, double *keys, int *order) {
+double isb_sref_gumbel_topk(int *out, int z, const float *scores, int n, float temperature, uint64_t seed,
+                            uint32_t epoch, double *keys, int *order) {
+    double m = -INFINITY;
+    for (int i = 0; i < n; i++) m = fmax(m, (double)scores[i] / temperature);
     for (int i = 0; i < n; i++) {
-        keys[i] = gumbel_key(scores, i, temperature, seed, epoch);
+        isb_philox4 r = isb_philox(seed, (uint32_t)i / 4, epoch, ISB_STREAM_SAMPLER, 0); /* word i % 4 */
+        keys[i] = isb_sref_gumbel_key((double)scores[i] / temperature - m, r.v[i % 4]);
         order[i] = i;
     }
+    int sel = z < n ? z + 1 : z; /* one more for kappa */
     int lo = 0, hi = n - 1;
     while (lo < hi) { /* Hoare-style selection of position z-1 */
         int pivot = order[lo + (hi - lo) / 2], i = lo, j = hi;
@@ -98,13 +109,36 @@ void isb_sref_gumbel_topk(int *out, int z, const float *scores, int n, float tem
             while (by_key_desc(keys, order[j], pivot) > 0) j--;
             if (i <= j) { int t = order[i]; order[i] = order[j]; order[j] = t; i++; j--; }
         }
-        if (z - 1 <= j) hi = j;
-        else if (z - 1 >= i) lo = i;
+        if (sel - 1 <= j) hi = j;
+        else if (sel - 1 >= i) lo = i;
         else break;
     }
     sort_keys = keys;
-    qsort(order, (size_t)z, sizeof *order, cmp_order);
+    qsort(order, (size_t)sel, sizeof *order, cmp_order);
     for (int j = 0; j < z; j++) out[j] = order[j];
+    return z < n ? keys[order[z]] : INFINITY;
+}
+
+/* Adds to pi[] the inclusions of every continuation of a sequence that took `taken` samples with
+ * probability `prob` and left mass `left`. */
+static void enumerate_draws(double *pi, const double *p, int n, int steps_left, unsigned char *taken, double prob,
+                            double left) {
+    if (steps_left == 0) return;
+    for (int i = 0; i < n; i++) {
+        if (taken[i] || p[i] <= 0) continue;
+        double q = prob * p[i] / left;
+        pi[i] += q;
+        taken[i] = 1;
+        enumerate_draws(pi, p, n, steps_left - 1, taken, q, left - p[i]);
+        taken[i] = 0;
+    }
+}
+
+void isb_sref_inclusion_exact(double *pi, const double *p, int n, int z) {
+    unsigned char taken[64] = {0};
+    double total = 0;
+    for (int i = 0; i < n; i++) { pi[i] = 0; total += p[i]; }
+    if (n <= 64) enumerate_draws(pi, p, n, z, taken, 1.0, total);
 }
 
 void isb_sref_successive(int *out, int z, const float *p, int n, uint64_t seed, uint32_t epoch,
@@ -128,26 +162,18 @@ void isb_sref_successive(int *out, int z, const float *p, int n, uint64_t seed, 
     }
 }
 
-double isb_sref_ht_lambda(const float *p, int n, int z) {
-    if (z >= n) return INFINITY;
-    double lo = 0, hi = z;
-    for (;;) { /* grow hi until f(hi) >= z */
-        double f = 0;
-        for (int i = 0; i < n; i++) f += -expm1(-hi * p[i]);
-        if (f >= z || hi > 1e300) break;
-        hi *= 2;
-    }
-    for (int it = 0; it < 200 && hi - lo > 1e-12 * hi; it++) {
-        double mid = 0.5 * (lo + hi), f = 0;
-        for (int i = 0; i < n; i++) f += -expm1(-mid * p[i]);
-        if (f < z) lo = mid; else hi = mid;
-    }
-    return 0.5 * (lo + hi);
+void isb_sref_score_update(float *scores, const int *indices, const float *values, int b, isb_score_rule rule) {
+    if (rule.kind == ISB_SCORE_RULE_NONE) return;
+    for (int r = 0; r < b; r++) scores[indices[r]] = isb_score_rule_fold(rule, scores[indices[r]], values[r]);
 }
 
-void isb_sref_score_update(float *scores, const int *indices, const float *losses, int b, int mode, float beta) {
-    for (int r = 0; r < b; r++) {
-        int i = indices[r];
-        scores[i] = mode == 1 ? losses[r] : beta * scores[i] + (1.0f - beta) * losses[r];
+float isb_sref_gradient_norm(const float *logits, int classes, int label) {
+    double m = -INFINITY, sum = 0, norm2 = 0;
+    for (int j = 0; j < classes; j++) m = fmax(m, logits[j]);
+    for (int j = 0; j < classes; j++) sum += exp(logits[j] - m);
+    for (int j = 0; j < classes; j++) {
+        double g = exp(logits[j] - m) / sum - (j == label ? 1.0 : 0.0);
+        norm2 += g * g;
     }
+    return (float)sqrt(norm2);
 }

@@ -1,11 +1,12 @@
 /* Plain C references of the sampling kernels (cl/sampling.cl), used by the tests and the host
- * benchmarks: softmax, the alias table (Vose; also the table the device sampler uploads), CDF +
- * binary search, Gumbel-top-k, naive successive sampling O(z N), the Horvitz–Thompson lambda,
- * and the last/running score update. Randomness is Philox with the device's counters. */
+ * benchmarks: softmax, the alias table (Vose), CDF + binary search, Gumbel-top-k with the exact
+ * Horvitz–Thompson weights, naive successive sampling O(z N), the score rule's update and the
+ * gradient-norm score. Randomness is Philox with the device's counters. */
 #ifndef ISB_SAMPLING_REFERENCE_H
 #define ISB_SAMPLING_REFERENCE_H
 
 #include <stdint.h>
+#include "sampling/score_rule.h"
 
 /* p = softmax(scores / temperature) in double precision, stored as float. */
 void isb_sref_softmax(float *p, const float *scores, int n, float temperature);
@@ -21,20 +22,31 @@ void isb_sref_alias_draw(int *out, int z, const uint32_t *thr, const int *alias,
  * scratch. */
 void isb_sref_cdf_draw(int *out, int z, const float *p, int n, double *cdf, uint64_t seed, uint32_t epoch);
 
-/* z of n without replacement by Gumbel-top-k on keys x_i + G_i (same Philox draws as the device);
- * out in decreasing key order. keys: n doubles of scratch, order: n ints of scratch. */
-void isb_sref_gumbel_topk(int *out, int z, const float *scores, int n, float temperature, uint64_t seed,
-                          uint32_t epoch, double *keys, int *order);
+/* z of n without replacement by Gumbel-top-k on keys phi_i + G_i (same Philox uniforms as the
+ * device, bit for bit); out in decreasing key order. keys: n doubles of scratch, order: n ints of
+ * scratch. Returns kappa, the (z+1)-th largest key (+inf when z = n): with it, sample i's
+ * inclusion probability is isb_sref_ht_inclusion(keys-side phi_i - kappa). */
+double isb_sref_gumbel_topk(int *out, int z, const float *scores, int n, float temperature, uint64_t seed,
+                            uint32_t epoch, double *keys, int *order);
+/* The mini-batch order of a draw without replacement (cl/batch_order.cl): the z selected samples
+ * in increasing index order go to out[pi(rank)]. */
+void isb_sref_batch_order(int *out, const int *selected_ascending, int z, uint64_t seed, uint32_t epoch);
+/* The Gumbel key of a sample with phi = x - max x for the Philox word `word` (double arithmetic). */
+double isb_sref_gumbel_key(double phi, uint32_t word);
+/* q = P(phi + G > kappa) = 1 - exp(-exp(phi - kappa)) for d = phi - kappa (1 when d = +inf). */
+double isb_sref_ht_inclusion(double d);
+/* Exact inclusion probabilities of successive sampling of z of n with probabilities p, by
+ * enumerating every ordered draw sequence: O(n^z), for tests with small n (n <= 12, z <= 6). */
+void isb_sref_inclusion_exact(double *pi, const double *p, int n, int z);
 
 /* The study's naive successive sampling: z times, draw one of the remaining samples with
  * probability p_i / (mass remaining), O(z n). taken: n bytes of scratch. */
 void isb_sref_successive(int *out, int z, const float *p, int n, uint64_t seed, uint32_t epoch,
                          unsigned char *taken);
 
-/* lambda with sum_i (1 - exp(-lambda p_i)) = z (bisection in double; docs/sampling.md). */
-double isb_sref_ht_lambda(const float *p, int n, int z);
-
-/* mode 1 last: S = L; mode 2 running: S = beta S + (1 - beta) L; for the b rows. */
-void isb_sref_score_update(float *scores, const int *indices, const float *losses, int b, int mode, float beta);
+/* The score rule applied to rows r < b in order: scores[indices[r]] folded with values[r]. */
+void isb_sref_score_update(float *scores, const int *indices, const float *values, int b, isb_score_rule rule);
+/* The gradient-norm score of one row: ||softmax(logits) - onehot(label)||_2 (double inside). */
+float isb_sref_gradient_norm(const float *logits, int classes, int label);
 
 #endif

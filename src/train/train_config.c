@@ -13,11 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The study's six first (the default list), then configurations selected by name only. */
 static const char *const config_names[] = {"uniform-aug",       "uniform-noaug",     "last-loss-aug",
-                                           "last-loss-noaug",   "running-loss-aug",  "running-loss-noaug"};
+                                           "last-loss-noaug",   "running-loss-aug",  "running-loss-noaug",
+                                           "gradient-norm-aug", "gradient-norm-noaug"};
+#define ISB_STUDY_CONFIGS 6
 static const char *const preset_names[] = {"paper", "quick", "smoke", NULL};
 
 const char *const *isb_train_config_names(int *count) {
+    *count = ISB_STUDY_CONFIGS;
+    return config_names;
+}
+const char *const *isb_train_config_all_names(int *count) {
     *count = (int)(sizeof config_names / sizeof config_names[0]);
     return config_names;
 }
@@ -26,11 +33,11 @@ const char *const *isb_train_preset_names(void) { return preset_names; }
 static const char *const draw_names[] = {"alias", "cdf", "gumbel-topk", "gumbel-sort", NULL};
 static const char *const weight_names[] = {"none", "inverse-p", "ht", NULL};
 static const char *const early_stop_names[] = {"best", "cumulative", NULL};
-static const char *const sampler_names[] = {"uniform", "last-loss", "running-loss", NULL};
+static const char *const sampler_names[] = {"uniform", "last-loss", "running-loss", "gradient-norm", NULL};
 
 const char *isb_draw_method_name(isb_draw_method m) { return (unsigned)m < 4 ? draw_names[m] : "?"; }
 const char *isb_weight_mode_name(isb_weight_mode m) { return (unsigned)m < 3 ? weight_names[m] : "?"; }
-const char *isb_sampler_kind_name(isb_sampler_kind k) { return (unsigned)k < 3 ? sampler_names[k] : "?"; }
+const char *isb_sampler_kind_name(isb_sampler_kind k) { return (unsigned)k < 4 ? sampler_names[k] : "?"; }
 
 /* Presets differ only in scale: data size, network width, number of data epochs, and the lr
  * milestones / patience / warm-up scaled with the number of epochs. */
@@ -93,8 +100,8 @@ int isb_train_config_init(isb_train_config *cfg, const char *preset, const char 
     int found = 0;
     for (int i = 0; preset_names[i]; i++) found |= strcmp(preset, preset_names[i]) == 0;
     if (!found) return list_error("preset", preset, preset_names, -1);
-    int n_names;
-    const char *const *names = isb_train_config_names(&n_names);
+    int n_names = (int)(sizeof config_names / sizeof config_names[0]);
+    const char *const *names = config_names;
     int which = -1;
     for (int i = 0; i < n_names; i++)
         if (strcmp(name, names[i]) == 0) which = i;
@@ -105,9 +112,10 @@ int isb_train_config_init(isb_train_config *cfg, const char *preset, const char 
     cfg->sampler = (isb_sampler_kind)(which / 2);
     cfg->augment = which % 2 == 0;
     cfg->normalize = cfg->augment; /* docs/protocol-notes.md, note 5: the study normalised only the augmented runs */
-    static const double z_fraction[] = {1.0, 8192.0 / 50000.0, 30000.0 / 50000.0};
+    static const double z_fraction[] = {1.0, 8192.0 / 50000.0, 30000.0 / 50000.0, 8192.0 / 50000.0};
     cfg->z_fraction = z_fraction[cfg->sampler];
-    if (cfg->sampler != ISB_SAMPLER_LAST_LOSS) cfg->warmup_epochs = 0; /* Appendix A: only last loss warms up */
+    /* Appendix A: only last loss warms up (gradient norm, a last-value score too, does likewise) */
+    if (cfg->sampler != ISB_SAMPLER_LAST_LOSS && cfg->sampler != ISB_SAMPLER_GRADIENT_NORM) cfg->warmup_epochs = 0;
     return ISB_OK;
 }
 

@@ -13,7 +13,10 @@
 
 #include "sampling/sampler.h"
 
-typedef enum { ISB_SAMPLER_UNIFORM = 0, ISB_SAMPLER_LAST_LOSS = 1, ISB_SAMPLER_RUNNING_LOSS = 2 } isb_sampler_kind;
+typedef enum {
+    ISB_SAMPLER_UNIFORM = 0, ISB_SAMPLER_LAST_LOSS = 1, ISB_SAMPLER_RUNNING_LOSS = 2,
+    ISB_SAMPLER_GRADIENT_NORM = 3 /* not in the study's six: selected by name (--configs) */
+} isb_sampler_kind;
 
 /* best: stop after `patience` consecutive evaluations without a new best test accuracy, report the
  * best. cumulative: the study code's rule — a never-reset counter of evaluations whose accuracy,
@@ -63,6 +66,8 @@ typedef struct {
 
 /* The six configuration names in suite order; *count set to 6. */
 const char *const *isb_train_config_names(int *count);
+/* Every configuration --config accepts: the study's six, then those selected by name only. */
+const char *const *isb_train_config_all_names(int *count);
 /* The presets, NULL-terminated: "paper", "quick", "smoke". */
 const char *const *isb_train_preset_names(void);
 

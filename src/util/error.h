@@ -12,6 +12,7 @@
 #define ISB_UTIL_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 typedef enum {
     ISB_OK = 0,

@@ -17,3 +17,9 @@ for c in $configs_listed; do
   pass=$((pass+1))
 done
 check "suite help lists the table's names" 0 "$(tail -n 1 <<<"$configs_listed")" "$isb" suite --help
+check "configs --all adds gradient-norm" 0 "^gradient-norm-noaug$"                   "$isb" configs --all
+[ "$("$isb" configs --all | head -n 6)" = "$configs_listed" ] && { echo "ok   configs --all starts with the study's six"; pass=$((pass+1)); } \
+    || { echo "FAIL configs --all does not start with the study's six"; fail=$((fail+1)); }
+for c in $("$isb" configs --all); do
+  check "train knows $c (--all)"  2 "--batch must be in"                           "$isb" train --config "$c" --preset smoke --batch 0
+done

@@ -27,4 +27,35 @@ for m in alias cdf gumbel-topk gumbel-sort uniform; do
 done
 check "sample from stdin, ht weights" 0 "^[0-9]+ [0-9.e+-]+$" \
       bash -c "'$isb' sample --z 3 --weights ht < '$sample_dir/scores'"
+# issue 10's examples: u = 1.0f gave sample 0 (score -30) an infinite key at this epoch
+(echo -30; for i in $(seq 15); do echo 0; done) > "$sample_dir/minus30"
+check "sample Gumbel key finite at u near 1" 0 "^([1-9]|1[0-5]) 1$" \
+      "$isb" sample --z 1 --seed 1 --epoch 3214781 --scores "$sample_dir/minus30"
+printf '1e9\n0\n0\n0\n' > "$sample_dir/huge"
+check "sample S/T overflow is an error" 1 "sample 0 divided by the temperature.*raise the temperature" \
+      "$isb" sample --z 2 --method cdf --temperature 1e-30 --scores "$sample_dir/huge"
+(echo -200; for i in $(seq 9); do echo 0; done) > "$sample_dir/tiny"
+check "sample unrepresentable weight is an error" 1 "weight of sample 0 is not representable.*raise the temperature" \
+      "$isb" sample --z 10 --weights inverse-p --scores "$sample_dir/tiny"
+check "sample ht |Z| = N: every weight 1" 0 "^10$" \
+      bash -c "'$isb' sample --z 10 --weights ht --scores '$sample_dir/tiny' | awk '\$2 == 1' | wc -l"
+check "sample N = 1" 0 "^0 1$" bash -c "echo 3.5 | '$isb' sample --z 1 --weights ht"
+check "sample ht weights finite at a wide score range" 0 "^4$" \
+      bash -c "'$isb' sample --z 4 --weights ht --scores '$sample_dir/tiny' | awk '\$2 > 0 && \$2 < 1e30' | wc -l"
+# lines of any length: a 300-digit number is one score, not two
+(printf '1.'; printf '0%.0s' $(seq 300); echo; echo 2) > "$sample_dir/long"
+check "sample long score line" 0 "^2$" bash -c "'$isb' sample --z 2 --scores '$sample_dir/long' | wc -l"
+check "sample --draws: epoch index weight" 0 "^3 12$" \
+      bash -c "'$isb' sample --z 4 --draws 3 --epoch 5 --weights ht --scores '$sample_dir/scores' | awk '\$1 >= 5 && \$1 <= 7 && NF == 3' | sort -u -k1,2 | awk '{e[\$1]} END {print length(e), NR}'"
+check "sample --draws bad" 2 "--draws must be in" "$isb" sample --z 1 --draws 0
 rm -rf "$sample_dir"
+# --checkpoint reads a training checkpoint's train/scores (with the real CIFAR-10 at hand)
+shared_cifar="$(dirname "$0")/../../shared/datasets/cifar-10-batches-bin"
+if [ -f "$shared_cifar/test_batch.bin" ]; then
+  ck_out=$(mktemp -d)
+  "$isb" train --config gradient-norm-noaug --preset smoke --data "$shared_cifar" --out "$ck_out" --stop-after-step 3 >/dev/null 2>&1
+  ck=$(ls "$ck_out"/smoke/gradient-norm-noaug/*/checkpoint.isbc 2>/dev/null | head -1)
+  check "sample --checkpoint of a gradient-norm run" 0 "^5$" \
+        bash -c "'$isb' sample --z 5 --weights ht --checkpoint '$ck' | awk '\$1 >= 0 && \$1 < 256 && \$2 > 0' | wc -l"
+  rm -rf "$ck_out"
+fi
