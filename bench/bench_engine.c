@@ -24,7 +24,6 @@
  * --benchmark_filter (e.g. 'w16|W:16'). */
 #include "benches.h"
 #include "nn/layers.h"
-#include "ocl/clblast_tuning.h"
 #include "nn/model.h"
 #include "nn/resnet18.h"
 #include "util/error.h"
@@ -209,8 +208,7 @@ static int profile_to_file(int width, int B, const char *path, int steps) {
     FILE *f = NULL;
     int rc = t ? isb_ocl_open(&ocl, selector, true) : isb_fail(ISB_ERR_MEMORY, "out of host memory");
     if (rc < 0) goto done;
-    rc = isb_clblast_apply_tuning(&ocl);
-    if (rc == 0) rc = step_setup_make(&s, &ocl, width, B);
+    rc = step_setup_make(&s, &ocl, width, B); /* isb_ocl_open applied the device's CLBlast tuning */
     if (rc < 0) goto done;
     t->timed = true;
     double t0 = isb_now();

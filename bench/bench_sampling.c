@@ -53,7 +53,7 @@ static double copy_bandwidth(isb_ocl *ocl) {
     double best = INFINITY;
     for (int rep = 0; rep < 4; rep++) {
         double t0 = isb_now();
-        clEnqueueCopyBuffer(ocl->queue, a, b, 0, 0, bytes, 0, NULL, NULL);
+        isb_ocl_copy(ocl, a, 0, b, 0, bytes, "bandwidth probe");
         isb_ocl_finish(ocl);
         double t = isb_now() - t0;
         if (rep > 0 && t < best) best = t; /* rep 0 is the warm-up */

@@ -1,8 +1,9 @@
 /* isbench-bench: the microbenchmark program. Parses --device and --max-n (removing them from argv),
  * hands every other flag to Google Benchmark (--benchmark_filter, --benchmark_out=FILE,
  * --benchmark_out_format=csv|json, --benchmark_repetitions, --benchmark_min_time, ...), opens the
- * device, records the run context (device, driver, CLBlast version) and calls each benchmark
- * file's registration function (bench/benches.h says how to add one). */
+ * device (which applies its CLBlast tuning), records the run context (device, driver, CLBlast
+ * version and tuning entry) and calls each benchmark file's registration function
+ * (bench/benches.h says how to add one). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,8 +30,8 @@ static const struct {
 static void usage(FILE *out) {
     fprintf(out,
             "usage: isbench-bench [--device SEL] [--max-n N] [--benchmark_* flags]\n"
-            "  --device SEL   OpenCL device: P:D | gpu | cpu | NAME-SUBSTRING (default $ISBENCH_DEVICE, else\n"
-            "                 the first GPU)\n"
+            "  --device SEL   OpenCL device: P:D | gpu | cpu | PLATFORM:DEVICE | NAME-SUBSTRING matching one\n"
+            "                 device (default $ISBENCH_DEVICE, else the first GPU)\n"
             "  --max-n N      register no problem size above N (e.g. 10000000 on a CPU device)\n"
             "  --context K=V  add K: V to the run context (repeatable; bench/run.sh records the command)\n"
             "  --device-slug  print the device's name as a folder name (results/bench/<slug>) and exit\n"
@@ -121,7 +122,6 @@ int main(int argc, char **argv) {
 
     isb_ocl ocl;
     int rc = isb_ocl_open(&ocl, isb_ocl_selector(device), false);
-    if (rc == 0) rc = isb_clblast_apply_tuning(&ocl); /* tuning/ parameters: the benchmarks call CLBlast directly */
     if (rc < 0) {
         fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
         return 1;

@@ -12,6 +12,7 @@ check() { # name, expected exit code, regex expected in stdout+stderr, command..
   if ! grep -q -E -- "$want_re" <<<"$out"; then echo "FAIL $name: output lacks /$want_re/"; echo "$out" | head -20; fail=$((fail+1)); return; fi
   echo "ok   $name"; pass=$((pass+1))
 }
+echo "device under test: $("$isb" devices 2>&1 | grep -E "<- selected|error" || true)"
 check "version"                0 "^isbench [0-9]+\.[0-9]+\.[0-9]+ \(commit "  "$isb" --version
 check "help"                   0 "devices"                                     "$isb" --help
 check "no command"             2 "usage"                                       "$isb"
@@ -23,6 +24,22 @@ check "device out of range"    1 "no OpenCL device matches '99:0'.*|Available de
 check "device out of range lists devices" 1 "^  .* [0-9]+:[0-9]+  "            "$isb" devices --device 99:0
 check "device name no match"   1 "no OpenCL device matches 'no-such-device'"   "$isb" devices --device no-such-device
 check "device via env"         1 "no-such-env-device"                          env ISBENCH_DEVICE=no-such-env-device "$isb" devices
+check "device platform part no match" 1 "no OpenCL device matches 'no-such-platform:'" "$isb" devices --device no-such-platform:
+# PLATFORM:DEVICE naming the last listed device by its platform's and its own name
+last_platform=$("$isb" devices | sed -n 's/^Platform [0-9]*: \(.*\) (.*/\1/p' | tail -1)
+last_device=$("$isb" devices | sed -n 's/^[* ] [0-9]*:[0-9]*  //p' | sed 's/ *<- selected$//' | tail -1)
+check "device platform-qualified"  0 "^\\* [0-9]+:[0-9]+  $last_device +<- selected" "$isb" devices --device "$last_platform:$last_device"
+# Two implementations with the same names (PoCL registered twice): a name matching both is refused
+# with the list of matches; P:D and PLATFORM:DEVICE still choose.
+if [ -r /etc/OpenCL/vendors/pocl.icd ]; then
+  twice=$(mktemp -d)
+  cp /etc/OpenCL/vendors/pocl.icd "$twice/a.icd"; cp /etc/OpenCL/vendors/pocl.icd "$twice/b.icd"
+  check "ambiguous name refused"  1 "'pthread' is ambiguous"                     env OCL_ICD_VENDORS=$twice "$isb" devices --device pthread
+  check "ambiguous lists matches" 1 "^    1:0  pthread"                          env OCL_ICD_VENDORS=$twice "$isb" devices --device pthread
+  check "indices choose among twins" 0 "\\* 1:0 .*<- selected"                   env OCL_ICD_VENDORS=$twice "$isb" devices --device 1:0
+  check "ambiguous platform part refused" 1 "is ambiguous"                    env OCL_ICD_VENDORS=$twice "$isb" devices --device portable:
+  rm -r "$twice"
+fi
 # No OpenCL platform at all: point the ICD loader at an empty vendor directory.
 empty=$(mktemp -d)
 check "no platform"            1 "no OpenCL platform found.*pocl-opencl-icd"   env OCL_ICD_VENDORS=$empty "$isb" devices

@@ -93,43 +93,77 @@ static void write_text(const char *dir, const char *name, const char *text, char
     fclose(f);
 }
 
-/* A tuning file for the device under test with `kernels`, which it takes over (reference stolen). */
-static void write_tuning(const char *dir, const char *name, json_t *kernels, char *path, size_t len) {
-    isb_ocl *ocl = test_ocl();
-    json_t *root = json_pack("{s:s, s:s, s:s, s:o}", "format", "isbench-clblast-tuning/1", "device", ocl->info.name,
-                             "driver_version", ocl->info.driver_version, "kernels", kernels);
+/* A tuning entry matching the device under test at `level` ("device": type, vendor, architecture
+ * and name; "vendor": type and vendor, the rest "default"; "default": everything default) with
+ * `kernels`, which it takes over (reference stolen). */
+static void write_entry(const char *dir, const char *name, const char *level, json_t *kernels, char *path,
+                        size_t len) {
+    isb_clblast_key key;
+    isb_clblast_device_key(&test_ocl()->info, &key);
+    bool device = strcmp(level, "device") == 0, vendor = device || strcmp(level, "vendor") == 0;
+    json_t *root = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "format", "isbench-clblast-tuning/2", "match",
+                             "type", vendor ? key.type : "default", "vendor", vendor ? key.vendor : "default",
+                             "architecture", device ? key.architecture : "default", "device",
+                             device ? key.device : "default", "kernels", kernels);
     assert_non_null(root);
     snprintf(path, len, "%s/%s", dir, name);
     assert_int_equal(json_dump_file(root, path, JSON_INDENT(2)), 0);
     json_decref(root);
 }
 
-/* Non-default parameters valid on any device (64-work-item groups, 4 KiB of local memory). */
+static void write_tuning(const char *dir, const char *name, json_t *kernels, char *path, size_t len) {
+    write_entry(dir, name, "device", kernels, path, len);
+}
+
+static bool applied_is_none(void) { return strncmp(isb_clblast_tuning_applied(), "none", 4) == 0; }
+
+/* Xgemm parameters valid on any device (64-work-item groups, 4 KiB of local memory). */
+static json_t *xgemm_entry(int gemmk, int mwg, int nwg) {
+    return json_pack("{s:s, s:i, s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}}", "kernel",
+                     "Xgemm", "precision", 32, "parameters", "GEMMK", gemmk, "KREG", 1, "KWG", 16, "KWI", 2, "MDIMA",
+                     8, "MDIMC", 8, "MWG", mwg, "NDIMB", 8, "NDIMC", 8, "NWG", nwg, "SA", 1, "SB", 1, "STRM", 0,
+                     "STRN", 0, "VWM", 2, "VWN", 2);
+}
+
+static json_t *xgemm_direct_entry(void) {
+    return json_pack("{s:s, s:i, s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}}", "kernel", "XgemmDirect",
+                     "precision", 32, "parameters", "WGD", 16, "MDIMCD", 8, "NDIMCD", 8, "MDIMAD", 8, "NDIMBD", 8,
+                     "KWID", 2, "VWMD", 2, "VWND", 2, "PADA", 1, "PADB", 1);
+}
+
+/* direct kernel below 64^3 multiply-adds: the test shapes cover both kernels */
+static json_t *routine_entry(void) {
+    return json_pack("{s:s, s:i, s:{s:i}}", "kernel", "GemmRoutine", "precision", 32, "parameters",
+                     "XGEMM_MIN_INDIRECT_SIZE", 64);
+}
+
+static json_t *kernel_list(json_t *a, json_t *b, json_t *c) {
+    json_t *list = json_array();
+    json_array_append_new(list, a);
+    if (b) json_array_append_new(list, b);
+    if (c) json_array_append_new(list, c);
+    return list;
+}
+
 static void write_injected(const char *dir, char *path, size_t len) {
-    json_t *kernels = json_pack(
-        "[{s:s, s:i, s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}},"
-        " {s:s, s:i, s:{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}}, {s:s, s:i, s:{s:i}}]",
-        "kernel", "Xgemm", "precision", 32, "parameters", "GEMMK", 0, "KREG", 1, "KWG", 16, "KWI", 2, "MDIMA", 8,
-        "MDIMC", 8, "MWG", 32, "NDIMB", 8, "NDIMC", 8, "NWG", 32, "SA", 1, "SB", 1, "STRM", 0, "STRN", 0, "VWM", 2,
-        "VWN", 2, "kernel", "XgemmDirect", "precision", 32, "parameters", "WGD", 16, "MDIMCD", 8, "NDIMCD", 8,
-        "MDIMAD", 8, "NDIMBD", 8, "KWID", 2, "VWMD", 2, "VWND", 2, "PADA", 1, "PADB", 1,
-        /* direct kernel below 64^3 multiply-adds: the test shapes cover both kernels */
-        "kernel", "GemmRoutine", "precision", 32, "parameters", "XGEMM_MIN_INDIRECT_SIZE", 64);
-    assert_non_null(kernels);
-    write_tuning(dir, "injected.json", kernels, path, len);
+    write_tuning(dir, "injected.json", kernel_list(xgemm_entry(0, 32, 32), xgemm_direct_entry(), routine_entry()),
+                 path, len);
 }
 
 static void gemm_correct_untuned_injected_and_tuned(void **state) {
     (void)state;
     isb_ocl *ocl = test_ocl();
     TEST_OK(isb_clblast_apply_tuning_from(ocl, "none"));
-    assert_string_equal(isb_clblast_tuning_applied(), "none");
+    assert_true(applied_is_none());
     check_conv_gemms("untuned");
 
     char *dir = make_temp_dir(), path[4200];
     write_injected(dir, path, sizeof path);
     TEST_OK(isb_clblast_apply_tuning_from(ocl, dir));
-    assert_string_equal(isb_clblast_tuning_applied(), path); /* it was applied, not silently skipped */
+    /* it was applied, not silently skipped, and the description names the file and the kernels */
+    printf("applied: %s\n", isb_clblast_tuning_applied());
+    assert_non_null(strstr(isb_clblast_tuning_applied(), path));
+    assert_non_null(strstr(isb_clblast_tuning_applied(), "(Xgemm, XgemmDirect, GemmRoutine)"));
     check_conv_gemms("injected");
     remove_dir(dir);
 
@@ -137,9 +171,8 @@ static void gemm_correct_untuned_injected_and_tuned(void **state) {
      * GemmRoutine, so the injected 64^3 crossover stays in force and the large shapes run the
      * shipped Xgemm/pad parameters (overrides last for the process). */
     TEST_OK(isb_clblast_apply_tuning_from(ocl, ISBENCH_SOURCE_DIR "/tuning"));
-    if (strcmp(isb_clblast_tuning_applied(), "none") != 0) check_conv_gemms("shipped");
-    else printf("no tuning file in tuning/ for %s (driver %s): shipped parameters not exercised\n",
-                ocl->info.name, ocl->info.driver_version);
+    if (!applied_is_none()) check_conv_gemms("shipped");
+    else printf("shipped parameters not exercised: %s\n", isb_clblast_tuning_applied());
 }
 
 /* Proves the parameters reach CLBlast: every GEMM forced onto the Xgemm (indirect) path, whose
@@ -204,7 +237,7 @@ static void expect_bad(const char *text, const char *problem) {
     assert_int_equal(rc, ISB_ERR_FORMAT);
     assert_non_null(strstr(isb_last_error(), path));
     assert_non_null(strstr(isb_last_error(), problem));
-    assert_string_equal(isb_clblast_tuning_applied(), "none");
+    assert_true(applied_is_none());
     remove_dir(dir);
 }
 
@@ -212,7 +245,8 @@ static void malformed_files_give_clear_errors(void **state) {
     (void)state;
     expect_bad("{\"format\": \"isbench-clblast-tuning/1\", ", "not valid JSON");
     expect_bad("{\"format\": \"something-else\"}", "\"format\"");
-    expect_bad("{\"format\": \"isbench-clblast-tuning/1\", \"device\": \"x\", \"driver_version\": \"1\", "
+    expect_bad("{\"format\": \"isbench-clblast-tuning/2\", \"match\": {\"type\": \"default\", \"vendor\": "
+               "\"default\", \"architecture\": \"default\", \"device\": \"default\"}, "
                "\"kernels\": [{\"kernel\": \"Xgemm\", \"precision\": 32, \"parameters\": {\"MWG\": \"64\"}}]}",
                "non-negative integer");
     /* well-formed, for this device, but incomplete: CLBlast refuses it and the error says so */
@@ -227,12 +261,128 @@ static void malformed_files_give_clear_errors(void **state) {
     remove_dir(dir);
     /* a missing folder is not an error: untuned */
     TEST_OK(isb_clblast_apply_tuning_from(test_ocl(), "/nonexistent/isbench-tuning"));
-    assert_string_equal(isb_clblast_tuning_applied(), "none");
+    assert_true(applied_is_none());
+    /* the old format is refused with the way to convert it */
+    expect_bad("{\"format\": \"isbench-clblast-tuning/1\", \"device\": \"x\", \"driver_version\": \"1\", "
+               "\"kernels\": [{\"kernel\": \"Xgemm\", \"precision\": 32, \"parameters\": {\"MWG\": 64}}]}",
+               "move its \"device\" into \"match\"");
+    expect_bad("{\"format\": \"isbench-clblast-tuning/2\", \"match\": {\"type\": \"CPU\"}, "
+               "\"kernels\": [{\"kernel\": \"Xgemm\", \"precision\": 32, \"parameters\": {\"MWG\": 64}}]}",
+               "\"match\" needs");
+}
+
+/* Keys as CLBlast's database forms them, from what the drivers report (synthetic devices). */
+static void device_keys_follow_clblast_database(void **state) {
+    (void)state;
+    static const struct {
+        cl_device_type type;
+        const char *vendor, *name, *version, *want[4];
+    } cases[] = {
+        {CL_DEVICE_TYPE_CPU, "AuthenticAMD", "pthread-haswell-AMD EPYC",
+         "OpenCL 3.0 PoCL HSTR: pthread-x86_64-pc-linux-gnu-haswell", {"CPU", "AMD", "haswell", NULL}},
+        {CL_DEVICE_TYPE_CPU, "GenuineIntel", "pthread-skylake-avx512-Intel(R) Xeon(R) Gold 6338",
+         "OpenCL 3.0 PoCL HSTR: pthread-x86_64-pc-linux-gnu-skylake-avx512", {"CPU", "Intel", "skylake-avx512", NULL}},
+        {CL_DEVICE_TYPE_CPU, "Intel(R) Corporation", "Intel(R) Xeon(R) Gold 6338", "OpenCL 3.0 (Build 0)",
+         {"CPU", "Intel", "default", NULL}},
+        {CL_DEVICE_TYPE_GPU, "Advanced Micro Devices, Inc.", "gfx90a:sramecc+:xnack-", "OpenCL 2.0 AMD-APP",
+         {"GPU", "AMD", "gfx90a", NULL}},
+        {CL_DEVICE_TYPE_GPU, "NVIDIA Corporation", "NVIDIA H200", "OpenCL 3.0 CUDA", {"GPU", "NVIDIA", "default", NULL}},
+        {CL_DEVICE_TYPE_CPU, "Mesa/X.org", "llvmpipe (LLVM 15.0.6, 256 bits)", "OpenCL 3.0 ",
+         {"CPU", "Mesa/X.org", "default", NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        isb_device_info info = {.type = cases[i].type}; /* no device handle: no NVIDIA query */
+        snprintf(info.vendor, sizeof info.vendor, "%s", cases[i].vendor);
+        snprintf(info.name, sizeof info.name, "%s", cases[i].name);
+        snprintf(info.device_version, sizeof info.device_version, "%s", cases[i].version);
+        isb_clblast_key key;
+        isb_clblast_device_key(&info, &key);
+        printf("%s -> %s > %s > %s > %s\n", cases[i].name, key.type, key.vendor, key.architecture, key.device);
+        assert_string_equal(key.type, cases[i].want[0]);
+        assert_string_equal(key.vendor, cases[i].want[1]);
+        assert_string_equal(key.architecture, cases[i].want[2]);
+        assert_string_equal(key.device, cases[i].name);
+    }
+}
+
+/* Per kernel, the most specific matching entry wins; entries for other devices are not applied;
+ * the description says which file set which kernel and at what key. */
+static void most_specific_entry_wins_per_kernel(void **state) {
+    (void)state;
+    isb_ocl *ocl = test_ocl();
+    char *dir = make_temp_dir(), all[4200], vendor[4200], device[4200], other[4200];
+    write_entry(dir, "a-all.json", "default", kernel_list(xgemm_entry(0, 32, 32), xgemm_direct_entry(), routine_entry()),
+                all, sizeof all);
+    write_entry(dir, "b-vendor.json", "vendor", kernel_list(xgemm_direct_entry(), NULL, NULL), vendor, sizeof vendor);
+    write_entry(dir, "c-device.json", "device", kernel_list(xgemm_entry(0, 64, 64), NULL, NULL), device, sizeof device);
+    json_t *elsewhere = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:o}", "format", "isbench-clblast-tuning/2", "match",
+                                  "type", "default", "vendor", "no-such-vendor", "architecture", "default", "device",
+                                  "default", "kernels", kernel_list(routine_entry(), NULL, NULL));
+    snprintf(other, sizeof other, "%s/d-other.json", dir);
+    assert_int_equal(json_dump_file(elsewhere, other, 0), 0);
+    json_decref(elsewhere);
+    TEST_OK(isb_clblast_apply_tuning_from(ocl, dir));
+    const char *desc = isb_clblast_tuning_applied();
+    printf("applied: %s\n", desc);
+    char want[4400];
+    snprintf(want, sizeof want, "%s [", device);
+    assert_non_null(strstr(desc, want));
+    assert_non_null(strstr(desc, "] (Xgemm); "));
+    snprintf(want, sizeof want, "%s [", vendor);
+    assert_non_null(strstr(desc, want));
+    assert_non_null(strstr(desc, "> default > default] (XgemmDirect); "));
+    snprintf(want, sizeof want, "%s [default > default > default > default] (GemmRoutine)", all);
+    assert_non_null(strstr(desc, want));
+    assert_null(strstr(desc, "d-other.json"));
+    assert_true(strstr(desc, "c-device.json") < strstr(desc, "b-vendor.json")); /* most specific first */
+    check_gemm("layered", false, false, 72, 410, 58, 80);
+    remove_dir(dir);
+}
+
+static void same_level_conflict_is_an_error(void **state) {
+    (void)state;
+    char *dir = make_temp_dir(), a[4200], b[4200];
+    write_entry(dir, "a.json", "vendor", kernel_list(xgemm_entry(0, 32, 32), NULL, NULL), a, sizeof a);
+    write_entry(dir, "b.json", "vendor", kernel_list(xgemm_entry(0, 64, 64), NULL, NULL), b, sizeof b);
+    int rc = isb_clblast_apply_tuning_from(test_ocl(), dir);
+    printf("conflict -> %s\n", isb_last_error());
+    assert_int_equal(rc, ISB_ERR_FORMAT);
+    assert_non_null(strstr(isb_last_error(), a));
+    assert_non_null(strstr(isb_last_error(), b));
+    assert_non_null(strstr(isb_last_error(), "same level"));
+    remove_dir(dir);
+}
+
+/* CLBlast before 1.6.3 pads wrongly for GEMMK=1 with MWG != NWG: such a file is refused. */
+static void known_bad_parameters_are_refused(void **state) {
+    (void)state;
+    char *dir = make_temp_dir(), path[4200];
+    write_tuning(dir, "gemmk.json", kernel_list(xgemm_entry(1, 64, 32), NULL, NULL), path, sizeof path);
+    isb_clear_error();
+    int rc = isb_clblast_tuning_check_file(path);
+    printf("GEMMK=1, MWG 64, NWG 32 with %s -> %s\n", isb_clblast_version(), rc < 0 ? isb_last_error() : "accepted");
+    if (CLBLAST_VERSION_MAJOR * 10000 + CLBLAST_VERSION_MINOR * 100 + CLBLAST_VERSION_PATCH < 10603) {
+        assert_int_equal(rc, ISB_ERR_FORMAT);
+        assert_non_null(strstr(isb_last_error(), path));
+        assert_non_null(strstr(isb_last_error(), "GEMMK=1 with MWG=64 != NWG=32"));
+        assert_non_null(strstr(isb_last_error(), "1.6.3"));
+        assert_int_equal(isb_clblast_apply_tuning_from(test_ocl(), dir), ISB_ERR_FORMAT);
+        assert_true(applied_is_none());
+    } else {
+        TEST_OK(rc);
+    }
+    write_tuning(dir, "gemmk.json", kernel_list(xgemm_entry(1, 32, 32), NULL, NULL), path, sizeof path);
+    TEST_OK(isb_clblast_tuning_check_file(path)); /* GEMMK=1 with square tiles is fine */
+    remove_dir(dir);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(device_keys_follow_clblast_database),
         cmocka_unit_test(shipped_files_parse),
+        cmocka_unit_test(known_bad_parameters_are_refused),
+        cmocka_unit_test(same_level_conflict_is_an_error),
+        cmocka_unit_test(most_specific_entry_wins_per_kernel),
         cmocka_unit_test(malformed_files_give_clear_errors),
         cmocka_unit_test(gemm_correct_untuned_injected_and_tuned),
         cmocka_unit_test(impossible_parameters_take_effect),

@@ -109,11 +109,31 @@ static void kernel_dir_missing_file_is_an_error(void **state) {
     assert_non_null(strstr(isb_last_error(), "ISBENCH_KERNEL_DIR"));
 }
 
+/* isb_ocl_copy: device-to-device with offsets, in order on the queue; an out-of-range copy is an
+ * error naming what was copied. */
+static void copy_between_buffers(void **state) {
+    (void)state;
+    float host[64], got[64];
+    for (int i = 0; i < 64; i++) host[i] = (float)i;
+    cl_mem a = test_buffer_from(host, sizeof host), b = test_buffer_from(NULL, sizeof host);
+    TEST_OK(isb_ocl_fill_zero(test_ocl(), b, 0, sizeof host));
+    TEST_OK(isb_ocl_copy(test_ocl(), a, 8 * sizeof(float), b, 40 * sizeof(float), 16 * sizeof(float), "a slice"));
+    test_read(b, got, sizeof got);
+    for (int i = 0; i < 64; i++) assert_true(got[i] == (i >= 40 && i < 56 ? (float)(i - 32) : 0.0f));
+    TEST_OK(isb_ocl_copy(test_ocl(), a, 0, b, 0, 0, "nothing")); /* empty: no-op */
+    assert_int_equal(isb_ocl_copy(test_ocl(), a, 60 * sizeof(float), b, 0, 8 * sizeof(float), "past the end"),
+                     ISB_ERR_OPENCL);
+    assert_non_null(strstr(isb_last_error(), "copying past the end"));
+    isb_ocl_release(&a);
+    isb_ocl_release(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(axpy_matches_c),
         cmocka_unit_test(sum_matches_c),
         cmocka_unit_test(kernels_are_cached),
+        cmocka_unit_test(copy_between_buffers),
         cmocka_unit_test(build_failure_carries_log),
         cmocka_unit_test(kernel_dir_missing_file_is_an_error),
     };

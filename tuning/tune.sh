@@ -5,7 +5,9 @@
 # (format: docs/clblast-tuning.md), which src/ocl/clblast_tuning.c applies at run time.
 #
 # usage: tuning/tune.sh [PLATFORM DEVICE [WORKDIR]]    (OpenCL indices as clinfo -l lists them)
-# Needs: clblast-utils, clinfo, jq. Takes ~10-20 min on a 2-core CPU. Tuner JSON files already in
+# The file matches the device exactly (type > vendor > architecture > device, the key `isbench
+# devices` prints); edit "match" to "default" at a level to share it more widely (see the docs).
+# Needs: clblast-utils, clinfo, jq, a built isbench ($ISBENCH, default build/isbench). Takes ~10-20 min on a 2-core CPU. Tuner JSON files already in
 # WORKDIR are reused (delete them to retune). Environment: FRACTION (default 4: a quarter of each
 # fixed set), TUNE_M/N/K (default 2048 128 512: column-major m = B*H*W side, n = channels, k = Cin*9).
 set -eu
@@ -24,6 +26,10 @@ NAME=$(info CL_DEVICE_NAME)
 DRIVER=$(info CL_DRIVER_VERSION)
 [ -n "$NAME" ] || { echo "tune.sh: no OpenCL device $P:$D (see clinfo -l)" >&2; exit 1; }
 CLBLAST=$(dpkg-query -W -f '${Version}' libclblast1 2>/dev/null || echo unknown)
+ISBENCH=${ISBENCH:-$HERE/../build/isbench}
+# "CPU > AMD > haswell > pthread-haswell-AMD EPYC": the device's key as CLBlast's database forms it
+KEY=$("$ISBENCH" devices --device "$P:$D" | sed -n '/<- selected/,/isbench:/s/.*CLBlast tuning key //p')
+[ -n "$KEY" ] || { echo "tune.sh: cannot read the CLBlast key of $P:$D from $ISBENCH devices (build isbench or set ISBENCH)" >&2; exit 1; }
 
 # run_phase1 TUNER JSON ARGS...: runs TUNER until its phase-1 JSON exists, then stops it (the later
 # random-search phases explore tens of thousands of configurations: hours on a CPU).
@@ -68,11 +74,20 @@ OUT="$HERE/$SLUG.json"
   entry Xgemm "$XGEMM_ARGS" clblast_tuner_xgemm clblast_xgemm_1_32.json
   entry Pad "$PAD_ARGS" clblast_tuner_copy_pad clblast_pad_32.json
   entry Padtranspose "$PAD_ARGS" clblast_tuner_transpose_pad clblast_padtranspose_32.json
-} | jq -s --arg name "$NAME" --arg driver "$DRIVER" --arg clblast "$CLBLAST" \
+} | jq -s --arg name "$NAME" --arg driver "$DRIVER" --arg clblast "$CLBLAST" --arg key "$KEY" \
       --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg cmd "tuning/tune.sh $P $D (FRACTION=$FRACTION)" \
-      '{format: "isbench-clblast-tuning/1", device: $name, driver_version: $driver,
-        clblast_version: $clblast, tuned_at: $date, command: $cmd,
+      '($key | split(" > ")) as $k |
+       {format: "isbench-clblast-tuning/2",
+        match: {type: $k[0], vendor: $k[1], architecture: $k[2], device: ($k[3:] | join(" > "))},
+        tuned_on: {device: $name, driver_version: $driver}, clblast_version: $clblast, tuned_at: $date, command: $cmd,
         note: "best of a random 1/FRACTION subset of each tuner'"'"'s fixed-set phase (phase 1)",
         kernels: .}' > "$OUT.tmp"
+# CLBlast before 1.6.3 pads wrongly for GEMMK=1 with MWG != NWG (isbench refuses such a file)
+if jq -e '.kernels[] | select(.kernel == "Xgemm" and .parameters.GEMMK == 1 and .parameters.MWG != .parameters.NWG)' \
+     "$OUT.tmp" >/dev/null && dpkg --compare-versions "${CLBLAST%%-*}" lt 1.6.3 2>/dev/null; then
+  echo "tune.sh: the best Xgemm has GEMMK=1 with MWG != NWG, which CLBlast $CLBLAST computes wrongly;" \
+       "rerun (another random subset) or set GEMMK=0 / MWG=NWG by hand in $OUT.tmp" >&2
+  exit 1
+fi
 mv "$OUT.tmp" "$OUT"
 echo "wrote $OUT"

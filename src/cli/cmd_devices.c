@@ -1,5 +1,6 @@
 /* isbench devices: every OpenCL platform and device, with the facts a benchmark result needs. */
 #include "cli/cli.h"
+#include "ocl/clblast_tuning.h"
 #include "ocl/ocl.h"
 #include "util/error.h"
 
@@ -11,8 +12,9 @@ static void help(void) {
     printf("usage: isbench devices [--device SEL]\n\n"
            "Lists every OpenCL platform and device: name, vendor, driver, OpenCL C version, compute\n"
            "units, clock, memory. '*' marks the device that would be used: the one named by --device\n"
-           "(or ISBENCH_DEVICE) as P:D, gpu, cpu or a name substring; by default the first GPU, else\n"
-           "the first device.\n");
+           "(or ISBENCH_DEVICE) as P:D, gpu, cpu, PLATFORM:DEVICE name parts or a name substring that\n"
+           "matches one device only; by default the first GPU, else the first device. Each device also\n"
+           "shows its CLBlast tuning key (tuning/, docs/clblast-tuning.md) and whether isbench can use it.\n");
 }
 
 int cmd_devices(int argc, char **argv) {
@@ -53,6 +55,13 @@ int cmd_devices(int argc, char **argv) {
                "local memory %.0f KiB; max work-group %zu\n",
                d->compute_units, d->clock_mhz, d->global_mem / 1073741824.0, d->max_alloc / 1073741824.0,
                d->local_mem / 1024.0, d->max_wg);
+        isb_clblast_key key;
+        isb_clblast_device_key(d, &key);
+        char why[1024];
+        const char *limitation = isb_ocl_limitation(d, why, sizeof why);
+        printf("      fp64 %s (isbench needs none); CLBlast tuning key %s > %s > %s > %s\n", d->fp64 ? "yes" : "no",
+               key.type, key.vendor, key.architecture, key.device);
+        printf("      isbench: %s\n", limitation ? limitation : "usable (OpenCL C >= 1.2, full profile)");
     }
     free(devs);
     return ISB_EXIT_OK;

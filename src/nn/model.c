@@ -12,7 +12,6 @@
  *   misc                     BN saved mean/invstd, batch loss; flag: the non-finite-loss step. */
 #include "nn/model.h"
 #include "nn/resnet18.h"
-#include "ocl/clblast_tuning.h"
 #include "util/error.h"
 #include "util/timer.h"
 
@@ -193,7 +192,6 @@ int isb_model_create(isb_model **out, isb_ocl *ocl, const isb_model_config *cfg)
     if (rc == 0) rc = isb_ocl_fill_zero(ocl, m->acts, 0, acts * sizeof(float));
     if (rc == 0) rc = isb_ocl_fill_zero(ocl, m->misc, 0, (p->n_save + 1) * sizeof(float));
     if (rc == 0) rc = isb_loss_flag_reset(ocl, m->flag);
-    if (rc == 0) rc = isb_clblast_apply_tuning(ocl); /* this device's tuned GEMM parameters (tuning/), if any */
     if (rc == 0) rc = isb_ocl_finish(ocl);
     free(host_params);
     free(host_stats);

@@ -1,74 +1,155 @@
-/* Owns the run-time application of CLBlast tuning files (tuning/<device>.json, format in
- * docs/clblast-tuning.md): finding the file of the open device, validating it, and handing each
- * kernel's parameters to CLBlastOverrideParameters. */
+/* Owns the run-time application of CLBlast tuning files (tuning/<name>.json, format in
+ * docs/clblast-tuning.md): the device's database key, finding and ranking the entries that match
+ * it, refusing parameter sets known to be wrong, and handing each kernel's parameters to
+ * CLBlastOverrideParameters. */
 #include "ocl/clblast_tuning.h"
 
 #include <clblast_c.h>
 #include <dirent.h>
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/error.h"
+#include "util/fileio.h"
 
-#define TUNING_FORMAT "isbench-clblast-tuning/1"
-#define MAX_PARAMS 32 /* CLBlast's largest kernel (Xgemm) has 16 */
+#define TUNING_FORMAT "isbench-clblast-tuning/2"
+#define MAX_PARAMS 32  /* CLBlast's largest kernel (Xgemm) has 16 */
+#define MAX_KERNELS 64 /* (kernel, precision) pairs applied in one call */
+
+static const char *const key_levels[] = {"type", "vendor", "architecture", "device"};
+enum { N_LEVELS = 4 };
 
 static char g_applied[4096] = "none";
 
 const char *isb_clblast_tuning_applied(void) { return g_applied; }
 
+/* ---- the device's key ---------------------------------------------------------------------- */
+
+static const char *key_field(const isb_clblast_key *key, int level) {
+    const char *fields[N_LEVELS] = {key->type, key->vendor, key->architecture, key->device};
+    return fields[level];
+}
+
+/* CL_DEVICE_VENDOR as CLBlast's database names vendors (first matching fragment wins). */
+static const char *normalised_vendor(const char *vendor) {
+    static const struct { const char *fragment, *name; } map[] = {
+        {"Advanced Micro Devices", "AMD"}, {"AMD", "AMD"},   {"NVIDIA", "NVIDIA"},     {"Intel", "Intel"},
+        {"ARM", "ARM"},                    {"Apple", "Apple"}, {"QUALCOMM", "QUALCOMM"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strstr(vendor, map[i].fragment)) return map[i].name;
+    return vendor;
+}
+
+/* PoCL's device version carries "HSTR: pthread-x86_64-pc-linux-gnu-<llvm cpu>": the CPU name. */
+static void pocl_cpu_name(const char *device_version, char *out, size_t len) {
+    const char *hstr = strstr(device_version, "HSTR: ");
+    const char *gnu = hstr ? strstr(hstr, "-gnu-") : NULL;
+    if (!gnu) return;
+    gnu += strlen("-gnu-");
+    size_t n = strcspn(gnu, " ;");
+    if (n > 0) snprintf(out, len, "%.*s", (int)n, gnu);
+}
+
+void isb_clblast_device_key(const isb_device_info *info, isb_clblast_key *key) {
+    memset(key, 0, sizeof *key);
+    snprintf(key->type, sizeof key->type, "%s",
+             info->type & CL_DEVICE_TYPE_GPU ? "GPU" : info->type & CL_DEVICE_TYPE_CPU ? "CPU"
+             : info->type & CL_DEVICE_TYPE_ACCELERATOR ? "accelerator" : "default");
+    snprintf(key->vendor, sizeof key->vendor, "%s", normalised_vendor(info->vendor));
+    snprintf(key->device, sizeof key->device, "%s", info->name);
+    snprintf(key->architecture, sizeof key->architecture, "default");
+    cl_uint major = 0, minor = 0;
+    if (strcmp(key->vendor, "NVIDIA") == 0 && info->device &&
+        clGetDeviceInfo(info->device, 0x4000 /* CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV */, sizeof major, &major,
+                        NULL) == CL_SUCCESS &&
+        clGetDeviceInfo(info->device, 0x4001 /* ..._MINOR_NV */, sizeof minor, &minor, NULL) == CL_SUCCESS)
+        snprintf(key->architecture, sizeof key->architecture, "SM%u.%u", major, minor);
+    else if (strcmp(key->vendor, "AMD") == 0 && (info->type & CL_DEVICE_TYPE_GPU))
+        snprintf(key->architecture, sizeof key->architecture, "%.*s", (int)strcspn(info->name, ":"), info->name);
+    else
+        pocl_cpu_name(info->device_version, key->architecture, sizeof key->architecture);
+}
+
+/* ---- reading and checking files ------------------------------------------------------------ */
+
 static int bad_file(const char *path, const char *problem) {
-    return isb_fail(ISB_ERR_FORMAT, "CLBlast tuning file %s is malformed: %s. Fix it, regenerate it with "
+    return isb_fail(ISB_ERR_FORMAT, "CLBlast tuning file %s is unusable: %s. Fix it, regenerate it with "
                     "tuning/tune.sh, or delete it (or set ISBENCH_TUNING_DIR=none to run untuned)", path, problem);
 }
 
 static bool valid_precision(json_int_t p) { return p == 16 || p == 32 || p == 64 || p == 3232 || p == 6464; }
 
-/* Loads and checks the whole structure, so that a broken file fails at start-up, not half-applied. */
+static json_int_t param(const json_t *kernel, const char *name) {
+    return json_integer_value(json_object_get(json_object_get(kernel, "parameters"), name));
+}
+
+/* Parameter sets that the linked CLBlast accepts but computes wrongly. */
+static const char *known_bad(const json_t *kernel, char *problem, size_t len) {
+    bool before_1_6_3 = CLBLAST_VERSION_MAJOR * 10000 + CLBLAST_VERSION_MINOR * 100 + CLBLAST_VERSION_PATCH < 10603;
+    if (before_1_6_3 && strcmp(json_string_value(json_object_get(kernel, "kernel")), "Xgemm") == 0 &&
+        param(kernel, "GEMMK") == 1 && param(kernel, "MWG") != param(kernel, "NWG")) {
+        snprintf(problem, len, "its Xgemm entry has GEMMK=1 with MWG=%lld != NWG=%lld, which %s pads wrongly "
+                 "(wrong GEMM results; fixed in CLBlast 1.6.3): use GEMMK=0 or MWG=NWG",
+                 (long long)param(kernel, "MWG"), (long long)param(kernel, "NWG"), isb_clblast_version());
+        return problem;
+    }
+    return NULL;
+}
+
+static const char *kernel_problem(const json_t *k, char *problem, size_t len) {
+    json_t *params = json_object_get(k, "parameters");
+    if (!json_is_string(json_object_get(k, "kernel"))) return "a kernel entry has no \"kernel\" name string";
+    if (!json_is_integer(json_object_get(k, "precision")) ||
+        !valid_precision(json_integer_value(json_object_get(k, "precision"))))
+        return "a kernel entry's \"precision\" is not one of 16, 32, 64, 3232, 6464";
+    if (!json_is_object(params) || json_object_size(params) == 0 || json_object_size(params) > MAX_PARAMS)
+        return "a kernel entry's \"parameters\" is not a non-empty object of at most 32 names";
+    const char *name;
+    json_t *v;
+    json_object_foreach(params, name, v)
+        if (!json_is_integer(v) || json_integer_value(v) < 0) return "a parameter value is not a non-negative integer";
+    return known_bad(k, problem, len);
+}
+
+static const char *structure_problem(const json_t *root, char *problem, size_t len) {
+    json_t *match = json_object_get(root, "match"), *kernels = json_object_get(root, "kernels");
+    if (!json_is_object(root)) return "the top level is not an object";
+    if (!json_is_string(json_object_get(root, "format")) ||
+        strcmp(json_string_value(json_object_get(root, "format")), TUNING_FORMAT) != 0)
+        return "\"format\" is not \"" TUNING_FORMAT "\" (format 1 keyed files by exact device name: "
+               "move its \"device\" into \"match\")";
+    if (!json_is_object(match)) return "\"match\" must be an object of type, vendor, architecture, device";
+    for (int l = 0; l < N_LEVELS; l++)
+        if (!json_is_string(json_object_get(match, key_levels[l])))
+            return "\"match\" needs the strings type, vendor, architecture and device (\"default\" matches any)";
+    if (!json_is_array(kernels) || json_array_size(kernels) == 0) return "\"kernels\" must be a non-empty array";
+    size_t i;
+    json_t *k;
+    json_array_foreach(kernels, i, k) {
+        const char *p = kernel_problem(k, problem, len);
+        if (p) return p;
+    }
+    return NULL;
+}
+
+/* Loads and checks the whole file, so that a broken one fails at start-up, not half-applied. */
 static int load(const char *path, json_t **out) {
     *out = NULL;
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
+    char problem[512];
     if (!root) {
-        char problem[400];
         snprintf(problem, sizeof problem, "not valid JSON (line %d: %s)", jerr.line, jerr.text);
         return bad_file(path, problem);
     }
-    const char *problem = NULL;
-    json_t *kernels = json_object_get(root, "kernels");
-    if (!json_is_object(root)) problem = "the top level is not an object";
-    else if (!json_is_string(json_object_get(root, "format")) ||
-             strcmp(json_string_value(json_object_get(root, "format")), TUNING_FORMAT) != 0)
-        problem = "\"format\" is not \"" TUNING_FORMAT "\"";
-    else if (!json_is_string(json_object_get(root, "device")) || !json_is_string(json_object_get(root, "driver_version")))
-        problem = "\"device\" and \"driver_version\" must be strings (as `isbench devices` prints them)";
-    else if (!json_is_array(kernels) || json_array_size(kernels) == 0)
-        problem = "\"kernels\" must be a non-empty array";
-    size_t i;
-    json_t *k;
-    json_array_foreach(kernels, i, k) {
-        if (problem) break;
-        json_t *params = json_object_get(k, "parameters");
-        if (!json_is_string(json_object_get(k, "kernel"))) problem = "a kernel entry has no \"kernel\" name string";
-        else if (!json_is_integer(json_object_get(k, "precision")) ||
-                 !valid_precision(json_integer_value(json_object_get(k, "precision"))))
-            problem = "a kernel entry's \"precision\" is not one of 16, 32, 64, 3232, 6464";
-        else if (!json_is_object(params) || json_object_size(params) == 0 || json_object_size(params) > MAX_PARAMS)
-            problem = "a kernel entry's \"parameters\" is not a non-empty object of at most 32 names";
-        const char *name;
-        json_t *v;
-        json_object_foreach(params, name, v) {
-            if (problem) break;
-            if (!json_is_integer(v) || json_integer_value(v) < 0)
-                problem = "a parameter value is not a non-negative integer";
-        }
-    }
-    if (problem) {
+    const char *p = structure_problem(root, problem, sizeof problem);
+    if (p) {
+        int rc = bad_file(path, p);
         json_decref(root);
-        return bad_file(path, problem);
+        return rc;
     }
     *out = root;
     return ISB_OK;
@@ -81,42 +162,137 @@ int isb_clblast_tuning_check_file(const char *path) {
     return ISB_OK;
 }
 
-static bool matches(const json_t *root, const isb_device_info *info) {
-    return strcmp(json_string_value(json_object_get(root, "device")), info->name) == 0 &&
-           strcmp(json_string_value(json_object_get(root, "driver_version")), info->driver_version) == 0;
+/* ---- matching and applying ----------------------------------------------------------------- */
+
+/* -1 if the entry does not match the device, else its specificity: one bit per level that is not
+ * "default" (device 8, architecture 4, vendor 2, type 1), so a device entry beats a vendor one. */
+static int match_level(const json_t *root, const isb_clblast_key *key) {
+    int level = 0;
+    for (int l = 0; l < N_LEVELS; l++) {
+        const char *want = json_string_value(json_object_get(json_object_get(root, "match"), key_levels[l]));
+        if (strcmp(want, "default") == 0) continue;
+        if (strcmp(want, key_field(key, l)) != 0) return -1;
+        level |= 1 << l;
+    }
+    return level;
 }
 
-static int apply(isb_ocl *ocl, const char *path, const json_t *root) {
-    size_t i;
-    json_t *k;
-    json_array_foreach(json_object_get(root, "kernels"), i, k) {
-        const char *kernel = json_string_value(json_object_get(k, "kernel"));
-        const char *names[MAX_PARAMS];
-        size_t values[MAX_PARAMS], n = 0;
-        const char *name;
-        json_t *v;
-        json_object_foreach(json_object_get(k, "parameters"), name, v) {
-            names[n] = name;
-            values[n++] = (size_t)json_integer_value(v);
-        }
-        CLBlastPrecision precision = (CLBlastPrecision)json_integer_value(json_object_get(k, "precision"));
-        CLBlastStatusCode s = CLBlastOverrideParameters(ocl->info.device, kernel, precision, n, names, values);
-        ocl->n_gemm_sizes = 0; /* GEMM temporary-buffer sizes depend on the parameters (layers.c) */
-        if (s != CLBlastSuccess)
-            return isb_fail(ISB_ERR_FORMAT, "CLBlast tuning file %s: %s rejected the \"%s\" parameters: %s (%d). "
-                            "The file may be for another CLBlast version: regenerate it with tuning/tune.sh, or "
-                            "delete it (or set ISBENCH_TUNING_DIR=none)", path, isb_clblast_version(), kernel,
-                            isb_clblast_status_name(s), s);
+typedef struct {
+    char *path;
+    json_t *root;
+    int level;
+} tuning_entry;
+
+static int by_level_then_name(const void *a, const void *b) {
+    const tuning_entry *x = a, *y = b;
+    return x->level != y->level ? y->level - x->level : strcmp(x->path, y->path);
+}
+
+typedef struct {
+    const char *kernel;
+    int precision, level;
+    const char *path;
+} applied_kernel;
+
+static const applied_kernel *find_applied(const applied_kernel *done, int n, const char *kernel, int precision) {
+    for (int i = 0; i < n; i++)
+        if (done[i].precision == precision && strcmp(done[i].kernel, kernel) == 0) return &done[i];
+    return NULL;
+}
+
+static void describe_match(isb_strbuf *b, const tuning_entry *e) {
+    isb_strbuf_printf(b, "%s%s [", b->data && b->data[0] ? "; " : "", e->path);
+    for (int l = 0; l < N_LEVELS; l++)
+        isb_strbuf_printf(b, "%s%s", l ? " > " : "",
+                          json_string_value(json_object_get(json_object_get(e->root, "match"), key_levels[l])));
+    isb_strbuf_printf(b, "] (");
+}
+
+static int override_kernel(isb_ocl *ocl, const char *path, const json_t *k) {
+    const char *kernel = json_string_value(json_object_get(k, "kernel"));
+    const char *names[MAX_PARAMS];
+    size_t values[MAX_PARAMS], n = 0;
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(k, "parameters"), name, v) {
+        names[n] = name;
+        values[n++] = (size_t)json_integer_value(v);
     }
-    snprintf(g_applied, sizeof g_applied, "%s", path);
+    CLBlastPrecision precision = (CLBlastPrecision)json_integer_value(json_object_get(k, "precision"));
+    CLBlastStatusCode s = CLBlastOverrideParameters(ocl->info.device, kernel, precision, n, names, values);
+    ocl->n_gemm_sizes = 0; /* GEMM temporary-buffer sizes depend on the parameters (layers.c) */
+    if (s != CLBlastSuccess)
+        return isb_fail(ISB_ERR_FORMAT, "CLBlast tuning file %s: %s rejected the \"%s\" parameters: %s (%d). "
+                        "The file may be for another CLBlast version: regenerate it with tuning/tune.sh, or "
+                        "delete it (or set ISBENCH_TUNING_DIR=none)", path, isb_clblast_version(), kernel,
+                        isb_clblast_status_name(s), s);
     return ISB_OK;
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* Applies, per (kernel, precision), the most specific entry (entries sorted by level). */
+static int apply_entries(isb_ocl *ocl, const tuning_entry *entries, size_t count, isb_strbuf *desc) {
+    applied_kernel done[MAX_KERNELS];
+    int n_done = 0;
+    for (size_t e = 0; e < count; e++) {
+        size_t i, used = 0;
+        json_t *k;
+        json_array_foreach(json_object_get(entries[e].root, "kernels"), i, k) {
+            const char *kernel = json_string_value(json_object_get(k, "kernel"));
+            int precision = (int)json_integer_value(json_object_get(k, "precision"));
+            const applied_kernel *prev = find_applied(done, n_done, kernel, precision);
+            if (prev && prev->level == entries[e].level)
+                return isb_fail(ISB_ERR_FORMAT, "CLBlast tuning files %s and %s both define %s (precision %d) for "
+                                "%s at the same level: remove one or make one more specific", prev->path,
+                                entries[e].path, kernel, precision, ocl->info.name);
+            if (prev) continue; /* a more specific entry already set it */
+            if (n_done == MAX_KERNELS) return isb_fail(ISB_ERR_FORMAT, "more than %d tuned kernels", MAX_KERNELS);
+            ISB_TRY(override_kernel(ocl, entries[e].path, k));
+            done[n_done++] = (applied_kernel){kernel, precision, entries[e].level, entries[e].path};
+            if (used++ == 0) describe_match(desc, &entries[e]);
+            isb_strbuf_printf(desc, "%s%s", used > 1 ? ", " : "", kernel);
+        }
+        if (used) isb_strbuf_printf(desc, ")");
+    }
+    return ISB_OK;
+}
 
 static bool is_json_name(const char *name) {
     size_t len = strlen(name);
     return name[0] != '.' && len > 5 && strcmp(name + len - 5, ".json") == 0;
+}
+
+/* Every tuning file of `dir` is loaded and checked (a broken one is reported, not skipped); those
+ * matching `key` are kept, most specific first. A missing folder gives no entries. */
+static int matching_entries(const char *dir, const isb_clblast_key *key, tuning_entry **out, size_t *count) {
+    *out = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d) return ISB_OK; /* no folder (e.g. an installed binary without the source tree): untuned */
+    int rc = ISB_OK;
+    size_t cap = 0;
+    for (struct dirent *de; rc == 0 && (de = readdir(d));) {
+        if (!is_json_name(de->d_name)) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        json_t *root;
+        rc = load(path, &root);
+        if (rc < 0) break;
+        int level = match_level(root, key);
+        if (level < 0) { json_decref(root); continue; }
+        tuning_entry *grown = *count == cap ? realloc(*out, (cap = cap ? 2 * cap : 8) * sizeof **out) : *out;
+        char *copy = strdup(path);
+        if (!grown || !copy) {
+            free(copy);
+            json_decref(root);
+            rc = isb_fail(ISB_ERR_MEMORY, "out of host memory listing %s", dir);
+            break;
+        }
+        *out = grown;
+        (*out)[(*count)++] = (tuning_entry){copy, root, level};
+    }
+    closedir(d);
+    if (rc == 0) qsort(*out, *count, sizeof **out, by_level_then_name);
+    return rc;
 }
 
 int isb_clblast_apply_tuning_from(isb_ocl *ocl, const char *dir) {
@@ -124,47 +300,29 @@ int isb_clblast_apply_tuning_from(isb_ocl *ocl, const char *dir) {
         dir = getenv("ISBENCH_TUNING_DIR");
         if (!dir) dir = ISBENCH_SOURCE_DIR "/tuning";
     }
-    snprintf(g_applied, sizeof g_applied, "none");
-    if (dir[0] == '\0' || strcmp(dir, "none") == 0) return ISB_OK;
-    DIR *d = opendir(dir);
-    if (!d) return ISB_OK; /* no folder (e.g. an installed binary without the source tree): untuned */
-    /* sorted, so that the choice among several matching files does not depend on the file system */
-    char **files = NULL;
-    size_t count = 0, cap = 0;
-    int rc = ISB_OK;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        if (!is_json_name(e->d_name)) continue;
-        if (count == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **grown = realloc(files, cap * sizeof *files);
-            if (!grown) rc = isb_fail(ISB_ERR_MEMORY, "out of host memory listing %s", dir);
-            else files = grown;
-        }
-        if (rc == 0) {
-            size_t len = strlen(dir) + strlen(e->d_name) + 2;
-            files[count] = malloc(len);
-            if (!files[count]) rc = isb_fail(ISB_ERR_MEMORY, "out of host memory listing %s", dir);
-            else snprintf(files[count++], len, "%s/%s", dir, e->d_name);
-        }
+    isb_clblast_key key;
+    isb_clblast_device_key(&ocl->info, &key);
+    snprintf(g_applied, sizeof g_applied, "none (no entry for %s > %s > %s > %s in %s)", key.type, key.vendor,
+             key.architecture, key.device, dir[0] ? dir : "\"\"");
+    if (dir[0] == '\0' || strcmp(dir, "none") == 0) {
+        snprintf(g_applied, sizeof g_applied, "none (ISBENCH_TUNING_DIR=%s)", dir[0] ? dir : "\"\"");
+        return ISB_OK;
     }
-    closedir(d);
-    if (rc == 0) qsort(files, count, sizeof *files, by_name);
-    json_t *chosen = NULL;
-    const char *chosen_path = NULL;
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        json_t *root;
-        rc = load(files[i], &root); /* every file is checked: a broken one is reported, not skipped */
-        if (rc == 0 && !chosen && matches(root, &ocl->info)) {
-            chosen = root;
-            chosen_path = files[i];
-        } else if (rc == 0) {
-            json_decref(root);
-        }
+    tuning_entry *entries = NULL;
+    size_t count = 0;
+    isb_strbuf desc = {0};
+    int rc = matching_entries(dir, &key, &entries, &count);
+    if (rc < 0) goto done;
+    rc = apply_entries(ocl, entries, count, &desc);
+    if (rc < 0) goto done;
+    if (desc.data && desc.data[0]) snprintf(g_applied, sizeof g_applied, "%s", desc.data);
+done:
+    isb_strbuf_free(&desc);
+    for (size_t i = 0; i < count; i++) {
+        json_decref(entries[i].root);
+        free(entries[i].path);
     }
-    if (rc == 0 && chosen) rc = apply(ocl, chosen_path, chosen);
-    json_decref(chosen);
-    for (size_t i = 0; i < count; i++) free(files[i]);
-    free(files);
+    free(entries);
     return rc;
 }
 

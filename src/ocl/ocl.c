@@ -1,6 +1,8 @@
 /* Device enumeration, selection, contexts and buffers. Programs and kernels: ocl_program.c;
  * status names: ocl_status.c. */
 #include "ocl/ocl.h"
+#include "ocl/clblast_tuning.h"
+#include "ocl/ocl_internal.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -29,12 +31,16 @@ static void query_string_device(cl_device_id d, cl_device_info what, char *out, 
 static void fill_info(isb_device_info *di) {
     query_string_platform(di->platform, CL_PLATFORM_NAME, di->platform_name, sizeof di->platform_name);
     query_string_platform(di->platform, CL_PLATFORM_VERSION, di->platform_version, sizeof di->platform_version);
+    query_string_platform(di->platform, CL_PLATFORM_VENDOR, di->platform_vendor, sizeof di->platform_vendor);
     cl_device_id d = di->device;
     query_string_device(d, CL_DEVICE_NAME, di->name, sizeof di->name);
     query_string_device(d, CL_DEVICE_VENDOR, di->vendor, sizeof di->vendor);
     query_string_device(d, CL_DRIVER_VERSION, di->driver_version, sizeof di->driver_version);
     query_string_device(d, CL_DEVICE_VERSION, di->device_version, sizeof di->device_version);
     query_string_device(d, CL_DEVICE_OPENCL_C_VERSION, di->c_version, sizeof di->c_version);
+    query_string_device(d, CL_DEVICE_PROFILE, di->profile, sizeof di->profile);
+    cl_device_fp_config fp64 = 0;
+    di->fp64 = clGetDeviceInfo(d, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof fp64, &fp64, NULL) == CL_SUCCESS && fp64 != 0;
     clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof di->type, &di->type, NULL);
     clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof di->compute_units, &di->compute_units, NULL);
     clGetDeviceInfo(d, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof di->clock_mhz, &di->clock_mhz, NULL);
@@ -124,6 +130,83 @@ static bool contains_nocase(const char *hay, const char *needle) {
     return n == 0;
 }
 
+static bool equals_nocase(const char *a, const char *b) {
+    for (; *a && *b; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return false;
+    return *a == *b;
+}
+
+/* "gpu"/"cpu" (any case) as a device type, else 0. */
+static cl_device_type type_word(const char *s) {
+    if (equals_nocase(s, "gpu")) return CL_DEVICE_TYPE_GPU;
+    if (equals_nocase(s, "cpu")) return CL_DEVICE_TYPE_CPU;
+    return 0;
+}
+
+/* Does device `d` match the selector's platform part (platform name or vendor) and device part
+ * (a type word, or part of the device name; an empty part matches anything)? */
+static bool matches_parts(const isb_device_info *d, const char *platform_part, const char *device_part) {
+    if (platform_part && !contains_nocase(d->platform_name, platform_part) &&
+        !contains_nocase(d->platform_vendor, platform_part))
+        return false;
+    cl_device_type want = type_word(device_part);
+    return want ? (d->type & want) != 0 : contains_nocase(d->name, device_part);
+}
+
+/* A plain substring matches the device name, the platform name or the platform vendor. */
+static bool matches_anywhere(const isb_device_info *d, const char *text) {
+    return contains_nocase(d->name, text) || contains_nocase(d->platform_name, text) ||
+           contains_nocase(d->platform_vendor, text);
+}
+
+static int no_match(const isb_device_info *devices, int count, const char *sel) {
+    char *list = isb_ocl_describe_devices(devices, count, -1);
+    int rc = isb_fail(ISB_ERR_NO_DEVICE,
+                      "no OpenCL device matches '%s'. Give --device (or ISBENCH_DEVICE) as P:D indices, "
+                      "'gpu', 'cpu', PLATFORM:DEVICE name parts or part of one device's name. "
+                      "Available devices:\n%s", sel, list ? list : "");
+    free(list);
+    return rc;
+}
+
+static int ambiguous(const isb_device_info *devices, int count, const char *sel, const bool *hit) {
+    isb_strbuf b = {0};
+    int first = -1;
+    for (int i = 0; i < count; i++)
+        if (hit[i]) {
+            if (first < 0) first = i;
+            isb_strbuf_printf(&b, "    %d:%d  %s (platform: %s)\n", devices[i].platform_index,
+                              devices[i].device_index, devices[i].name, devices[i].platform_name);
+        }
+    int rc = isb_fail(ISB_ERR_NO_DEVICE,
+                      "device selector '%s' is ambiguous: it matches several devices, possibly of different "
+                      "OpenCL implementations:\n%sName one as P:D (e.g. '%d:%d') or as PLATFORM:DEVICE name "
+                      "parts (e.g. 'Portable Computing Language:', 'Intel(R) OpenCL:', 'rusticl:llvmpipe')",
+                      sel, b.data ? b.data : "", devices[first].platform_index, devices[first].device_index);
+    free(b.data);
+    return rc;
+}
+
+/* The one device matching a name selector: "PLATFORM:DEVICE" (split at the first ':') or a plain
+ * substring. Several matches are refused: "Intel" matches both PoCL's "pthread-...-Intel(R) Xeon"
+ * and Intel's own runtime, and picking the first would silently benchmark the wrong one. */
+static int select_by_name(const isb_device_info *devices, int count, const char *sel, int *index) {
+    char platform_part[256];
+    const char *colon = strchr(sel, ':');
+    const char *device_part = colon ? colon + 1 : sel;
+    if (colon) snprintf(platform_part, sizeof platform_part, "%.*s", (int)(colon - sel), sel);
+    bool *hit = calloc((size_t)count, sizeof *hit);
+    if (!hit) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
+    int hits = 0;
+    for (int i = 0; i < count; i++) {
+        hit[i] = colon ? matches_parts(&devices[i], platform_part, device_part) : matches_anywhere(&devices[i], sel);
+        if (hit[i] && hits++ == 0) *index = i;
+    }
+    int rc = hits == 1 ? ISB_OK : hits == 0 ? no_match(devices, count, sel) : ambiguous(devices, count, sel, hit);
+    free(hit);
+    return rc;
+}
+
 int isb_ocl_select(const isb_device_info *devices, int count, const char *sel, int *index) {
     if (!sel || !*sel) {
         *index = isb_ocl_default_device(devices, count);
@@ -134,30 +217,36 @@ int isb_ocl_select(const isb_device_info *devices, int count, const char *sel, i
     if (sscanf(sel, "%d:%d%c", &p, &d, &tail) == 2) {
         for (int i = 0; i < count; i++)
             if (devices[i].platform_index == p && devices[i].device_index == d) { *index = i; return ISB_OK; }
-    } else if (strcmp(sel, "gpu") == 0 || strcmp(sel, "cpu") == 0 || strcmp(sel, "GPU") == 0 ||
-               strcmp(sel, "CPU") == 0) {
-        cl_device_type want = tolower((unsigned char)sel[0]) == 'g' ? CL_DEVICE_TYPE_GPU : CL_DEVICE_TYPE_CPU;
+        return no_match(devices, count, sel);
+    }
+    cl_device_type want = type_word(sel);
+    if (want) {
         for (int i = 0; i < count; i++)
             if (devices[i].type & want) { *index = i; return ISB_OK; }
-    } else {
-        for (int i = 0; i < count; i++)
-            if (contains_nocase(devices[i].name, sel)) { *index = i; return ISB_OK; }
-        for (int i = 0; i < count; i++)
-            if (contains_nocase(devices[i].platform_name, sel)) { *index = i; return ISB_OK; }
+        return no_match(devices, count, sel);
     }
-    char *list = isb_ocl_describe_devices(devices, count, -1);
-    int rc = isb_fail(ISB_ERR_NO_DEVICE,
-                      "no OpenCL device matches '%s'. Give --device (or ISBENCH_DEVICE) as P:D indices, "
-                      "'gpu', 'cpu' or part of a device name. Available devices:\n%s",
-                      sel, list ? list : "");
-    free(list);
-    return rc;
+    return select_by_name(devices, count, sel, index);
 }
 
 const char *isb_ocl_selector(const char *from_cli) {
     if (from_cli && *from_cli) return from_cli;
     const char *env = getenv("ISBENCH_DEVICE");
     return (env && *env) ? env : NULL;
+}
+
+const char *isb_ocl_limitation(const isb_device_info *d, char *buf, size_t len) {
+    int major = 0, minor = 0;
+    if (sscanf(d->c_version, "OpenCL C %d.%d", &major, &minor) == 2 && major * 10 + minor < 12) {
+        snprintf(buf, len, "%s supports only %s; isbench's kernels need OpenCL C 1.2: choose another device "
+                 "with --device", d->name, d->c_version);
+        return buf;
+    }
+    if (strstr(d->profile, "EMBEDDED")) {
+        snprintf(buf, len, "%s implements the OpenCL embedded profile, without the 64-bit integers isbench's "
+                 "sampling kernels use: choose another device with --device", d->name);
+        return buf;
+    }
+    return NULL;
 }
 
 int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling) {
@@ -169,6 +258,8 @@ int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling) {
     if (rc < 0) { free(devs); return rc; }
     ocl->info = devs[idx];
     free(devs);
+    char why[1024];
+    if (isb_ocl_limitation(&ocl->info, why, sizeof why)) return isb_fail(ISB_ERR_NO_DEVICE, "%s", why);
     cl_int st;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)ocl->info.platform, 0};
     ocl->context = clCreateContext(props, 1, &ocl->info.device, NULL, NULL, &st);
@@ -183,10 +274,12 @@ int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling) {
     ocl->zero_by_write = strstr(ocl->info.platform_name, "Oclgrind") != NULL;
     ocl->wg_size = ocl->info.max_wg < 256 ? ocl->info.max_wg : 256;
     if (ocl->wg_size == 0) ocl->wg_size = 1;
-    return ISB_OK;
+    /* CLBlast's parameter overrides are process-wide, per device: set once here, for every user of
+     * the session (model, benchmarks, tools), rather than by whichever of them runs first. */
+    rc = isb_clblast_apply_tuning(ocl);
+    if (rc < 0) isb_ocl_close(ocl);
+    return rc;
 }
-
-void isb_ocl_release_programs(isb_ocl *ocl); /* ocl_program.c */
 
 void isb_ocl_close(isb_ocl *ocl) {
     if (!ocl) return;
@@ -264,6 +357,16 @@ int isb_ocl_fill_zero(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes) {
     cl_uchar z = 0;
     return isb_ocl_check(clEnqueueFillBuffer(ocl->queue, buf, &z, 1, offset, bytes, 0, NULL, NULL),
                          "clEnqueueFillBuffer");
+}
+
+int isb_ocl_copy(isb_ocl *ocl, cl_mem src, size_t src_offset, cl_mem dst, size_t dst_offset, size_t bytes,
+                 const char *what) {
+    if (bytes == 0) return ISB_OK;
+    cl_int st = clEnqueueCopyBuffer(ocl->queue, src, dst, src_offset, dst_offset, bytes, 0, NULL, NULL);
+    if (st != CL_SUCCESS)
+        return isb_fail(ISB_ERR_OPENCL, "copying %s (%zu bytes, device to device): %s (%d)", what, bytes,
+                        isb_cl_status_name(st), st);
+    return ISB_OK;
 }
 
 int isb_ocl_finish(isb_ocl *ocl) { return isb_ocl_check(clFinish(ocl->queue), "clFinish"); }

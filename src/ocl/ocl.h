@@ -2,9 +2,13 @@
  * device, programs built once per context from cl/ files (build log in the error on failure),
  * kernels cached by name, named buffer allocation, and readable status names.
  *
- * Device selectors (--device or $ISBENCH_DEVICE): "P:D" platform and device indices, "gpu", "cpu",
- * or a case-insensitive substring of the device (or platform) name. Default: first GPU, else the
- * first device. */
+ * Device selectors (--device or $ISBENCH_DEVICE), case-insensitive: "P:D" platform and device
+ * indices; "gpu", "cpu" (the first of that type); "PLATFORM:DEVICE" where PLATFORM is part of the
+ * platform's name or vendor and DEVICE part of the device name, or gpu/cpu (either may be empty:
+ * "rusticl:", "Intel(R) OpenCL:cpu"); or a plain substring of the device name, platform name or
+ * vendor. A name selector must match exactly one device: several matches are refused with their
+ * list (a substring such as "Intel" would otherwise pick PoCL's "pthread-...-Intel(R) Xeon" before
+ * Intel's own runtime). Default: first GPU, else the first device. */
 #ifndef ISB_OCL_OCL_H
 #define ISB_OCL_OCL_H
 
@@ -16,8 +20,9 @@ typedef struct {
     int platform_index, device_index;
     cl_platform_id platform;
     cl_device_id device;
-    char platform_name[256], platform_version[256];
-    char name[256], vendor[256], driver_version[256], device_version[256], c_version[256];
+    char platform_name[256], platform_version[256], platform_vendor[256];
+    char name[256], vendor[256], driver_version[256], device_version[256], c_version[256], profile[64];
+    bool fp64;
     cl_device_type type;
     cl_uint compute_units, clock_mhz;
     cl_ulong global_mem, local_mem, max_alloc;
@@ -72,9 +77,15 @@ int isb_ocl_default_device(const isb_device_info *devices, int count);
 int isb_ocl_select(const isb_device_info *devices, int count, const char *selector, int *index);
 /* The selector to use: the command-line value if given, else $ISBENCH_DEVICE, else NULL. */
 const char *isb_ocl_selector(const char *from_cli);
+/* What the device lacks that isbench needs (OpenCL C 1.2, the full profile's 64-bit integers), as
+ * a sentence with the fix, or NULL if nothing: isb_ocl_open refuses such a device with it, and
+ * `isbench devices` prints it. */
+const char *isb_ocl_limitation(const isb_device_info *d, char *buf, size_t len);
 /* One line per device (for errors and `isbench devices`), appended to a malloc'd string. */
 char *isb_ocl_describe_devices(const isb_device_info *devices, int count, int mark_index);
 
+/* Opens the selected device: context, queue, and this device's CLBlast tuning (tuning/, see
+ * ocl/clblast_tuning.h), applied once per session for everything that runs on it. */
 int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling);
 void isb_ocl_close(isb_ocl *ocl); /* accepts a zeroed or half-opened struct */
 
@@ -91,6 +102,9 @@ void isb_ocl_release(cl_mem *buf); /* NULL-safe, sets *buf to NULL */
 int isb_ocl_write(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes, const void *src);  /* blocking */
 int isb_ocl_read(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes, void *dst);         /* blocking */
 int isb_ocl_fill_zero(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes);
+/* Enqueues a device-to-device copy (not blocking; in order on the queue); the error names `what`. */
+int isb_ocl_copy(isb_ocl *ocl, cl_mem src, size_t src_offset, cl_mem dst, size_t dst_offset, size_t bytes,
+                 const char *what);
 int isb_ocl_finish(isb_ocl *ocl);
 
 /* Kernel arguments: ISB_SET_ARGS(k, ISB_KA(buf), ISB_KA(n), ISB_KLOCAL(bytes)). */

@@ -1,6 +1,7 @@
 /* Programs built once per context, keyed by (files, options); kernels cached per program. */
 #include "ocl/kernel_sources.h"
 #include "ocl/ocl.h"
+#include "ocl/ocl_internal.h"
 #include "util/error.h"
 #include "util/fileio.h"
 

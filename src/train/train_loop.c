@@ -86,9 +86,8 @@ static int train_one_step(isb_run *r) {
     cl_mem weights = NULL;
     if (s->z_weighted) {
         /* the batch io has no weights offset: copy this batch's slice, device to device */
-        ISB_TRY(isb_ocl_check(clEnqueueCopyBuffer(r->ocl->queue, r->z_w, r->batch_w, (size_t)s->pos * sizeof(float), 0,
-                                                  (size_t)b * sizeof(float), 0, NULL, NULL),
-                              "copying the batch's importance weights"));
+        ISB_TRY(isb_ocl_copy(r->ocl, r->z_w, (size_t)s->pos * sizeof(float), r->batch_w, 0, (size_t)b * sizeof(float),
+                             "the batch's importance weights"));
         weights = r->batch_w;
     }
     isb_batch_io io = {.x = r->x, .labels = r->labels, .weights = weights, .batch = b, .losses = r->since_loss,
