@@ -131,8 +131,7 @@ static isb_conv_shape conv_shapes[] = {
     {.batch = 2, .cin = 4, .h = 7, .w = 7, .cout = 6, .k = 1, .stride = 2},
 };
 
-/* Both kernel forms (GPU: CLBlast products; CPU: cl/nn_conv.cl's row-vector products) on every
- * shape. */
+/* Both kernel forms (pixel / row im2col and col2im; CLBlast products in both) on every shape. */
 static void conv_device_matches_reference(void **state) {
     (void)state;
     isb_ocl *ocl = test_ocl();
@@ -717,7 +716,7 @@ static void xent_score_update_and_nonfinite_flag(void **state) {
 
 /* CLBlast's indirect GEMM path, which needs the temporary buffer the layers pass it: forced on this
  * device for the rest of the process (XGEMM_MIN_INDIRECT_SIZE = 1: every product indirect), so this
- * test runs last; the conv test then runs its GPU form (all CLBlast) through it. */
+ * test runs last; the conv test then runs both forms' products through it. */
 static void conv_gemms_with_clblast_temp_buffer(void **state) {
     isb_ocl *ocl = test_ocl();
     if (strstr(ocl->info.platform_name, "Oclgrind")) {

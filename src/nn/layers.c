@@ -104,30 +104,6 @@ static int sgemm(isb_ocl *ocl, const char *role, const gemm_args *g) {
 #define NT CLBlastTransposeNo
 #define TR CLBlastTransposeYes
 
-/* The CPU form's products (cl/nn_conv.cl). c [m][n] = A b with A(i, p) = a[i*a_row + p*a_col] and
- * b [kdim][n]. */
-static int cpu_gemm_nn(isb_ocl *ocl, int m, int n, int kdim, isb_dslice c, isb_dslice a, int a_row, int a_col,
-                       isb_dslice b) {
-    cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_gemm_nn", &k));
-    int co = ioff(c), ao = ioff(a), bo = ioff(b);
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(m), ISB_KA(n), ISB_KA(kdim), ISB_KA(c.mem), ISB_KA(co), ISB_KA(a.mem), ISB_KA(ao),
-                         ISB_KA(a_row), ISB_KA(a_col), ISB_KA(b.mem), ISB_KA(bo)));
-    size_t groups = ((size_t)m + 7) / 8; /* 8 rows x 8 columns per work-item */
-    return isb_ocl_run1d(ocl, k, groups * (((size_t)n + 7) / 8), 0);
-}
-
-/* c [chunks][m][q_rows]: chunk j's partial sums of a [m][n] b[q_rows][n]^T (see isb_gemm_nt). */
-static int cpu_gemm_nt(isb_ocl *ocl, int m, int q_rows, int n, int chunks, isb_dslice c, isb_dslice a, isb_dslice b) {
-    cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_gemm_nt", &k));
-    int co = ioff(c), ao = ioff(a), bo = ioff(b);
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(m), ISB_KA(q_rows), ISB_KA(n), ISB_KA(chunks), ISB_KA(c.mem), ISB_KA(co),
-                         ISB_KA(a.mem), ISB_KA(ao), ISB_KA(b.mem), ISB_KA(bo)));
-    size_t per_chunk = (((size_t)m + 1) / 2) * (((size_t)q_rows + 3) / 4); /* ISB_NT_I x ISB_NT_Q per work-item */
-    return isb_ocl_run1d(ocl, k, (size_t)chunks * per_chunk, 0);
-}
-
 /* ---- convolution ------------------------------------------------------------------------------- */
 
 int isb_conv_out_size(int in, int k, int stride) { return (in + 2 * (k / 2) - k) / stride + 1; }
@@ -240,7 +216,6 @@ int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_
     ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
     /* y [cout][N] = w [cout][K] x col [K][N] */
-    if (isb_cpu_form(ocl, s->form)) return cpu_gemm_nn(ocl, (int)m, (int)n, (int)kdim, y, w, (int)kdim, 1, c);
     return sgemm(ocl, "conv forward", &(gemm_args){NT, NT, m, n, kdim, 1.0f, 0.0f, w, c, y, kdim, n, n});
 }
 
@@ -274,16 +249,11 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
     ISB_TRY(need(col, "col", "conv2d_weight_grad"));
     size_t m = (size_t)s->cout, kdim = conv_rows(s), n = conv_columns(s);
     chunks = resolve_chunks(s, chunks);
-    if (chunks > 1) ISB_TRY(need(partials, "partials workspace", "conv2d_weight_grad"));
-    size_t wsize = m * kdim;
-    if (isb_cpu_form(ocl, s->form)) {
-        ISB_TRY(cpu_gemm_nt(ocl, (int)m, (int)kdim, (int)n, chunks, chunks == 1 ? dw : partials, dy, col));
-        if (chunks == 1) return ISB_OK;
-    } else if (chunks == 1) { /* dw [cout][K] = dy [cout][N] x col[K][N]^T as one product */
+    if (chunks == 1) /* dw [cout][K] = dy [cout][N] x col[K][N]^T as one product */
         return sgemm(ocl, "conv weight gradient", &(gemm_args){NT, TR, m, kdim, n, 1.0f, 0.0f, dy, col, dw, n, n, kdim});
-    } else {
-        ISB_TRY(clblast_chunked_wgrad(ocl, m, kdim, n, chunks, partials, dy, col));
-    }
+    ISB_TRY(need(partials, "partials workspace", "conv2d_weight_grad"));
+    ISB_TRY(clblast_chunked_wgrad(ocl, m, kdim, n, chunks, partials, dy, col));
+    size_t wsize = m * kdim;
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_sum_chunks", &k));
     int wn = (int)wsize, dwo = ioff(dw), po = ioff(partials);
@@ -305,10 +275,7 @@ int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, is
      * above has finished reading col (in-order queue), so the workspace is reused. */
     isb_dslice dcol = conv_is_identity_col(s) ? dx : col;
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
-    if (isb_cpu_form(ocl, s->form)) /* A(i, p) = w[p][i] */
-        ISB_TRY(cpu_gemm_nn(ocl, (int)kdim, (int)n, (int)m, dcol, w, 1, (int)kdim, dy));
-    else
-        ISB_TRY(sgemm(ocl, "conv data gradient", &(gemm_args){TR, NT, kdim, n, m, 1.0f, 0.0f, w, dy, dcol, kdim, n, n}));
+    ISB_TRY(sgemm(ocl, "conv data gradient", &(gemm_args){TR, NT, kdim, n, m, 1.0f, 0.0f, w, dy, dcol, kdim, n, n}));
     return conv_is_identity_col(s) ? 0 : isb_col2im(ocl, s, dx, col);
 }
 

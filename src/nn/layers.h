@@ -39,13 +39,12 @@ static inline isb_dslice isb_ds_at(isb_dslice s, size_t more) { return isb_ds(s.
 /* ---- convolution (im2col + CLBlast GEMM), no bias ------------------------------------------------
  * k = 3 (padding 1) or k = 1 (padding 0); stride 1 or 2; zero padding.
  * x: [cin][batch][h][w] (CNHW), w: [cout][cin][k][k] (PyTorch's layout), y: [cout][batch][ho][wo]. */
-/* Kernel forms of the convolution, same results up to float summation order (the layout kernels
- * bit for bit). GPU: one work-item per pixel for im2col/col2im (neighbouring work-items touch
- * neighbouring floats) and CLBlast for the products. CPU: one work-item per image row for
- * im2col/col2im and the row-vector products of cl/nn_conv.cl (isb_gemm_*): CPU runtimes (PoCL,
- * Intel) vectorise the loop inside a work-item, not work-items that each run a loop, and CLBlast's
- * kernels reach 1-13 GFLOP/s there. AUTO (0, the default) picks by CL_DEVICE_TYPE_CPU; the tests
- * run both forms on every device. */
+/* Kernel forms of the convolution's data-movement kernels, same results bit for bit; every
+ * product is CLBlast's in both forms. GPU: one work-item per pixel for im2col/col2im (neighbouring
+ * work-items touch neighbouring floats). CPU: one work-item per image row for im2col/col2im (a
+ * strided copy / add with the padding split off): CPU runtimes (PoCL, Intel) vectorise the loop
+ * inside a work-item, not work-items that each run a loop. AUTO (0, the default) picks by
+ * CL_DEVICE_TYPE_CPU; the tests run both forms on every device. */
 typedef enum { ISB_FORM_AUTO = 0, ISB_FORM_GPU, ISB_FORM_CPU } isb_kernel_form;
 
 typedef struct {
