@@ -5,8 +5,9 @@
 # checkpoint; the figures job runs after the array; the results must equal a local `isbench suite`.
 # The daemons started here are stopped (by PID) on exit.
 # usage: slurm_test.sh PATH/TO/isbench SOURCE_DIR
-# Needs root, the packages slurmctld slurmd slurm-client munge (scripts/install-deps.sh) and CIFAR-10
-# ($ISBENCH_DATA or ../shared/datasets/cifar-10-batches-bin): without them the test FAILS.
+# Needs root and the packages slurmctld slurmd slurm-client munge (scripts/install-deps.sh): without
+# them the test FAILS. Uses CIFAR-10 ($ISBENCH_DATA or ../shared/datasets/cifar-10-batches-bin), else
+# a synthetic CIFAR-10 folder (tests/make-synthetic-cifar.sh).
 set -u
 isb=$(readlink -f "$1"); src=$(cd "$2" && pwd)
 pass=0; fail=0
@@ -18,11 +19,15 @@ data=${ISBENCH_DATA:-$src/../shared/datasets/cifar-10-batches-bin}
 for p in slurmctld slurmd sbatch scontrol munged gnuplot; do
   command -v $p >/dev/null || bad "$p not found: install slurmctld slurmd slurm-client munge gnuplot-nox (scripts/install-deps.sh)"
 done
-[ -f "$data/test_batch.bin" ] || bad "CIFAR-10 not found in $data: set ISBENCH_DATA"
 [ "$fail" -eq 0 ] || finish
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp" # munged runs as the munge user
+if [ ! -f "$data/test_batch.bin" ]; then # a clean machine: the array runs on synthetic CIFAR-10
+  data=$tmp/cifar-10-synthetic; export ISBENCH_DATA_ANY_SIZE=1 # its files are smaller than CIFAR-10's
+  "$src/tests/make-synthetic-cifar.sh" "$data" 100 100
+  echo "note: real CIFAR-10 not found: the runs use synthetic CIFAR-10 in $data"
+fi
 cluster=$tmp/cluster
 cleanup() { "$src/scripts/slurm/local-cluster.sh" stop "$cluster" >/dev/null 2>&1; rm -rf "$tmp"; }
 trap cleanup EXIT
