@@ -38,9 +38,10 @@ if "$src/scripts/slurm/local-cluster.sh" start "$cluster" >"$tmp/cluster.log" 2>
   export SLURM_CONF=$cluster/slurm.conf; ok "one-node cluster up in $((SECONDS - t0)) s"
 else bad "cluster did not start"; cat "$tmp/cluster.log"; finish; fi
 
-# 2 configurations x 2 seeds, 2 data epochs of 128 images in batches of 32 (several steps to stop
+# 2 configurations x 2 seeds, 12 data epochs of 128 images in batches of 32 (long enough on a quiet
+# machine for the signals below to reach running tasks; several steps to stop
 # between, little to compute); the local reference runs while the array does.
-matrix=(--preset smoke --configs running-loss-noaug,uniform-aug --seeds 2 --max-epochs 2 --train-subset 128
+matrix=(--preset smoke --configs running-loss-noaug,uniform-aug --seeds 2 --max-epochs 12 --patience 100 --train-subset 128
         --test-subset 50 --batch 32 --data "$data")
 "$isb" suite "${matrix[@]}" --out "$tmp/local" >"$tmp/local.log" 2>&1 & local_pid=$!
 cd "$tmp" || finish
