@@ -57,18 +57,7 @@ ctest_counts() {
 # A small CIFAR-10 binary folder (5 x 100 training records, 100 test records), made once
 synthetic_cifar() {
   local dir=$out/data/cifar-10-synthetic
-  [ -f "$dir/test_batch.bin" ] || python3 - "$dir" <<'EOF'
-import os, random, sys
-d = sys.argv[1]; os.makedirs(d, exist_ok=True); rng = random.Random(12)
-def write(name, n):
-    with open(os.path.join(d, name + ".tmp"), "wb") as f:
-        for _ in range(n):
-            c = rng.randrange(10)
-            f.write(bytes([c]) + bytes(min(255, 40 + 20 * c + rng.randrange(60)) for _ in range(3072)))
-    os.replace(os.path.join(d, name + ".tmp"), os.path.join(d, name))
-for b in range(1, 6): write("data_batch_%d.bin" % b, 100)
-write("test_batch.bin", 100)
-EOF
+  "$here/tests/make-synthetic-cifar.sh" "$dir" 100 100
   echo "$dir"
 }
 

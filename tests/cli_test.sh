@@ -44,6 +44,15 @@ fi
 empty=$(mktemp -d)
 check "no platform"            1 "no OpenCL platform found.*pocl-opencl-icd"   env OCL_ICD_VENDORS=$empty "$isb" devices
 rmdir "$empty"
+# CIFAR-10 for the training cases: the real one beside the repository, else a synthetic folder (a
+# clean CI machine), so the cases run either way.
+cifar_dir="$(dirname "$0")/../../shared/datasets/cifar-10-batches-bin"
+if [ ! -f "$cifar_dir/test_batch.bin" ]; then
+  cifar_tmp=$(mktemp -d); trap 'rm -rf "$cifar_tmp"' EXIT
+  cifar_dir=$cifar_tmp/cifar-10-synthetic; export ISBENCH_DATA_ANY_SIZE=1
+  "$(dirname "$0")/make-synthetic-cifar.sh" "$cifar_dir" 120 120
+  echo "note: real CIFAR-10 not found: training cases use synthetic CIFAR-10"
+fi
 for t in $(ls "$(dirname "$0")"/cli_*.d/*.sh 2>/dev/null); do source "$t"; done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

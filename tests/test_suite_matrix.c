@@ -9,7 +9,7 @@
 
 static isb_suite_options options(const char *const *configs, int n_configs, int seeds) {
     return (isb_suite_options){.preset = "smoke", .out = "res", .configs = configs, .n_configs = n_configs,
-                               .seeds = seeds, .shard_index = 0, .shard_count = 1, .task = -1};
+                               .seeds = seeds, .shard_index = 0, .shard_count = 1};
 }
 
 static void runs_are_numbered_seed_by_seed(void **state) {
@@ -60,6 +60,7 @@ static void shards_partition_the_matrix(void **state) {
 static void task_selects_one_run(void **state) {
     (void)state;
     isb_suite_options o = options(NULL, 0, 2);
+    o.has_task = true;
     o.task = 7;
     for (int j = 0; j < isb_suite_size(&o); j++) assert_int_equal(isb_suite_selected(&o, j), j == 7);
     TEST_OK(isb_suite_check_selection(&o));

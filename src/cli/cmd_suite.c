@@ -87,7 +87,7 @@ static int parse_options(int argc, char **argv, suite_args *a) {
             if (isb_suite_parse_shard(optarg, &a->so.shard_index, &a->so.shard_count) < 0)
                 rc = isb_cli_usage_error("suite", "%s", isb_last_error());
             break;
-        case 't': rc = isb_cli_parse_int("suite", "--task", optarg, 0, 1000000, &v); a->so.task = (int)v; break;
+        case 't': rc = isb_cli_parse_int("suite", "--task", optarg, 0, 1000000, &v); a->so.task = (int)v; a->so.has_task = true; break;
         case 'v': a->devices = optarg; break;
         case 'j': rc = isb_cli_parse_int("suite", "--jobs", optarg, 1, 64, &a->jobs); break;
         case 'e':
@@ -125,11 +125,11 @@ static int check_options(suite_args *a) {
     for (int i = 0; i < so->n_overrides; i++)
         if (strcmp(a->ov[i].key, "seed") == 0)
             return isb_cli_usage_error("suite", "--seed is not a suite option: the suite runs seeds 1..--seeds");
-    if (so->task >= 0 && so->shard_count > 1)
+    if (so->has_task && so->shard_count > 1)
         return isb_cli_usage_error("suite", "--task and --shard exclude each other: give one");
-    if (a->devices && (so->task >= 0 || a->device))
+    if (a->devices && (so->has_task || a->device))
         return isb_cli_usage_error("suite", "--devices runs several runs on several devices: drop %s",
-                                   so->task >= 0 ? "--task" : "--device");
+                                   so->has_task ? "--task" : "--device");
     if (a->jobs && !a->devices) return isb_cli_usage_error("suite", "--jobs needs --devices SEL,SEL,...");
     if (a->configs) {
         int rc = split_list("--configs", a->configs, &a->config_buf, a->config_list, &so->n_configs);
@@ -195,7 +195,7 @@ static int run_on_devices(suite_args *a) {
 }
 
 int cmd_suite(int argc, char **argv) {
-    suite_args a = {.so = {.preset = NULL, .out = "results", .seeds = 1, .shard_count = 1, .task = -1,
+    suite_args a = {.so = {.preset = NULL, .out = "results", .seeds = 1, .shard_count = 1,
                                   .checkpoint_every_s = ISB_CHECKPOINT_EVERY_DEFAULT_S}};
     int rc = parse_options(argc, argv, &a);
     if (rc == 0) rc = check_options(&a);

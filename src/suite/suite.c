@@ -38,7 +38,7 @@ void isb_suite_entry_at(const isb_suite_options *o, int index, isb_suite_entry *
 }
 
 bool isb_suite_selected(const isb_suite_options *o, int index) {
-    if (o->task >= 0) return index == o->task;
+    if (o->has_task) return index == o->task;
     return o->shard_count <= 1 || index % o->shard_count == o->shard_index;
 }
 
@@ -67,7 +67,7 @@ int isb_suite_parse_shard(const char *text, int *index, int *count) {
 
 int isb_suite_check_selection(const isb_suite_options *o) {
     int m = isb_suite_size(o);
-    if (o->task >= m)
+    if (o->has_task && (o->task < 0 || o->task >= m))
         return isb_fail(ISB_ERR_USAGE, "--task %d is out of range: this suite has %d runs, 0..%d (see --list)", o->task, m,
                         m - 1);
     return ISB_OK;

@@ -27,8 +27,9 @@ typedef struct {
     const isb_config_override *overrides;
     int n_overrides;
     /* Which runs of the matrix this process runs: shard_index of shard_count (0 of 1 = all of
-     * them), or only run `task` when task >= 0. */
-    int shard_index, shard_count;
+     * them), or only run `task` when has_task. */
+    int shard_index, shard_count; /* 0 of 0 or 0 of 1: all of them (a zeroed struct runs everything) */
+    bool has_task;
     int task;
     double checkpoint_every_s; /* as isbench train's --checkpoint-every */
     const char *checkpoint_every_text; /* the option as given (passed on to --devices children); NULL: default */

@@ -49,9 +49,9 @@ check "sample --draws: epoch index weight" 0 "^3 12$" \
       bash -c "'$isb' sample --z 4 --draws 3 --epoch 5 --weights ht --scores '$sample_dir/scores' | awk '\$1 >= 5 && \$1 <= 7 && NF == 3' | sort -u -k1,2 | awk '{e[\$1]} END {print length(e), NR}'"
 check "sample --draws bad" 2 "--draws must be in" "$isb" sample --z 1 --draws 0
 rm -rf "$sample_dir"
-# --checkpoint reads a training checkpoint's train/scores (with the real CIFAR-10 at hand)
-shared_cifar="$(dirname "$0")/../../shared/datasets/cifar-10-batches-bin"
-if [ -f "$shared_cifar/test_batch.bin" ]; then
+# --checkpoint reads a training checkpoint's train/scores (CIFAR-10 real or synthetic, cli_test.sh)
+shared_cifar=$cifar_dir
+if [ -f "$shared_cifar/test_batch.bin" ]; then # always: cli_test.sh makes a synthetic one if needed
   ck_out=$(mktemp -d)
   "$isb" train --config gradient-norm-noaug --preset smoke --data "$shared_cifar" --out "$ck_out" --stop-after-step 3 >/dev/null 2>&1
   ck=$(ls "$ck_out"/smoke/gradient-norm-noaug/*/checkpoint.isbc 2>/dev/null | head -1)

@@ -14,10 +14,10 @@ check "suite needs --preset"      2 "--preset P is required"                    
 check "suite bad seeds"           2 "--seeds must be in"                          "$isb" suite --preset smoke --seeds 0
 check "suite bad configs"         2 "unknown configuration 'nope'"                "$isb" suite --preset smoke --configs uniform-aug,nope
 check "suite no --seed"           2 "--seed is not a suite option"                "$isb" suite --preset smoke --seed 3
-# With the real CIFAR-10 at hand: Ctrl-C saves and exits 130, the same command resumes, a finished
+# On CIFAR-10 (real or synthetic, cli_test.sh): Ctrl-C saves and exits 130, the same command resumes, a finished
 # run is skipped, and its directory refuses another configuration.
-shared_cifar="$(dirname "$0")/../../shared/datasets/cifar-10-batches-bin"
-if [ -f "$shared_cifar/test_batch.bin" ]; then
+shared_cifar=$cifar_dir
+if [ -f "$shared_cifar/test_batch.bin" ]; then # always: cli_test.sh makes a synthetic one if needed
   tout=$(mktemp -d)
   run=(train --config uniform-aug --preset smoke --data "$shared_cifar" --out "$tout")
   "$isb" "${run[@]}" >"$tout/log" 2>&1 &
