@@ -179,7 +179,7 @@ make_suite() {
         elif [ "$status" = finished ] && [ "$(json_pick "$flat" configuration.sampler)" != uniform ]; then die "$sd/scores_hist.csv: missing in a finished $cfg run"
         fi
         seed_dirs+=("$sd")
-        [ "${configs[-1]:-}" = "$cfg" ] || configs+=("$cfg")
+        { [ ${#configs[@]} -gt 0 ] && [ "${configs[-1]}" = "$cfg" ]; } || configs+=("$cfg")
     done
     [ ${#seed_dirs[@]} -gt 0 ] || die "$dir: no run directories <config>/seed-<k>/ with results"
     for f in "${files[@]}"; do [ -s "$f" ] || die "$f: empty file"; done
@@ -194,7 +194,7 @@ make_suite() {
     device=$(json_pick "$first_flat" device.name device); driver=$(json_pick "$first_flat" device.driver device_driver)
     device=${device:-unknown device}; full_device="$device${driver:+ (driver $driver)}"
     # The driver goes into the title only when the line stays short enough for one column.
-    [ -n "$driver" ] && [ $(( ${#device} + ${#driver} )) -le 34 ] && device="$device (driver $driver)"
+    [ -n "$driver" ] && [ $(( ${#device} + ${#driver} + 10 )) -le 34 ] && device="$device (driver $driver)"
     protocol=$(json_pick "$first_flat" protocol configuration.protocol)
     if [ -z "$protocol" ]; then
         local es w dr

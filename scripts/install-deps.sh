@@ -11,4 +11,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libclblast-dev libbenchmark-dev libcmocka-dev libjansson-dev libopenblas-dev zlib1g-dev \
   oclgrind gnuplot-nox curl \
   slurmctld slurmd slurm-client munge \
-  python3-venv libclc-15  # scripts/install-runtimes.sh: venv for Intel's runtime; libclc (data only, no ICD) for rusticl
+  fonts-urw-base35 python3-venv libclc-15  # fonts: gnuplot's Helvetica (Nimbus Sans; DejaVu is wider and breaks the legends); scripts/install-runtimes.sh: venv for Intel's runtime; libclc (data only, no ICD) for rusticl
