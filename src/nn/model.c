@@ -172,27 +172,26 @@ int isb_model_create(isb_model **out, isb_ocl *ocl, const isb_model_config *cfg)
                         "2^31-element limit: lower the batch or the width", cfg->width, cfg->max_batch, acts);
     }
     float *host_params = malloc(p->n_params * sizeof *host_params), *host_stats = malloc(p->n_stats * sizeof(float));
-    if (!host_params || !host_stats) rc = isb_fail(ISB_ERR_MEMORY, "out of host memory initialising the model");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &m->params, p->n_params * sizeof(float), "model parameters");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &m->grads, p->n_params * sizeof(float), "model gradients");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &m->momentum, p->n_params * sizeof(float), "SGD momentum");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &m->stats, p->n_stats * sizeof(float), "BN running statistics");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &m->acts, acts * sizeof(float), "model activations (scale with max_batch)");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &m->work, work * sizeof(float), "model workspaces (scale with max_batch)");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &m->misc, (p->n_save + 1) * sizeof(float), "BN saved statistics");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &m->flag, sizeof(int), "non-finite flag");
-    if (rc == 0) {
-        isb_resnet18_init(p, cfg->seed, host_params, host_stats);
-        rc = isb_ocl_write(ocl, m->params, 0, p->n_params * sizeof(float), host_params);
-    }
-    if (rc == 0) rc = isb_ocl_write(ocl, m->stats, 0, p->n_stats * sizeof(float), host_stats);
+    if (!host_params || !host_stats) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory initialising the model"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &m->params, p->n_params * sizeof(float), "model parameters"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &m->grads, p->n_params * sizeof(float), "model gradients"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &m->momentum, p->n_params * sizeof(float), "SGD momentum"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &m->stats, p->n_stats * sizeof(float), "BN running statistics"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &m->acts, acts * sizeof(float), "model activations (scale with max_batch)"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &m->work, work * sizeof(float), "model workspaces (scale with max_batch)"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &m->misc, (p->n_save + 1) * sizeof(float), "BN saved statistics"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &m->flag, sizeof(int), "non-finite flag"));
+    isb_resnet18_init(p, cfg->seed, host_params, host_stats);
+    ISB_CHECK(isb_ocl_write(ocl, m->params, 0, p->n_params * sizeof(float), host_params));
+    ISB_CHECK(isb_ocl_write(ocl, m->stats, 0, p->n_stats * sizeof(float), host_stats));
     /* zeroed so that reading gradients or logits before a step gives zeros, not garbage */
-    if (rc == 0) rc = isb_ocl_fill_zero(ocl, m->momentum, 0, p->n_params * sizeof(float));
-    if (rc == 0) rc = isb_ocl_fill_zero(ocl, m->grads, 0, p->n_params * sizeof(float));
-    if (rc == 0) rc = isb_ocl_fill_zero(ocl, m->acts, 0, acts * sizeof(float));
-    if (rc == 0) rc = isb_ocl_fill_zero(ocl, m->misc, 0, (p->n_save + 1) * sizeof(float));
-    if (rc == 0) rc = isb_loss_flag_reset(ocl, m->flag);
-    if (rc == 0) rc = isb_ocl_finish(ocl);
+    ISB_CHECK(isb_ocl_fill_zero(ocl, m->momentum, 0, p->n_params * sizeof(float)));
+    ISB_CHECK(isb_ocl_fill_zero(ocl, m->grads, 0, p->n_params * sizeof(float)));
+    ISB_CHECK(isb_ocl_fill_zero(ocl, m->acts, 0, acts * sizeof(float)));
+    ISB_CHECK(isb_ocl_fill_zero(ocl, m->misc, 0, (p->n_save + 1) * sizeof(float)));
+    ISB_CHECK(isb_loss_flag_reset(ocl, m->flag));
+    ISB_CHECK(isb_ocl_finish(ocl));
+done:
     free(host_params);
     free(host_stats);
     if (rc < 0) {
