@@ -77,17 +77,24 @@ static int run_gnuplot(const char *out_dir) {
     return ISB_OK;
 }
 
-int isb_compare_write_outputs(const char *out_dir, const char *md, const char *csv, const char *dat, const char *gp) {
+int isb_compare_write_outputs(const char *out_dir, const isb_compare_text *text) {
     ISB_TRY(isb_mkdir_p(out_dir));
     const struct { const char *name, *text; } files[] = {
-        {"compare.md", md}, {"compare.csv", csv}, {"compare.dat", dat}, {"compare.gp", gp}};
+        {"compare.md", text->md.data}, {"compare.csv", text->csv.data}, {"compare.dat", text->dat.data}, {"compare.gp", text->gp.data}};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", out_dir, files[i].name);
         ISB_TRY(isb_write_file_atomic(path, files[i].text, strlen(files[i].text)));
     }
     ISB_TRY(run_gnuplot(out_dir));
-    fputs(md, stdout);
+    fputs(text->md.data, stdout);
     printf("\nisbench compare: wrote %s/compare.md, compare.csv and compare.png\n", out_dir);
     return ISB_OK;
+}
+
+void isb_compare_text_free(isb_compare_text *text) {
+    isb_strbuf_free(&text->md);
+    isb_strbuf_free(&text->csv);
+    isb_strbuf_free(&text->dat);
+    isb_strbuf_free(&text->gp);
 }

@@ -11,6 +11,8 @@
 #ifndef ISB_RESULTS_COMPARE_H
 #define ISB_RESULTS_COMPARE_H
 
+#include "util/fileio.h"
+
 #include <stdbool.h>
 
 #define ISB_COMPARE_ALPHA 0.05 /* significance level of every test */
@@ -24,9 +26,14 @@ typedef struct {
 
 int isb_compare(const isb_compare_options *o);
 
-/* The two kinds (compare_bench.c, compare_suite.c) and what they share (compare.c): writes the four
- * files atomically into out_dir, then runs gnuplot there on compare.gp. */
-int isb_compare_write_outputs(const char *out_dir, const char *md, const char *csv, const char *dat, const char *gp);
+/* The two kinds (compare_bench.c, compare_suite.c) and what they share (compare.c): the text of
+ * compare.md, compare.csv, compare.dat and compare.gp; writing writes them atomically into out_dir,
+ * runs gnuplot there on compare.gp and prints the Markdown. */
+typedef struct {
+    isb_strbuf md, csv, dat, gp;
+} isb_compare_text;
+int isb_compare_write_outputs(const char *out_dir, const isb_compare_text *text);
+void isb_compare_text_free(isb_compare_text *text);
 
 int isb_compare_bench(const isb_compare_options *o);
 int isb_compare_suites(const isb_compare_options *o);

@@ -44,7 +44,7 @@ static void format_time(char *buf, size_t len, double s) {
 }
 
 typedef struct {
-    isb_strbuf md, csv, dat;
+    isb_compare_text text;
     int compared, significant, too_few, only_a;
 } bench_report;
 
@@ -66,24 +66,23 @@ static void compare_one(bench_report *rep, const char *name, double *a, int na, 
     bool tested = strncmp(v, "too few", 7) != 0;
     format_time(ta, sizeof ta, ma);
     format_time(tb, sizeof tb, mb);
-    isb_strbuf_printf(&rep->md, "| `%s` | %d | %s | %d | %s | %.3f | ", name, na, ta, nb, tb, ratio);
-    if (tested) isb_strbuf_printf(&rep->md, "%.4f | %s |\n", p, v);
-    else isb_strbuf_printf(&rep->md, "– | %s |\n", v);
-    isb_csv_field(&rep->csv, name);
-    isb_strbuf_printf(&rep->csv, ",%d,%.9g,%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.6g,", na, ma, a[0], a[na - 1], nb, mb, b[0],
+    isb_strbuf_printf(&rep->text.md, "| `%s` | %d | %s | %d | %s | %.3f | ", name, na, ta, nb, tb, ratio);
+    if (tested) isb_strbuf_printf(&rep->text.md, "%.4f | %s |\n", p, v);
+    else isb_strbuf_printf(&rep->text.md, "– | %s |\n", v);
+    isb_csv_field(&rep->text.csv, name);
+    isb_strbuf_printf(&rep->text.csv, ",%d,%.9g,%.9g,%.9g,%d,%.9g,%.9g,%.9g,%.6g,", na, ma, a[0], a[na - 1], nb, mb, b[0],
                       b[nb - 1], ratio);
-    if (tested) isb_strbuf_printf(&rep->csv, "%.6g", p);
-    isb_strbuf_printf(&rep->csv, ",%s\n", tested ? (p < ISB_COMPARE_ALPHA ? "significant" : "not significant") : "too few repetitions");
-    isb_strbuf_printf(&rep->dat, "%d \"%s\" %.6g %.6g %.6g %d\n", rep->compared, name, ratio, b[0] / a[na - 1],
+    if (tested) isb_strbuf_printf(&rep->text.csv, "%.6g", p);
+    isb_strbuf_printf(&rep->text.csv, ",%s\n", tested ? (p < ISB_COMPARE_ALPHA ? "significant" : "not significant") : "too few repetitions");
+    isb_strbuf_printf(&rep->text.dat, "%d \"%s\" %.6g %.6g %.6g %d\n", rep->compared, name, ratio, b[0] / a[na - 1],
                       b[nb - 1] / a[0], tested && p < ISB_COMPARE_ALPHA);
     rep->compared++;
     rep->significant += tested && p < ISB_COMPARE_ALPHA;
     rep->too_few += !tested;
 }
 
-static char *bench_figure(const char *a, const char *b, int n) {
-    isb_strbuf gp = {0};
-    isb_strbuf_printf(&gp,
+static void bench_figure(isb_strbuf *gp, const char *a, const char *b, int n) {
+    isb_strbuf_printf(gp,
                       "# isbench compare: median time B / A per benchmark (log axis), bars from min B / max A to\n"
                       "# max B / min A over the repetitions; filled red: the U test says they differ (p < %.2g).\n"
                       "set terminal pngcairo noenhanced size 1100, %d font 'Helvetica,10'\n"
@@ -95,18 +94,17 @@ static char *bench_figure(const char *a, const char *b, int n) {
                       "plot 'compare.dat' using 3:1:4:5:ytic(2) with xerrorbars pt 6 lc rgb '#555555' title 'B / A', \\\n"
                       "     '' using ($6 == 1 ? $3 : NaN):1 with points pt 7 ps 1.5 lc rgb '#d62728' title 'significant'\n",
                       ISB_COMPARE_ALPHA, 120 + 22 * n, b, a, n);
-    return gp.data;
 }
 
 static void bench_header(bench_report *rep, const char *a, const char *b) {
-    isb_strbuf_printf(&rep->md,
+    isb_strbuf_printf(&rep->text.md,
                       "# isbench compare: benchmarks\n\nA = `%s`, B = `%s`. Median over the repetitions of each side; "
                       "ratio = median B / median A (below 1: B is faster); p: two-sided Mann–Whitney U test over the "
                       "repetitions (as Google Benchmark's compare.py), significant below %.2g.\n\n"
                       "| benchmark | reps A | median A | reps B | median B | B / A | p | verdict |\n"
                       "|---|---|---|---|---|---|---|---|\n",
                       a, b, ISB_COMPARE_ALPHA);
-    isb_strbuf_printf(&rep->csv, "name,reps_a,median_a_s,min_a_s,max_a_s,reps_b,median_b_s,min_b_s,max_b_s,ratio,p_value,verdict\n");
+    isb_strbuf_printf(&rep->text.csv, "name,reps_a,median_a_s,min_a_s,max_a_s,reps_b,median_b_s,min_b_s,max_b_s,ratio,p_value,verdict\n");
 }
 
 static void compare_tables(bench_report *rep, const isb_bench_table *ta, const isb_bench_table *tb, double *a, double *b,
@@ -126,7 +124,6 @@ int isb_compare_bench(const isb_compare_options *o) {
     bench_report rep = {0};
     enum { MAX_REPS = 1000 };
     double *a = malloc(MAX_REPS * sizeof *a), *b = malloc(MAX_REPS * sizeof *b);
-    char *gp = NULL;
     int rc = a && b ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory");
     ISB_CHECK(rc);
     ISB_CHECK(isb_bench_table_read_dir(o->a, &ta));
@@ -137,20 +134,17 @@ int isb_compare_bench(const isb_compare_options *o) {
         rc = isb_fail(ISB_ERR_USAGE, "%s and %s have no benchmark in common (same names, without errors)", o->a, o->b);
         goto done;
     }
-    isb_strbuf_printf(&rep.md, "\n%d benchmarks compared, %d differ significantly", rep.compared, rep.significant);
+    isb_strbuf_printf(&rep.text.md, "\n%d benchmarks compared, %d differ significantly", rep.compared, rep.significant);
     if (rep.too_few)
-        isb_strbuf_printf(&rep.md, ", %d with too few repetitions for the U test to reach p < %.2g on any data (it needs "
+        isb_strbuf_printf(&rep.text.md, ", %d with too few repetitions for the U test to reach p < %.2g on any data (it needs "
                                    "at least 4 and 4, or 3 and 5: bench/run.sh --repetitions 5), so no verdict is given",
                           rep.too_few, ISB_COMPARE_ALPHA);
-    if (rep.only_a) isb_strbuf_printf(&rep.md, ", %d only in A (left out)", rep.only_a);
-    isb_strbuf_printf(&rep.md, ".\n");
-    gp = bench_figure(o->a, o->b, rep.compared);
-    rc = isb_compare_write_outputs(o->out_dir, rep.md.data, rep.csv.data, rep.dat.data, gp);
+    if (rep.only_a) isb_strbuf_printf(&rep.text.md, ", %d only in A (left out)", rep.only_a);
+    isb_strbuf_printf(&rep.text.md, ".\n");
+    bench_figure(&rep.text.gp, o->a, o->b, rep.compared);
+    rc = isb_compare_write_outputs(o->out_dir, &rep.text);
 done:
-    free(gp);
-    isb_strbuf_free(&rep.md);
-    isb_strbuf_free(&rep.csv);
-    isb_strbuf_free(&rep.dat);
+    isb_compare_text_free(&rep.text);
     isb_bench_table_free(&ta);
     isb_bench_table_free(&tb);
     free(a);

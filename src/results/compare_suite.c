@@ -222,7 +222,7 @@ static double default_target(const suite_result *a, const suite_result *b) {
 /* ---- report ------------------------------------------------------------------------------------ */
 
 typedef struct {
-    isb_strbuf md, csv, dat;
+    isb_compare_text text;
     int rows, significant;
 } suite_report;
 
@@ -245,18 +245,18 @@ static void compare_metric(suite_report *rep, const config_result *ca, const con
     isb_welch w;
     bool tested = isb_welch_test(&sa, &sb, &w);
     bool sig = tested && w.p < ISB_COMPARE_ALPHA;
-    isb_strbuf_printf(&rep->md, "| %s | %s | ", ca->name, metric_names[m]);
-    summary_cell(&rep->md, &sa, ca->n);
-    isb_strbuf_printf(&rep->md, " ");
-    summary_cell(&rep->md, &sb, cb->n);
-    if (tested) isb_strbuf_printf(&rep->md, " %+.2f | %.4f | %s |\n", w.diff, w.p, sig ? "**significant**" : "not significant");
-    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->md, " %+.2f | – | no test (needs 2 values with spread per side) |\n", w.diff);
-    else isb_strbuf_printf(&rep->md, " – | – | no test |\n");
-    isb_csv_field(&rep->csv, ca->name);
-    isb_strbuf_printf(&rep->csv, ",%s", metric_keys[m]);
-    summary_csv(&rep->csv, &sa);
-    summary_csv(&rep->csv, &sb);
-    isb_strbuf_printf(&rep->csv, ",%.6g,%.6g,%.6g,%.6g,%s\n", w.diff, w.t, w.df, w.p,
+    isb_strbuf_printf(&rep->text.md, "| %s | %s | ", ca->name, metric_names[m]);
+    summary_cell(&rep->text.md, &sa, ca->n);
+    isb_strbuf_printf(&rep->text.md, " ");
+    summary_cell(&rep->text.md, &sb, cb->n);
+    if (tested) isb_strbuf_printf(&rep->text.md, " %+.2f | %.4f | %s |\n", w.diff, w.p, sig ? "**significant**" : "not significant");
+    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (needs 2 values with spread per side) |\n", w.diff);
+    else isb_strbuf_printf(&rep->text.md, " – | – | no test |\n");
+    isb_csv_field(&rep->text.csv, ca->name);
+    isb_strbuf_printf(&rep->text.csv, ",%s", metric_keys[m]);
+    summary_csv(&rep->text.csv, &sa);
+    summary_csv(&rep->text.csv, &sb);
+    isb_strbuf_printf(&rep->text.csv, ",%.6g,%.6g,%.6g,%.6g,%s\n", w.diff, w.t, w.df, w.p,
                       tested ? (sig ? "significant" : "not significant") : "untested");
     rep->rows++;
     rep->significant += sig;
@@ -265,21 +265,20 @@ static void compare_metric(suite_report *rep, const config_result *ca, const con
 /* Figure data: per configuration, mean and 95% interval (the mean itself for one seed) of the last
  * and best accuracy on each side. */
 static void figure_row(suite_report *rep, int idx, const config_result *ca, const config_result *cb) {
-    isb_strbuf_printf(&rep->dat, "%d \"%s\"", idx, ca->name);
+    isb_strbuf_printf(&rep->text.dat, "%d \"%s\"", idx, ca->name);
     for (metric m = METRIC_LAST; m <= METRIC_BEST; m++)
         for (int side = 0; side < 2; side++) {
             double v[MAX_SEEDS];
             const config_result *c = side ? cb : ca;
             isb_summary s = isb_summarize(v, metric_values(c, m, 0, v));
-            isb_strbuf_printf(&rep->dat, " %.6g %.6g %.6g", s.mean, isfinite(s.ci_lo) ? s.ci_lo : s.mean,
+            isb_strbuf_printf(&rep->text.dat, " %.6g %.6g %.6g", s.mean, isfinite(s.ci_lo) ? s.ci_lo : s.mean,
                               isfinite(s.ci_hi) ? s.ci_hi : s.mean);
         }
-    isb_strbuf_printf(&rep->dat, "\n");
+    isb_strbuf_printf(&rep->text.dat, "\n");
 }
 
-static char *suite_figure(const char *a, const char *b, int n) {
-    isb_strbuf gp = {0};
-    isb_strbuf_printf(&gp,
+static void suite_figure(isb_strbuf *gp, const char *a, const char *b, int n) {
+    isb_strbuf_printf(gp,
                       "# isbench compare: last and best test accuracy per configuration, mean over seeds with the\n"
                       "# 95%% interval of the mean, A (open) against B (filled).\n"
                       "set terminal pngcairo noenhanced size 1100, 600 font 'Helvetica,10'\n"
@@ -292,11 +291,10 @@ static char *suite_figure(const char *a, const char *b, int n) {
                       "     '' using ($1 + 0.07):9:10:11 with yerrorbars pt 6 lc rgb '#ff7f0e' title 'best, A', \\\n"
                       "     '' using ($1 + 0.21):12:13:14 with yerrorbars pt 7 lc rgb '#ff7f0e' title 'best, B'\n",
                       b, a, n);
-    return gp.data;
 }
 
 static void suite_header(suite_report *rep, const isb_compare_options *o, double target) {
-    isb_strbuf_printf(&rep->md,
+    isb_strbuf_printf(&rep->text.md,
                       "# isbench compare: training suites\n\nA = `%s`, B = `%s`. Per configuration: mean ± sd "
                       "[95%% interval of the mean] over the finished seeds. *Last* = the test accuracy of the last "
                       "evaluation, *best* = the highest of any evaluation; time to target = training wall time until "
@@ -304,7 +302,7 @@ static void suite_header(suite_report *rep, const isb_compare_options *o, double
                       "test, significant below p = %.2g.\n\n"
                       "| configuration | metric | A | B | B − A | p (Welch) | verdict |\n|---|---|---|---|---|---|---|\n",
                       o->a, o->b, 100 * target, ISB_COMPARE_ALPHA);
-    isb_strbuf_printf(&rep->csv, "configuration,metric,n_a,mean_a,sd_a,ci95_lo_a,ci95_hi_a,n_b,mean_b,sd_b,ci95_lo_b,"
+    isb_strbuf_printf(&rep->text.csv, "configuration,metric,n_a,mean_a,sd_a,ci95_lo_a,ci95_hi_a,n_b,mean_b,sd_b,ci95_lo_b,"
                                  "ci95_hi_b,diff,t,df,p_value,verdict\n");
 }
 
@@ -321,7 +319,7 @@ static int check_protocols(const suite_result *a, const suite_result *b, const i
         rc = isb_fail(ISB_ERR_USAGE, "the runs follow different protocols: %s. Compare like with like, or pass --force "
                                      "to compare them anyway", diff.data);
     else if (n)
-        isb_strbuf_printf(&rep->md, "\n**Different protocols, compared anyway (--force):** %s.\n", diff.data);
+        isb_strbuf_printf(&rep->text.md, "\n**Different protocols, compared anyway (--force):** %s.\n", diff.data);
     isb_strbuf_free(&diff);
     return rc;
 }
@@ -338,17 +336,16 @@ static void compare_configs(suite_report *rep, const suite_result *a, const suit
 static void unmatched_note(suite_report *rep, const suite_result *s, const suite_result *other, const char *side) {
     for (int i = 0; i < s->n; i++)
         if (!find_config(other, s->configs[i].name))
-            isb_strbuf_printf(&rep->md, "\n`%s` is only in %s: left out.", s->configs[i].name, side);
+            isb_strbuf_printf(&rep->text.md, "\n`%s` is only in %s: left out.", s->configs[i].name, side);
     for (int i = 0; i < s->n; i++)
         if (s->configs[i].unfinished)
-            isb_strbuf_printf(&rep->md, "\n%s `%s`: %d unfinished run(s) left out.", side, s->configs[i].name,
+            isb_strbuf_printf(&rep->text.md, "\n%s `%s`: %d unfinished run(s) left out.", side, s->configs[i].name,
                               s->configs[i].unfinished);
 }
 
 int isb_compare_suites(const isb_compare_options *o) {
     suite_result *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
     suite_report rep = {0};
-    char *gp = NULL;
     int rc = a && b ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory");
     ISB_CHECK(rc);
     ISB_CHECK(read_suite(o->a, a));
@@ -361,17 +358,14 @@ int isb_compare_suites(const isb_compare_options *o) {
         goto done;
     }
     ISB_CHECK(check_protocols(a, b, o, &rep));
-    isb_strbuf_printf(&rep.md, "\n%d comparisons, %d significant.", rep.rows, rep.significant);
+    isb_strbuf_printf(&rep.text.md, "\n%d comparisons, %d significant.", rep.rows, rep.significant);
     unmatched_note(&rep, a, b, "A");
     unmatched_note(&rep, b, a, "B");
-    isb_strbuf_printf(&rep.md, "\n");
-    gp = suite_figure(o->a, o->b, rep.rows / N_METRICS);
-    rc = isb_compare_write_outputs(o->out_dir, rep.md.data, rep.csv.data, rep.dat.data, gp);
+    isb_strbuf_printf(&rep.text.md, "\n");
+    suite_figure(&rep.text.gp, o->a, o->b, rep.rows / N_METRICS);
+    rc = isb_compare_write_outputs(o->out_dir, &rep.text);
 done:
-    free(gp);
-    isb_strbuf_free(&rep.md);
-    isb_strbuf_free(&rep.csv);
-    isb_strbuf_free(&rep.dat);
+    isb_compare_text_free(&rep.text);
     if (a) free_suite(a);
     if (b) free_suite(b);
     free(a);
