@@ -34,6 +34,6 @@ set key below horizontal maxcols 3 reverse Left samplen 2 width key_width + 1 he
 file(s) = datadir . "/" . prefix . "-" . s . ".dat"
 plot for [s in series] file(s) using 1:2 smooth unique with linespoints lw 1.1 pt 7 ps 0.35 \
          dt where_dash(where_of(s)) lc rgb method_color(method_of(s)), \
-     for [s in series] file(s) using 1:2:4:5 with yerrorbars lw 0.8 pt -1 lc rgb method_color(method_of(s)) notitle, \
+     for [s in series] file(s) using 1:2:4:5 with yerrorbars lw 0.8 pt 7 ps 0 lc rgb method_color(method_of(s)) notitle, \
      for [m in methods] keyentry with lines lw 1.1 lc rgb method_color(m) title method_label(m), \
      for [w in wheres] keyentry with lines lw 1.1 dt where_dash(w) lc rgb "#444444" title where_label(w)
