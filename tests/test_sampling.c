@@ -1,11 +1,11 @@
-/* The sampling kernels against their plain C references (src/sampling/reference.c) on random
+/* The sampling kernels against their plain C references (src/ref/sampling.c) on random
  * inputs: softmax, alias and CDF draws, Gumbel-top-k (selection = full sort = host), uniform
  * permutations, weights (none, 1/(N p), exact HT), Gumbel keys at extreme Philox words, score
  * rules (last, running, gradient norm) and the input errors.
  * Statistical checks live in test_sampling_stats.c. ISB_OCLGRIND_TEST */
 #include "testutil.h"
 #include "nn/layers.h"
-#include "sampling/reference.h"
+#include "ref/sampling.h"
 #include "sampling/sampler.h"
 #include "util/error.h"
 #include "util/rng.h"

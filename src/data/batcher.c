@@ -63,6 +63,20 @@ static int check_size(cl_mem buf, size_t need, const char *what) {
     return ISB_OK;
 }
 
+void isb_augment_affine(const isb_dataset *d, isb_augment aug, float scale[3], float bias[3]) {
+    for (int c = 0; c < 3; c++) {
+        scale[c] = bias[c] = 0.0f;
+        if (c >= d->channels) continue;
+        if (aug.normalize) {
+            /* (x/255 - mean)/std folded into one multiply-add; computed in double, rounded once. */
+            scale[c] = (float)(1.0 / (255.0 * (double)d->std[c]));
+            bias[c] = (float)(-(double)d->mean[c] / (double)d->std[c]);
+        } else {
+            scale[c] = 1.0f / 255.0f;
+        }
+    }
+}
+
 int isb_batcher_assemble(isb_batcher *b, cl_mem indices, int offset, int batch, uint64_t seed, uint32_t epoch,
                          isb_augment aug, cl_mem x_out, cl_mem labels_out) {
     if (!b) return isb_fail(ISB_ERR_USAGE, "isb_batcher_assemble: no batcher (create it with isb_batcher_create)");
