@@ -3,9 +3,10 @@
 # family into results/bench/<device-slug>/: <family>.csv, analysis-ready (header on the first line,
 # one row per repetition plus the mean/median/stddev/cv rows, N, Z, B, W in columns; pandas.read_csv
 # reads it as it is; docs/results-format.md), raw/<family>.json (Google Benchmark's own output, with
-# its context), and context.json (device, driver, CLBlast version and tuning, command, date). Files
-# are written atomically (temporary name, then rename). Exits 1 when a benchmark failed its check or
-# when nothing ran (no benchmark matches --filter/--families).
+# its context), and context.json (the provenance a manifest carries: device, host, CLBlast, command,
+# load average at start and end; the date, the repetitions). Files are written atomically (temporary
+# name, then rename). Exits 1 when a benchmark failed its check or when nothing ran (no benchmark
+# matches --filter/--families).
 #
 # usage: bench/run.sh [--device SEL] [--max-n N] [--families "sampling score_update ..."]
 #                     [--filter REGEX] [--min-time SECONDS] [--repetitions K] [--bin PATH] [--out DIR]
@@ -72,7 +73,7 @@ command="bench/run.sh --device '${device}' --max-n $max_n --families '$families'
 # checks are on. Device benchmarks are timed by isbench's own host clock around clFinish.
 gbench_note="Debian's libbenchmark is built without -DNDEBUG, so Google Benchmark reports library_build_type debug and warns 'Library was built as DEBUG'; it is an optimised build with the library's internal checks on, and device times are isbench's own host clock around clFinish (manual time): see docs/results-format.md"
 common=("${dev_args[@]}" --max-n "$max_n" --context "command=$command" --context "date=$(date -u +%FT%TZ)"
-        --context "host=$(hostname)" --context "repetitions=$repetitions" --context "library_build_type_note=$gbench_note")
+        --context "repetitions=$repetitions" --context "library_build_type_note=$gbench_note")
 
 "$bin" "${common[@]}" --write-context "$dir/context.json"
 # every registered <family>.<method>.<where>/... (that --filter selects)
@@ -110,6 +111,7 @@ for family in $families; do
     ran=$((ran + 1))
   fi
 done
+"$bin" --end-context "$dir/context.json" || status=1
 echo "run.sh: 'Library was built as DEBUG' above is Debian's libbenchmark, built without -DNDEBUG; see library_build_type_note in $dir/context.json"
 [ $ran -gt 0 ] || { echo "run.sh: no benchmark ran (families: '$families')" >&2; exit 1; }
 [ $status -eq 0 ] || echo "run.sh: some benchmarks failed their checks (error_occurred in the CSV)" >&2
