@@ -38,6 +38,14 @@ check=$(awk -F, 'NR > 1 && $9 == "" { v[++n] = $12; s += $12; ss += $12 * $12 }
 grep -q '"library_build_type_note": ".*without -DNDEBUG' "$dir/context.json" && ok "context explains the DEBUG warning" || bad "context.json" "$(cat "$dir/context.json")"
 grep -q '"repetitions": "5"' "$dir/context.json" && ok "context records the repetitions" || bad "repetitions in context"
 
+# The figures read the analysis CSV: median with the min-max range of the repetitions.
+out=$(bash "$src/plots/make-figures.sh" "$dir" -o "$tmp/fig" --formats png 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "bars = their range (min–max)" "$tmp/fig/captions.md" &&
+   awk '{ if (!($4 <= $2 && $2 <= $5)) bad = 1 } END { exit bad }' "$tmp"/fig/data/sampling-cdf.device.dat; then
+  ok "figure from the analysis CSV with min-max bars"
+else bad "make-figures on run.sh output: exit $rc" "$out"; fi
+grep -q "gnuplot" <<<"$out" && bad "gnuplot output reached the terminal" "$out" || ok "no gnuplot message on the terminal"
+
 out=$("$bin" --benchmark_filter=nomatch 2>&1); rc=$?
 [ $rc -ne 0 ] && grep -q "no benchmark matches" <<<"$out" && ok "isbench-bench: nothing ran is an error" || bad "nomatch exit $rc" "$out"
 out=$(bash "$src/bench/run.sh" --bin "$bin" --out "$tmp/n" --filter nomatch 2>&1); rc=$?
