@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nn_loss.cl" /* ISB_OUT_* bits of the loss kernel */
 #include "ocl/programs.h"
 #include "util/error.h"
 
@@ -534,9 +535,6 @@ int isb_linear_backward(isb_ocl *ocl, int batch, int in, int out, isb_dslice dx,
 
 /* ---- loss ------------------------------------------------------------------------------------ */
 
-/* Bits of the kernel's `outputs` argument (cl/nn_loss.cl). */
-enum { OUT_DLOGITS = 1, OUT_LOSSES = 2, OUT_CORRECT = 4, OUT_BATCH_LOSS = 8, IN_WEIGHTS = 16, OUT_FLAG = 32 };
-
 /* An optional slice: its buffer and offset, or a harmless dummy (never touched) and 0. */
 static int optional(isb_dslice s, cl_mem dummy, int bit, int *outputs, cl_mem *mem, int *off, const char *what) {
     if (!s.mem) {
@@ -566,11 +564,11 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
     cl_mem wm, dlm, lm, cm, blm, scores = dummy, im = dummy, flag = dummy;
     int n_scores = 0; /* the kernel skips indices outside [0, n_scores): a bad index must not write out of bounds */
     int wo, dlo, lo, co, blo, io = 0;
-    ISB_TRY(optional(a->weights, dummy, IN_WEIGHTS, &outputs, &wm, &wo, "weights"));
-    ISB_TRY(optional(a->dlogits, dummy, OUT_DLOGITS, &outputs, &dlm, &dlo, "dlogits"));
-    ISB_TRY(optional(a->losses, dummy, OUT_LOSSES, &outputs, &lm, &lo, "losses"));
-    ISB_TRY(optional(a->correct, dummy, OUT_CORRECT, &outputs, &cm, &co, "correct"));
-    ISB_TRY(optional(a->batch_loss, dummy, OUT_BATCH_LOSS, &outputs, &blm, &blo, "batch_loss"));
+    ISB_TRY(optional(a->weights, dummy, ISB_IN_WEIGHTS, &outputs, &wm, &wo, "weights"));
+    ISB_TRY(optional(a->dlogits, dummy, ISB_OUT_DLOGITS, &outputs, &dlm, &dlo, "dlogits"));
+    ISB_TRY(optional(a->losses, dummy, ISB_OUT_LOSSES, &outputs, &lm, &lo, "losses"));
+    ISB_TRY(optional(a->correct, dummy, ISB_OUT_CORRECT, &outputs, &cm, &co, "correct"));
+    ISB_TRY(optional(a->batch_loss, dummy, ISB_OUT_BATCH_LOSS, &outputs, &blm, &blo, "batch_loss"));
     if (update_scores) {
         if (!a->scores) return isb_fail(ISB_ERR_USAGE, "%s: a score update needs the scores buffer", fn);
         ISB_TRY(need(a->indices, "indices (for the score update)", fn));
@@ -583,7 +581,7 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
         io = ioff(a->indices);
     }
     if (a->nonfinite_flag) {
-        outputs |= OUT_FLAG;
+        outputs |= ISB_OUT_FLAG;
         flag = a->nonfinite_flag;
     }
     cl_kernel k;
