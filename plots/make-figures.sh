@@ -191,7 +191,7 @@ make_suite() {
     local preset device driver full_device protocol seeds_txt suite_name draw_text=""
     suite_name=$(basename "$dir")
     preset=$(json_pick "$first_flat" preset configuration.preset); preset=${preset:-$suite_name}
-    device=$(json_pick "$first_flat" device.name device); driver=$(json_pick "$first_flat" device.driver device_driver)
+    device=$(json_pick "$first_flat" device.name device); driver=$(json_pick "$first_flat" device.driver)
     device=${device:-unknown device}; full_device="$device${driver:+ (driver $driver)}"
     # The driver goes into the title only when the line stays short enough for one column.
     [ -n "$driver" ] && [ $(( ${#device} + ${#driver} + 10 )) -le 34 ] && device="$device (driver $driver)"
@@ -268,9 +268,9 @@ bench_device_name() {
     for f in "$d"/*.json; do
         [ -n "$name" ] || [ ! -f "$f" ] || [ "$(basename "$f")" = context.json ] && continue
         flat=$(json_flat "$f") || exit 1
-        name=$(json_pick "$flat" context.device)
+        name=$(json_pick "$flat" context.device.name context.device)
     done
-    [ -n "$name" ] || name=$(cat "$d"/*.csv 2>/dev/null | sed -n 's/^device: //p' | head -1)
+    [ -n "$name" ] || name=$(cat "$d"/*.csv 2>/dev/null | sed -n 's/^device\(\.name\)\{0,1\}: //p' | head -1)
     printf '%s' "${name:-$(basename "$d")}"
 }
 

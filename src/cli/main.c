@@ -1,5 +1,6 @@
 /* isbench entry point: dispatches to subcommands. */
 #include "cli/cli.h"
+#include "results/provenance.h"
 #include "util/error.h"
 #include "util/version.h"
 
@@ -74,6 +75,7 @@ int isb_cli_parse_double(const char *cmd, const char *opt, const char *text, dou
 }
 
 int main(int argc, char **argv) {
+    isb_provenance_set_command(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return ISB_EXIT_USAGE;
