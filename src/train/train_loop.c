@@ -20,8 +20,6 @@
 #include <math.h>
 #include <stdio.h>
 
-double isb_run_wall(const isb_run *r) { return r->s.wall_before + (isb_now() - r->session_start); }
-
 /* Ends the phase that ran since the last synchronisation: waits for the device, adds the elapsed
  * host time to *phase (NULL: to none) and moves the mark. */
 static int sync_into(isb_run *r, double *phase) {
@@ -41,15 +39,6 @@ static int check_finite(isb_run *r) {
                         "check the inputs; the metrics up to the last evaluation are kept",
                         bad, r->s.step);
     return ISB_OK;
-}
-
-/* The score rule of a configuration: uniform runs track the last loss too, so that their score
- * histograms are comparable. The one place that maps a configuration to a score rule. */
-isb_score_rule isb_run_score_rule(const isb_train_config *c) {
-    isb_score_rule_kind kind = c->sampler == ISB_SAMPLER_RUNNING_LOSS    ? ISB_SCORE_RULE_RUNNING_LOSS
-                               : c->sampler == ISB_SAMPLER_GRADIENT_NORM ? ISB_SCORE_RULE_GRADIENT_NORM
-                                                                         : ISB_SCORE_RULE_LAST_LOSS;
-    return (isb_score_rule){kind, c->beta};
 }
 
 /* Draws the next sampler epoch's Z (and weights) from the scores as they are now. */
@@ -92,7 +81,8 @@ static int train_one_step(isb_run *r) {
     }
     isb_batch_io io = {.x = r->x, .labels = r->labels, .weights = weights, .batch = b, .losses = r->since_loss,
                        .losses_offset = s->since_eval, .correct = r->since_correct, .correct_offset = s->since_eval};
-    isb_score_update su = {.rule = isb_run_score_rule(c), .scores = r->scores, .indices = r->z_idx, .indices_offset = s->pos};
+    isb_score_update su = {.rule = isb_train_config_score_rule(c), .scores = r->scores, .indices = r->z_idx,
+                           .indices_offset = s->pos};
     ISB_TRY(isb_model_train_step(r->model, &io, &su, s->lr));
     s->pos += b;
     s->samples_seen += b;

@@ -59,7 +59,7 @@ static int warm_step(isb_run *r, scratch *w, int b, step_kind kind) {
     isb_batch_io io = {.x = r->x, .labels = r->labels, .batch = b, .losses = w->losses, .correct = w->correct};
     if (!train) return isb_model_eval_step(w->model, &io);
     io.weights = kind == STEP_TRAIN_WEIGHTED ? w->z_w : NULL;
-    isb_score_update su = {.rule = isb_run_score_rule(c), .scores = w->scores, .indices = w->z_idx};
+    isb_score_update su = {.rule = isb_train_config_score_rule(c), .scores = w->scores, .indices = w->z_idx};
     ISB_TRY(isb_model_train_step(w->model, &io, &su, c->lr));
     long bad;
     return isb_model_first_nonfinite_step(w->model, &bad);
