@@ -50,6 +50,17 @@ static void fill_info(isb_device_info *di) {
     clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof di->max_wg, &di->max_wg, NULL);
 }
 
+/* Whether platform p has devices (*nd of them); if not, appends "'NAME': what the driver said" to why. */
+static bool platform_has_devices(cl_platform_id p, cl_uint *nd, isb_strbuf *why) {
+    cl_int st = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, NULL, nd);
+    if (st == CL_SUCCESS && *nd > 0) return true;
+    char name[256];
+    query_string_platform(p, CL_PLATFORM_NAME, name, sizeof name);
+    if (st == CL_SUCCESS) isb_strbuf_printf(why, "%s'%s': no device", why->len ? "; " : "", name);
+    else isb_strbuf_printf(why, "%s'%s': clGetDeviceIDs returned %s (%d)", why->len ? "; " : "", name, isb_cl_status_name(st), st);
+    return false;
+}
+
 int isb_ocl_list_devices(isb_device_info **devices, int *count) {
     *devices = NULL;
     *count = 0;
@@ -65,13 +76,14 @@ int isb_ocl_list_devices(isb_device_info **devices, int *count) {
     clGetPlatformIDs(np, plats, NULL);
     isb_device_info *list = NULL;
     int n = 0;
+    isb_strbuf why = {0}; /* each platform without a device, and what its driver said */
     for (cl_uint p = 0; p < np; p++) {
         cl_uint nd = 0;
-        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0) continue;
+        if (!platform_has_devices(plats[p], &nd, &why)) continue;
         cl_device_id *ids = calloc(nd, sizeof *ids);
         isb_device_info *grown = realloc(list, (size_t)(n + (int)nd) * sizeof *list);
         if (!ids || !grown) {
-            free(ids); free(grown ? grown : list); free(plats);
+            free(ids); free(grown ? grown : list); free(plats); isb_strbuf_free(&why);
             return isb_fail(ISB_ERR_MEMORY, "out of host memory");
         }
         list = grown;
@@ -90,8 +102,15 @@ int isb_ocl_list_devices(isb_device_info **devices, int *count) {
     free(plats);
     if (n == 0) {
         free(list);
-        return isb_fail(ISB_ERR_NO_DEVICE, "OpenCL platforms exist but none has a device. %s", NO_PLATFORM_ADVICE);
+        int rc = isb_fail(ISB_ERR_NO_DEVICE,
+                          "%u OpenCL platform(s) found, but none offers a usable device: %s. The driver is installed "
+                          "but cannot open a device: check that it supports this machine (`clinfo` shows the same "
+                          "view; PoCL: the CPU and its POCL_DEVICES setting; a GPU driver: its kernel module and "
+                          "/dev permissions)", np, why.data ? why.data : "?");
+        isb_strbuf_free(&why);
+        return rc;
     }
+    isb_strbuf_free(&why);
     *devices = list;
     *count = n;
     return ISB_OK;
