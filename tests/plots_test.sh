@@ -222,5 +222,22 @@ grep -q "^| NVIDIA H200 (nvidia-h200-mA) |" "$work/gfig/compare-devices/compare-
     ok "gathered: the same device model on two machines named apart in compare-devices.md" ||
     { bad "gathered: compare-devices.md names"; head -5 "$work/gfig/compare-devices/compare-devices.md"; }
 
+# ---- issue 23: same-name inputs, --restart leftovers, quiet gnuplot -----------------------------------
+fresh
+mkdir -p "$work/s1" "$work/ref"; cp -r "$work/r/smoke" "$work/s1/smoke"; cp -r "$work/r/smoke" "$work/ref/smoke"
+# a run moved aside by --restart, with a broken metrics.csv: must be ignored
+mkdir -p "$work/s1/smoke/uniform-aug/seed-1.old-20261201T000000"
+cp "$work/s1/smoke/uniform-aug/seed-1/manifest.json" "$work/s1/smoke/uniform-aug/seed-1.old-20261201T000000/"
+echo "garbage" >"$work/s1/smoke/uniform-aug/seed-1.old-20261201T000000/metrics.csv"
+out=$(bash "$mk" "$work/s1/smoke" "$work/ref/smoke" -o "$work/cmp" --formats png 2>&1); rc=$?
+[ $rc -eq 0 ] && ok "two suites named smoke: exit 0" || { bad "two suites named smoke: exit $rc"; echo "$out" | tail -5; }
+[ -s "$work/cmp/s1-smoke/summary.md" ] && [ -s "$work/cmp/ref-smoke/summary.md" ] && [ ! -e "$work/cmp/smoke" ] &&
+    ok "two suites named smoke get separate folders (s1-smoke, ref-smoke)" || { bad "same-name outputs"; ls "$work/cmp"; }
+grep -q "seed-1.old-20261201T000000: not a seed-<k> folder" <<<"$out" && grep -q "^uniform-aug,2," "$work/cmp/s1-smoke/summary.csv" &&
+    ok "seed-1.old-<time> ignored" || { bad "old folder not ignored"; echo "$out" | tail -5; }
+grep -qi "gnuplot" <<<"$out" && { bad "gnuplot output reached the terminal"; grep -i gnuplot <<<"$out" | head -3; } || ok "no gnuplot message on the terminal"
+grep -q "^| configuration | seeds | last test acc. % (min–max) | best test acc. % |" "$work/cmp/s1-smoke/summary.md" &&
+    ok "summary names last and best" || bad "summary header"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
