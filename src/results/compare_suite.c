@@ -249,7 +249,7 @@ static void compare_metric(suite_report *rep, const config_result *ca, const con
     isb_strbuf_printf(&rep->text.md, " ");
     summary_cell(&rep->text.md, &sb, cb->n);
     if (tested) isb_strbuf_printf(&rep->text.md, " %+.2f | %.4f | %s |\n", w.diff, w.p, sig ? "**significant**" : "not significant");
-    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (needs 2 values with spread per side) |\n", w.diff);
+    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (fewer than 2 seeds on a side, or no spread at all) |\n", w.diff);
     else isb_strbuf_printf(&rep->text.md, " – | – | no test |\n");
     isb_csv_field(&rep->text.csv, ca->name);
     isb_strbuf_printf(&rep->text.csv, ",%s", metric_keys[m]);
