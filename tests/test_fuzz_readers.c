@@ -31,7 +31,8 @@ static isb_run_identity id;
 static void make_state(isb_train_state *s) {
     isb_train_state_init(s, &cfg);
     TEST_OK(isb_train_state_grow_rows(s, 1));
-    s->rows[0] = (isb_metrics_row){1, 256, 2.5, 0.01, 2.3, 0.1, 2.31, 0.12};
+    s->rows[0] = (isb_metrics_row){1, 256, 2.5, isb_lr_at(&cfg, 0), 2.3, 0.1, 2.31, 0.12};
+    s->lr = isb_lr_at(&cfg, 1);
     s->hist_epochs[0] = 1;
     memset(s->hist, 0, ISB_HIST_BINS * sizeof *s->hist);
     s->hist[10] = 256;

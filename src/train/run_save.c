@@ -7,6 +7,7 @@
  * run finishes the files and the "finished" manifest are written and only then the checkpoint is
  * removed. A rerun resumes from the checkpoint and rewrites the files from it. */
 #include "train/run.h"
+#include "nn/resnet18.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -102,6 +103,22 @@ static int upload_device(isb_run *r, const isb_checkpoint *ck, const device_tens
     return rc;
 }
 
+/* The model and optimizer state: finite, variances >= 0, with momentum, and trained for as many
+ * steps as the loop state says (num_batches_tracked = step). */
+static int check_model(const isb_run *r, const isb_train_state *s, const isb_checkpoint *ck) {
+    bool with_momentum;
+    int64_t tracked;
+    int rc = isb_resnet18_check_state(isb_model_plan(r->model), ck, &with_momentum, &tracked);
+    if (rc >= 0 && !with_momentum) rc = isb_fail(ISB_ERR_FORMAT, "it holds no momentum buffers");
+    if (rc >= 0 && tracked != s->step)
+        rc = isb_fail(ISB_ERR_FORMAT, "num_batches_tracked = %lld does not match train/state/step = %lld",
+                      (long long)tracked, (long long)s->step);
+    if (rc < 0)
+        return isb_fail_context(rc, "%s is corrupt (nothing was changed; move the checkpoint away, or rerun with "
+                                "--restart)", r->checkpoint_path);
+    return ISB_OK;
+}
+
 int isb_run_load_checkpoint(isb_run *r) {
     isb_checkpoint ck = {0};
     isb_train_state s;
@@ -111,6 +128,7 @@ int isb_run_load_checkpoint(isb_run *r) {
     ISB_CHECK(isb_train_state_load(&s, &r->id, &ck, r->checkpoint_path));
     for (int i = 0; i < N_DEVICE_TENSORS; i++) /* all checked before anything is uploaded */
         ISB_CHECK(check_device(r, &s, &ck, &device_tensors[i]));
+    ISB_CHECK(check_model(r, &s, &ck));
     for (int i = 0; i < N_DEVICE_TENSORS; i++)
         ISB_CHECK(upload_device(r, &ck, &device_tensors[i], length_of(r, &s, &device_tensors[i])));
     ISB_CHECK(isb_model_load_state(r->model, &ck));
@@ -135,6 +153,6 @@ int isb_run_write_results(isb_run *r, const char *status, const char *stop_reaso
                                .data_epochs = s->n_rows, .samples_seen = s->samples_seen, .steps = s->step,
                                .sampler_epochs = s->sampler_epoch, .lr = s->lr, .wall_s = t.total,
                                .accuracy = isb_train_state_accuracy(s, cumulative), .cumulative = cumulative};
-    isb_manifest_update(r->manifest, &p);
+    ISB_TRY(isb_manifest_update(r->manifest, &p));
     return isb_write_json_atomic(r->manifest_path, r->manifest);
 }

@@ -193,3 +193,8 @@ bool isb_file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
 }
+
+bool isb_entry_exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
+}

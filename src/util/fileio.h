@@ -27,5 +27,8 @@ bool isb_process_alive(long pid);
 int isb_read_file(const char *path, char **data, size_t *len);
 int isb_mkdir_p(const char *path);
 bool isb_file_exists(const char *path);
+/* Whether a directory entry named path exists at all: also a dangling or looping symbolic link,
+ * which isb_file_exists (stat) reports as absent. */
+bool isb_entry_exists(const char *path);
 
 #endif
