@@ -393,7 +393,7 @@ static void corrupt_or_foreign_checkpoints_refused(void **state) {
         set_counter(ck, bad[i].name, bad[i].value);
         char what[96];
         snprintf(what, sizeof what, "%s = %lld", bad[i].name, (long long)bad[i].value);
-        expect_refusal(what, out, "out of range");
+        expect_refusal(what, out, "is outside [");
     }
     /* the untouched checkpoint still resumes, to the uninterrupted results */
     put_file(ck, good, len);

@@ -172,7 +172,7 @@ int isb_run_dir_check(const char *dir, const json_t *config, isb_run_state *stat
     if (!json_is_object(theirs) || !json_equal(theirs, (json_t *)config)) {
         char diff[1024] = "it records no configuration";
         if (json_is_object(theirs)) isb_json_differences(theirs, config, diff, sizeof diff);
-        rc = isb_fail(ISB_ERR_USAGE, "%s holds a run of another configuration (%s): nothing was changed; use --name "
+        rc = isb_fail(ISB_ERR_USAGE, "%s already holds a run of another configuration (%s): nothing was changed; use --name "
                       "(or another --out) for a new run folder, or --restart to move this one aside and start over",
                       dir, diff);
     } else {

@@ -107,36 +107,42 @@ static void field_decode(void *base, const state_field *f, int64_t bits) {
     }
 }
 
-/* The learning rates a run can hold: the command line's range for --lr (from the one key table),
- * its lower end multiplied by lr-decay at each milestone. */
-static bool lr_in_range(double v, const isb_train_config *c) {
-    double lo, hi;
-    if (isb_train_config_key_range("lr", &lo, &hi) < 0) return false;
-    for (int i = 0; i < c->n_milestones; i++) lo *= c->lr_decay;
-    return v >= lo * (1 - 1e-6) && v <= hi; /* the float the loop holds may round just below */
+/* The range [*lo, *hi] of a field for this run (R_BEST_ACC and R_SECONDS_OR_UNSET also allow -1).
+ * Learning rates: the command line's range for --lr (from the one key table), its lower end
+ * multiplied by lr-decay at each milestone. */
+static void range_of(const state_field *f, const isb_run_identity *id, double *lo, double *hi) {
+    *lo = 0, *hi = DBL_MAX;
+    switch (f->range) {
+    case R_BOOL: case R_ACC: case R_BEST_ACC: *hi = 1; break;
+    case R_ZCAP: *hi = id->z > id->n ? id->z : id->n; break;
+    case R_SINCE: *hi = id->n; break;
+    case R_SAMPLES: *hi = (double)id->max_epochs * id->n + id->batch; break;
+    case R_EPOCHS: *hi = id->max_epochs; break;
+    case R_NONNEG: case R_SECONDS: case R_SECONDS_OR_UNSET: break;
+    case R_LR:
+        if (isb_train_config_key_range("lr", lo, hi) < 0) *lo = 1, *hi = 0; /* nothing fits */
+        for (int i = 0; i < id->cfg.n_milestones; i++) *lo *= id->cfg.lr_decay;
+        *lo *= 1 - 1e-6; /* the float the loop holds may round just below */
+        break;
+    }
 }
 
 static bool in_range(const state_field *f, double v, const isb_run_identity *id) {
-    double samples = (double)id->max_epochs * id->n + id->batch;
-    switch (f->range) {
-    case R_BOOL: return v == 0 || v == 1;
-    case R_ZCAP: return v >= 0 && v <= (id->z > id->n ? id->z : id->n);
-    case R_SINCE: return v >= 0 && v <= id->n;
-    case R_SAMPLES: return v >= 0 && v <= samples;
-    case R_EPOCHS: return v >= 0 && v <= id->max_epochs;
-    case R_ACC: return v >= 0 && v <= 1;
-    case R_BEST_ACC: return v == -1 || (v >= 0 && v <= 1);
-    case R_NONNEG: case R_SECONDS: return v >= 0 && v <= DBL_MAX;
-    case R_LR: return lr_in_range(v, &id->cfg);
-    case R_SECONDS_OR_UNSET: return v == -1 || (v >= 0 && v <= DBL_MAX);
-    }
-    return false;
+    double lo, hi;
+    range_of(f, id, &lo, &hi);
+    if (v == -1 && (f->range == R_BEST_ACC || f->range == R_SECONDS_OR_UNSET)) return true;
+    if (f->range == R_BOOL && v != 0 && v != 1) return false;
+    return v >= lo && v <= hi; /* NaN fails */
 }
 
-static int out_of_range(const char *path, const char *what, const state_field *f, int64_t bits) {
-    return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s%s = %.17g is out of range for this run: nothing was "
-                    "changed; move the checkpoint away (or rerun with --restart) to start the run over",
-                    path, what, f->name, field_value(f, bits));
+static int out_of_range(const char *path, const char *what, const state_field *f, int64_t bits,
+                        const isb_run_identity *id) {
+    double lo, hi;
+    range_of(f, id, &lo, &hi);
+    return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s%s = %.17g is outside [%g, %g], its range for this run%s: "
+                    "nothing was changed; move the checkpoint away (or rerun with --restart) to start the run over",
+                    path, what, f->name, field_value(f, bits), lo, hi,
+                    f->range == R_LR ? " (--lr's range, lowered by --lr-decay at each milestone)" : "");
 }
 
 /* ---- identity ------------------------------------------------------------------------------------ */
@@ -290,7 +296,7 @@ static int load_rows(isb_train_state *s, const isb_run_identity *id, const isb_c
         for (int c = 0; c < N_METRIC_COLUMNS; c++) {
             const state_field *f = &metric_columns[c];
             int64_t v = cells[r * N_METRIC_COLUMNS + c];
-            if (!in_range(f, field_value(f, v), id)) return out_of_range(path, what, f, v);
+            if (!in_range(f, field_value(f, v), id)) return out_of_range(path, what, f, v, id);
             field_decode(&s->rows[r], f, v);
         }
         int64_t total = 0;
@@ -327,7 +333,7 @@ int isb_train_state_load(isb_train_state *s, const isb_run_identity *id, const i
             return isb_fail(ISB_ERR_FORMAT, "%s lacks %s (written by another isbench version?): nothing was "
                             "changed; move it away (or rerun with --restart) to start the run over", path, name);
         int64_t v = *(const int64_t *)t->data;
-        if (!in_range(f, field_value(f, v), id)) return out_of_range(path, PREFIX, f, v);
+        if (!in_range(f, field_value(f, v), id)) return out_of_range(path, PREFIX, f, v, id);
         field_decode(&got, f, v);
     }
     ISB_TRY(check_relations(&got, id, path));
