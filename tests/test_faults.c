@@ -316,6 +316,14 @@ static void interrupted_run(char *out, size_t size, const char *name, const char
     interrupted_run_at(out, size, name, width, "3");
 }
 
+/* interrupted_run at width 4, and the path of its checkpoint into ck. */
+static void interrupted_checkpoint(char *out, size_t size, const char *name, char *ck, size_t ck_size) {
+    char dir[600];
+    interrupted_run(out, size, name, "4");
+    run_dir_of(dir, sizeof dir, out);
+    snprintf(ck, ck_size, "%s/checkpoint.isbc", dir);
+}
+
 /* The same command with extra arguments is refused naming `needle`, and the run folder, run.lock
  * included, is byte-identical afterwards. */
 static void expect_refusal_with(const char *what, const char *out, const char *const *extra, const char *needle) {
@@ -356,9 +364,7 @@ static void corrupt_or_foreign_checkpoints_refused(void **state) {
     (void)state;
     char out[400], other[400], dir[600], ck[700], other_ck[700];
     interrupted_run(other, sizeof other, "other", "8"); /* another width: another run */
-    interrupted_run(out, sizeof out, "corrupt", "4");
-    run_dir_of(dir, sizeof dir, out);
-    snprintf(ck, sizeof ck, "%s/checkpoint.isbc", dir);
+    interrupted_checkpoint(out, sizeof out, "corrupt", ck, sizeof ck);
     run_dir_of(dir, sizeof dir, other);
     snprintf(other_ck, sizeof other_ck, "%s/checkpoint.isbc", dir);
     char *good, *foreign;
@@ -408,9 +414,8 @@ static void corrupt_or_foreign_checkpoints_refused(void **state) {
 static void restart_moves_the_old_run_aside(void **state) {
     (void)state;
     char out[400], dir[600], ck[700];
-    interrupted_run(out, sizeof out, "restart", "4");
+    interrupted_checkpoint(out, sizeof out, "restart", ck, sizeof ck);
     run_dir_of(dir, sizeof dir, out);
-    snprintf(ck, sizeof ck, "%s/checkpoint.isbc", dir);
     put_file(ck, "garbage", 7);
     assert_int_not_equal(train(NULL, out, "--checkpoint-every", "0", 0), 0);
     assert_int_equal(train(NULL, out, "--restart", NULL, 0), 0);
@@ -570,10 +575,8 @@ static int64_t tensor_i64(const char *path, const char *name) {
  * byte-identical, and the good checkpoint still resumes to the uninterrupted results. */
 static void nonsense_behind_a_valid_crc_refused(void **state) {
     (void)state;
-    char out[400], dir[600], ck[700];
-    interrupted_run(out, sizeof out, "sense", "4");
-    run_dir_of(dir, sizeof dir, out);
-    snprintf(ck, sizeof ck, "%s/checkpoint.isbc", dir);
+    char out[400], ck[700];
+    interrupted_checkpoint(out, sizeof out, "sense", ck, sizeof ck);
     char *good;
     size_t len;
     TEST_OK(isb_read_file(ck, &good, &len));
