@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs the standard microbenchmark set on one device and writes Google Benchmark CSV per family
-# into results/bench/<device-slug>/ (<family>.csv) plus context.json (device, driver, CLBlast
-# version, command, date). Files are written atomically (temporary name, then rename).
+# into results/bench/<device-slug>/ (<family>.csv) plus context.json (the provenance a manifest
+# carries: device, host, CLBlast, command, load average at start and end; and the date). Files are
+# written atomically (temporary name, then rename).
 #
 # usage: bench/run.sh [--device SEL] [--max-n N] [--families "sampling score_update ..."]
 #                     [--filter REGEX] [--min-time SECONDS] [--repetitions K] [--bin PATH] [--out DIR]
@@ -56,8 +57,7 @@ slug=$("$bin" "${dev_args[@]}" --device-slug)
 dir=$out_root/$slug${tag:+-$tag}
 mkdir -p "$dir"
 command="bench/run.sh --device '${device}' --max-n $max_n --families '$families' --filter '$filter' --min-time $min_time --repetitions $repetitions${tag:+ --tag $tag}"
-common=("${dev_args[@]}" --max-n "$max_n" --context "command=$command" --context "date=$(date -u +%FT%TZ)"
-        --context "host=$(hostname)")
+common=("${dev_args[@]}" --max-n "$max_n" --context "command=$command" --context "date=$(date -u +%FT%TZ)")
 
 "$bin" "${common[@]}" --write-context "$dir/context.json"
 # every registered <family>.<method>.<where>/... (that --filter selects)
@@ -88,5 +88,6 @@ for family in $families; do
   fi
   mv "$dir/.$family.csv.tmp" "$dir/$family.csv"
 done
+"$bin" --end-context "$dir/context.json" || status=1
 [ $status -eq 0 ] || echo "run.sh: some benchmarks failed their checks (error_occurred in the CSV)" >&2
 exit $status

@@ -14,7 +14,8 @@ static void help(void) {
            "units, clock, memory. '*' marks the device that would be used: the one named by --device\n"
            "(or ISBENCH_DEVICE) as P:D, gpu, cpu, PLATFORM:DEVICE name parts or a name substring that\n"
            "matches one device only; by default the first GPU, else the first device. Each device also\n"
-           "shows its CLBlast tuning key (tuning/, docs/clblast-tuning.md) and whether isbench can use it.\n");
+           "shows its CLBlast tuning key, the tuning entry that applies and its match level (or \"untuned\n"
+           "(CLBlast defaults)\": run `isbench tune`; docs/clblast-tuning.md) and whether isbench can use it.\n");
 }
 
 int cmd_devices(int argc, char **argv) {
@@ -62,6 +63,10 @@ int cmd_devices(int argc, char **argv) {
         printf("      fp64 %s (isbench needs none); CLBlast tuning key %s > %s > %s > %s\n", d->fp64 ? "yes" : "no",
                key.type, key.vendor, key.architecture, key.device);
         printf("      isbench: %s\n", limitation ? limitation : "usable (OpenCL C >= 1.2, full profile)");
+        char tuning[4096];
+        if (isb_clblast_tuning_describe(d, tuning, sizeof tuning) < 0)
+            snprintf(tuning, sizeof tuning, "unusable: %s", isb_last_error());
+        printf("      CLBlast tuning: %s\n", tuning);
     }
     free(devs);
     return ISB_EXIT_OK;

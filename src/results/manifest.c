@@ -1,9 +1,8 @@
 /* manifest.json (see manifest.h). */
 #include "results/manifest.h"
-#include "ocl/clblast_tuning.h"
+#include "results/provenance.h"
 #include "util/error.h"
 #include "util/fileio.h"
-#include "util/version.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -17,14 +16,6 @@ static json_t *now_iso(void) {
     gmtime_r(&now, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return json_string(buf);
-}
-
-static json_t *device_json(const isb_ocl *ocl) {
-    const isb_device_info *d = &ocl->info;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "name", d->name, "vendor", d->vendor,
-                     "driver", d->driver_version, "version", d->device_version, "opencl_c", d->c_version,
-                     "platform", d->platform_name, "platform_version", d->platform_version,
-                     "compute_units", (json_int_t)d->compute_units, "global_mem_bytes", (json_int_t)d->global_mem);
 }
 
 static json_t *notes_json(void) {
@@ -48,10 +39,7 @@ static bool put(json_t *m, const char *key, json_t *value) { return value && jso
 json_t *isb_manifest_new(const isb_manifest_info *in) {
     json_t *m = json_object();
     bool ok = m != NULL;
-    ok = ok && put(m, "isbench", json_pack("{s:s, s:s}", "version", isb_version_string, "commit", isb_git_commit));
-    ok = ok && put(m, "device", device_json(in->ocl));
-    ok = ok && put(m, "clblast", json_string(isb_clblast_version()));
-    ok = ok && put(m, "clblast_tuning", json_string(isb_clblast_tuning_applied()));
+    if (ok) isb_provenance_add(m, in->ocl, in->config_name);
     ok = ok && put(m, "suite", json_string(in->suite));
     ok = ok && put(m, "preset", json_string(in->preset));
     ok = ok && put(m, "config", json_string(in->config_name));
@@ -93,8 +81,10 @@ static int check_finite(const isb_manifest_progress *p) {
 int isb_manifest_update(json_t *m, const isb_manifest_progress *p) {
     ISB_TRY(check_finite(p));
     bool ok = put(m, "status", json_string(p->status)) && put(m, "updated", now_iso());
-    if (strcmp(p->status, "running") != 0) ok = ok && put(m, "ended", now_iso());
-    else json_object_del(m, "ended");
+    if (strcmp(p->status, "running") != 0) {
+        ok = ok && put(m, "ended", now_iso());
+        isb_provenance_end(m);
+    } else json_object_del(m, "ended");
     ok = ok && put(m, "stop_reason", p->stop_reason ? json_string(p->stop_reason) : json_null());
     ok = ok && put(m, "message", p->message ? json_string(p->message) : json_null());
     ok = ok && put(m, "progress", json_pack("{s:i, s:I, s:I, s:I, s:f, s:f}", "data_epochs", p->data_epochs,
