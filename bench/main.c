@@ -201,7 +201,14 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof registrations / sizeof registrations[0]; i++)
         if (registrations[i].fn) registrations[i].fn(&env);  /* NULL: that file is not linked in */
 
-    isb_bench_run();
+    /* Nothing matched --benchmark_filter (also when only listing): a run that measured nothing is a
+     * failure, not a success. */
+    if (isb_bench_run() == 0) {
+        fprintf(stderr, "isbench-bench: error: no benchmark matches --benchmark_filter (see --benchmark_list_tests=true)\n");
+        isb_bench_shutdown();
+        isb_ocl_close(&ocl);
+        return 1;
+    }
     int failed = 0;
     for (int i = 0; i < isb_bench_result_count(); i++) {
         const isb_bench_result *r = isb_bench_result_get(i);

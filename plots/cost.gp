@@ -8,9 +8,11 @@ set label 99 title_text at screen 0.5, screen 1 center offset 0, -1 front
 set tmargin header_lines(title_text) + 1.6
 set ylabel "time per run (" . time_unit . ")"
 set style fill solid 1.0 border lc rgb "#333333"
-# Head-room above the tallest bar for the vertical share labels.
+# Head-room above the tallest bar for the vertical share labels: at this figure size a label of at
+# most 6 characters ("<0.01%", "12.3%") takes about 45% of the frame's height, so the tallest bar
+# may fill half of it.
 stats datadir . "/cost.dat" using 8 nooutput
-set yrange [0:STATS_max * 1.6]
+set yrange [0:STATS_max * 2.1]
 set grid noxtics ytics
 set xtics scale 0
 # One group of two bars (aug., no aug.) per sampler; suite.awk writes each bar's x (column 10).
@@ -21,7 +23,7 @@ set key at screen 0.5, 0.01 center bottom horizontal maxrows 2 reverse Left samp
 do for [i = 1:words(samplers)] {
     set label i + 10 sampler_label(word(samplers, i)) at first 2.7 * (i - 1) + 0.575, graph 0 center offset 0, -3.1
 }
-share(x) = x != x ? "" : (x < 0.01 ? "<0.01%" : sprintf("%.2f%%", x))
+share(x) = x != x ? "" : (x < 0.01 ? "<0.01%" : x < 10 ? sprintf("%.2f%%", x) : sprintf("%.1f%%", x))
 # Phases the runs could not time apart (nan in timing.csv) are zero and left out of the legend
 # (captions.md names them).
 phase_title(i) = strstrt(" " . untimed . " ", " " . word(phase_keys, i) . " ") ? "" : word(phase_names, i)

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn_loss.cl" /* ISB_OUT_* bits of the loss kernel */
@@ -41,10 +42,10 @@ static size_t pow2_wg(isb_ocl *ocl, cl_kernel k) {
 /* ---- products ------------------------------------------------------------------------------------ */
 
 /* One row-major product C = alpha op(A) op(B) + beta C through CLBlast, the only way layers call
- * SGEMM: it passes CLBlast a temporary buffer that lives in isb_ocl and grows to the largest
- * shape's need on first use (CLBlast would otherwise create and release one inside every indirect
- * call: an allocation per GEMM per step), and it books the call in the trace under `role` and
- * the shape. */
+ * SGEMM: it passes CLBlast a temporary buffer from the context's GEMM workspace, grown to the
+ * largest shape's need on first use (CLBlast would otherwise create and release one inside every
+ * indirect call: an allocation per GEMM per step), and it books the call in the trace under `role`
+ * and the shape. */
 typedef struct {
     CLBlastTranspose ta, tb;
     size_t m, n, k;
@@ -53,37 +54,78 @@ typedef struct {
     size_t lda, ldb, ldc;
 } gemm_args;
 
+/* The GEMM workspace of one context, attached to its isb_ocl (isb_ocl_attach) and released with it:
+ * CLBlast's temporary buffer, and the temporary-buffer size of each GEMM shape seen (asking CLBlast
+ * costs about as much host time as the GEMM call itself), valid for one set of CLBlast parameters. */
+typedef struct {
+    cl_mem temp; /* NULL while no shape needed one: CLBlast then allocates nothing */
+    size_t temp_bytes;
+    struct { size_t key[11], bytes; } sizes[96];
+    int n_sizes;
+    unsigned params_version; /* isb_ocl's clblast_params_version the sizes were asked under */
+} gemm_workspace;
+
+static const char gemm_workspace_key; /* its address names the attachment */
+
+static void gemm_workspace_release(void *state) {
+    gemm_workspace *w = state;
+    isb_ocl_release(&w->temp);
+    free(w);
+}
+
+static int gemm_workspace_of(isb_ocl *ocl, gemm_workspace **out) {
+    gemm_workspace *w = isb_ocl_attached(ocl, &gemm_workspace_key);
+    if (!w) {
+        if (!(w = calloc(1, sizeof *w))) return isb_fail(ISB_ERR_MEMORY, "out of host memory (GEMM workspace)");
+        int rc = isb_ocl_attach(ocl, &gemm_workspace_key, w, gemm_workspace_release);
+        if (rc < 0) { free(w); return rc; }
+    }
+    if (w->params_version != ocl->clblast_params_version) { /* sizes asked under other parameters */
+        w->n_sizes = 0;
+        w->params_version = ocl->clblast_params_version;
+    }
+    *out = w;
+    return ISB_OK;
+}
+
+size_t isb_gemm_workspace_bytes(const isb_ocl *ocl) {
+    const gemm_workspace *w = isb_ocl_attached(ocl, &gemm_workspace_key);
+    return w && w->temp ? w->temp_bytes : 0;
+}
+
 /* CLBlast's temporary-buffer size for g, from the shapes seen before when possible (a full table
  * only means asking CLBlast every time). */
-static int gemm_temp_size(isb_ocl *ocl, const gemm_args *g, size_t *bytes) {
+static int gemm_temp_size(isb_ocl *ocl, gemm_workspace *w, const gemm_args *g, size_t *bytes) {
     size_t key[11] = {(size_t)g->ta, (size_t)g->tb, g->m, g->n, g->k, g->a.off, g->lda, g->b.off, g->ldb, g->c.off, g->ldc};
-    for (int i = 0; i < ocl->n_gemm_sizes; i++)
-        if (memcmp(ocl->gemm_sizes[i].key, key, sizeof key) == 0) {
-            *bytes = ocl->gemm_sizes[i].bytes;
+    for (int i = 0; i < w->n_sizes; i++)
+        if (memcmp(w->sizes[i].key, key, sizeof key) == 0) {
+            *bytes = w->sizes[i].bytes;
             return ISB_OK;
         }
     ISB_TRY(isb_clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k,
                                                          g->a.off, g->lda, g->b.off, g->ldb, g->c.off, g->ldc,
                                                          &ocl->queue, bytes),
                               "CLBlastSGemmTempBufferSize"));
-    const int capacity = (int)(sizeof ocl->gemm_sizes / sizeof ocl->gemm_sizes[0]);
-    if (ocl->n_gemm_sizes < capacity) {
-        memcpy(ocl->gemm_sizes[ocl->n_gemm_sizes].key, key, sizeof key);
-        ocl->gemm_sizes[ocl->n_gemm_sizes++].bytes = *bytes;
+    const int capacity = (int)(sizeof w->sizes / sizeof w->sizes[0]);
+    if (w->n_sizes < capacity) {
+        memcpy(w->sizes[w->n_sizes].key, key, sizeof key);
+        w->sizes[w->n_sizes++].bytes = *bytes;
     }
     return ISB_OK;
 }
 
 static int gemm_temp(isb_ocl *ocl, const gemm_args *g, cl_mem *temp) {
+    gemm_workspace *w = NULL;
+    ISB_TRY(gemm_workspace_of(ocl, &w));
     size_t bytes = 0;
-    ISB_TRY(gemm_temp_size(ocl, g, &bytes));
-    if (bytes > ocl->gemm_temp_bytes) {
-        isb_ocl_release(&ocl->gemm_temp);
-        ocl->gemm_temp_bytes = 0;
-        ISB_TRY(isb_ocl_alloc(ocl, &ocl->gemm_temp, bytes, "CLBlast GEMM temporary buffer"));
-        ocl->gemm_temp_bytes = bytes;
+    ISB_TRY(gemm_temp_size(ocl, w, g, &bytes));
+    if (bytes > w->temp_bytes) {
+        isb_ocl_release(&w->temp);
+        w->temp_bytes = 0;
+        ISB_TRY(isb_ocl_alloc(ocl, &w->temp, bytes, "CLBlast GEMM temporary buffer"));
+        w->temp_bytes = bytes;
     }
-    *temp = ocl->gemm_temp; /* NULL while no shape needed one: CLBlast then allocates nothing */
+    *temp = w->temp;
     return ISB_OK;
 }
 

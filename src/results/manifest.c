@@ -70,7 +70,8 @@ int isb_manifest_note_resume(json_t *m, const char *old_path) {
 static int check_finite(const isb_manifest_progress *p) {
     const struct { const char *name; double v; bool used; } values[] = {
         {"lr", p->lr, true}, {"wall_s", p->wall_s, true}, {"best_test_acc", p->accuracy.best, p->data_epochs > 0},
-        {"last_test_acc", p->accuracy.last, p->data_epochs > 0}, {"test_acc", p->accuracy.reported, p->data_epochs > 0}};
+        {"last_test_acc", p->accuracy.last, p->data_epochs > 0},
+        {"reported_test_acc", p->accuracy.reported, p->data_epochs > 0}};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
         if (values[i].used && !isfinite(values[i].v))
             return isb_fail(ISB_ERR_NUMERIC, "the manifest's %s would be %g: a non-finite value is never written to "
@@ -92,8 +93,9 @@ int isb_manifest_update(json_t *m, const isb_manifest_progress *p) {
                                             "sampler_epochs", (json_int_t)p->sampler_epochs, "lr", p->lr, "wall_s",
                                             p->wall_s));
     if (p->data_epochs)
-        ok = ok && put(m, "final", json_pack("{s:f, s:f, s:f, s:s}", "test_acc", p->accuracy.reported, "best_test_acc",
-                                             p->accuracy.best, "last_test_acc", p->accuracy.last, "reported",
+        /* "last" and "best" by name; "reported" says which of them the early-stopping rule reports. */
+        ok = ok && put(m, "final", json_pack("{s:f, s:f, s:f, s:s}", "last_test_acc", p->accuracy.last, "best_test_acc",
+                                             p->accuracy.best, "reported_test_acc", p->accuracy.reported, "reported",
                                              p->cumulative ? "last" : "best"));
     return ok ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory updating the manifest");
 }

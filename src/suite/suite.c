@@ -96,7 +96,7 @@ typedef struct {
     char status[32];
     int data_epochs;
     int64_t samples_seen;
-    double test_acc, wall_s;
+    double last_acc, best_acc, wall_s; /* NAN before the first evaluation */
 } run_record;
 
 static void read_run_record(const char *dir, run_record *rec) {
@@ -112,8 +112,9 @@ static void read_run_record(const char *dir, run_record *rec) {
                            ? (int)json_integer_value(json_object_get(p, "data_epochs")) : -1;
     rec->samples_seen = json_integer_value(json_object_get(p, "samples_seen"));
     rec->wall_s = json_number_value(json_object_get(p, "wall_s"));
-    rec->test_acc = json_is_number(json_object_get(f, "test_acc")) ? json_number_value(json_object_get(f, "test_acc"))
-                                                                   : NAN;
+    json_t *last = json_object_get(f, "last_test_acc"), *best = json_object_get(f, "best_test_acc");
+    rec->last_acc = json_is_number(last) ? json_number_value(last) : NAN;
+    rec->best_acc = json_is_number(best) ? json_number_value(best) : NAN;
     json_decref(m);
 }
 
@@ -163,7 +164,8 @@ done:
 static void print_summary(const isb_suite_options *o, const int *runs, int k, const int *status,
                           const isb_run_result *res, double wall) {
     printf("\nsuite %s (preset %s) in %s/%s: %.1f s\n", suite_name(o), o->preset, o->out, suite_name(o), wall);
-    printf("%-20s %5s %-12s %7s %10s %9s %9s\n", "config", "seed", "status", "epochs", "samples", "test_acc", "wall_s");
+    printf("%-20s %5s %-12s %7s %10s %9s %9s %9s\n", "config", "seed", "status", "epochs", "samples", "last_acc",
+           "best_acc", "wall_s");
     for (int j = 0; j < k; j++) {
         isb_suite_entry e;
         run_record rec;
@@ -172,10 +174,11 @@ static void print_summary(const isb_suite_options *o, const int *runs, int k, co
         const char *here = status[j] == ISB_ERR_INTERRUPTED ? "" : status[j] < 0 ? "  (this process: refused or failed, "
                            "see above)" : res[j].skipped ? "  (skipped: finished before)" : "";
         if (rec.data_epochs < 0)
-            printf("%-20s %5d %-12s %7s %10s %9s %9s%s\n", e.config, e.seed, rec.status, "-", "-", "-", "-", here);
+            printf("%-20s %5d %-12s %7s %10s %9s %9s %9s%s\n", e.config, e.seed, rec.status, "-", "-", "-", "-", "-",
+                   here);
         else
-            printf("%-20s %5d %-12s %7d %10" PRId64 " %9.4f %9.1f%s\n", e.config, e.seed, rec.status, rec.data_epochs,
-                   rec.samples_seen, rec.test_acc, rec.wall_s, here);
+            printf("%-20s %5d %-12s %7d %10" PRId64 " %9.4f %9.4f %9.1f%s\n", e.config, e.seed, rec.status,
+                   rec.data_epochs, rec.samples_seen, rec.last_acc, rec.best_acc, rec.wall_s, here);
     }
 }
 

@@ -258,7 +258,7 @@ static void fill_result(const isb_run *r, isb_run_result *res, const char *reaso
     res->samples_seen = r->s.samples_seen;
     res->best_test_acc = a.best;
     res->last_test_acc = a.last;
-    res->final_test_acc = a.reported;
+    res->reported_test_acc = a.reported;
     res->wall_s = isb_run_wall(r);
     snprintf(res->stop_reason, sizeof res->stop_reason, "%s", reason ? reason : "");
 }

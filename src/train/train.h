@@ -46,8 +46,9 @@ typedef struct {
     bool resumed;
     int data_epochs;
     int64_t samples_seen;
-    double final_test_acc;  /* best (early-stop best) or last (cumulative) test accuracy */
-    double best_test_acc, last_test_acc;
+    double last_test_acc;      /* of the last evaluation */
+    double best_test_acc;      /* the highest of any evaluation */
+    double reported_test_acc;  /* the one the early-stopping rule reports: best, or last (cumulative) */
     double wall_s;
     char stop_reason[160];
 } isb_run_result;
