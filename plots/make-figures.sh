@@ -269,7 +269,7 @@ make_suite() {
     if [ "$(grep -c '^[a-z]' "$data/cost.dat")" -gt 0 ]; then
         plot cost.gp "$out/fig6-cost-breakdown" "datadir=$(gp_path "$data")" \
             "title_text=$(gp_str "Fig. 6: where the time goes (mean per run)$t2")"
-        caption "${made[-1]}" "Fig. 6: time per run by phase (timing.csv, mean over seeds); the number above a bar is the sampling share of the total time. $(u=$(sed -n 's/^untimed = "\(.*\)"/\1/p' "$data/suite-params.gp"); [ -n "$u" ] && echo "Not timed apart (nan in timing.csv, inside another phase, so not in the legend): $u.")"
+        caption "${made[-1]}" "Fig. 6: time per run by phase (timing.csv, mean over seeds); init = kernel compilation and one warm-up step before the run's clock; the number above a bar is the sampling share of the total time (init excluded). $(u=$(sed -n 's/^untimed = "\(.*\)"/\1/p' "$data/suite-params.gp"); [ -n "$u" ] && echo "Not timed apart (nan in timing.csv, inside another phase, so not in the legend): $u.")"
     else
         note "$dir: no timing.csv in any run: Fig. 6 skipped"
     fi

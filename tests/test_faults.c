@@ -8,7 +8,11 @@
  *     ENOSPC everywhere): the previous complete state stays, the message says so, and a rerun
  *     finishes with the uninterrupted results;
  *   - the run-folder lock: a live holder is named and nothing is touched, a dead one's is taken over;
- *   - input checks: CIFAR record counts, --out '', strict seeds.
+ *   - input checks: CIFAR record counts, --out '', strict seeds;
+ *   - issue 24: checkpoints that pass the crc but not the sense (pos = zlen, lr, non-finite tensors,
+ *     negative variances, num_batches_tracked), a "finished" manifest short of its stop rule, a lost
+ *     or unreadable manifest beside a checkpoint, --name outside --out, the messages of its item 8;
+ *     every refusal leaves the folder byte-identical, run.lock included.
  * The kill instants are drawn from a fixed seed (printed; ISB_FAULT_SEED=K draws others).
  * ISB_FAULT_TESTS=PATTERN runs only the tests whose names match (cmocka's filter, e.g. "*manifest*"). */
 #include "testutil.h"
@@ -171,8 +175,8 @@ static char *metrics_without_wall(const char *dir) {
     return text;
 }
 
-/* The manifest without what differs between equal runs: times, resumes, the command line (where the
- * files are) and the machine's load. */
+/* The manifest without what differs between equal runs: times, resumes, where the files are, the
+ * command line (its --out) and the load average. */
 static json_t *manifest_without_times(const char *dir) {
     char path[1200];
     snprintf(path, sizeof path, "%s/manifest.json", dir);

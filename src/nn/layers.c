@@ -25,6 +25,19 @@ static int need(isb_dslice s, const char *what, const char *fn) {
     return 0;
 }
 
+/* need() for each slice, named as written: ISB_TRY(NEED_ALL(fn, NS(y), NS(x))). */
+typedef struct {
+    isb_dslice s;
+    const char *what;
+} named_slice;
+#define NS(slice) ((named_slice){(slice), #slice})
+#define NEED_ALL(fn, ...) \
+    need_all((fn), (int)(sizeof((named_slice[]){__VA_ARGS__}) / sizeof(named_slice)), (named_slice[]){__VA_ARGS__})
+static int need_all(const char *fn, int n, const named_slice *v) {
+    for (int i = 0; i < n; i++) ISB_TRY(need(v[i].s, v[i].what, fn));
+    return 0;
+}
+
 static int positive(long v, const char *what, const char *fn) {
     if (v <= 0 || v > INT_MAX)
         return isb_fail(ISB_ERR_USAGE, "%s: %s = %ld must be in 1..2^31-1", fn, what, v);
@@ -231,8 +244,7 @@ int isb_cpu_form(const isb_ocl *ocl, isb_kernel_form form) {
 
 int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(col, "col", "im2col"));
-    ISB_TRY(need(x, "x", "im2col"));
+    ISB_TRY(NEED_ALL("im2col", NS(col), NS(x)));
     if (isb_cpu_form(ocl, s->form))
         return conv_data_kernel(ocl, "isb_im2col_rows", s, col, x,
                                 conv_rows(s) * s->batch * isb_conv_out_size(s->h, s->k, s->stride));
@@ -241,8 +253,7 @@ int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice
 
 int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(dx, "dx", "col2im"));
-    ISB_TRY(need(col, "col", "col2im"));
+    ISB_TRY(NEED_ALL("col2im", NS(dx), NS(col)));
     if (isb_cpu_form(ocl, s->form))
         return conv_data_kernel(ocl, "isb_col2im_rows", s, dx, col, (size_t)s->cin * s->batch * s->h);
     return conv_data_kernel(ocl, "isb_col2im", s, dx, col, (size_t)s->cin * s->batch * s->h * s->w);
@@ -262,9 +273,7 @@ static int conv_columns_of(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice x, 
 int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_dslice x, isb_dslice w,
                        isb_dslice col) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(y, "y", "conv2d_forward"));
-    ISB_TRY(need(x, "x", "conv2d_forward"));
-    ISB_TRY(need(w, "w", "conv2d_forward"));
+    ISB_TRY(NEED_ALL("conv2d_forward", NS(y), NS(x), NS(w)));
     isb_dslice c;
     ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
@@ -297,9 +306,7 @@ static int clblast_chunked_wgrad(isb_ocl *ocl, size_t m, size_t kdim, size_t n, 
 int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw, isb_dslice dy, isb_dslice col,
                            isb_dslice partials, int chunks) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(dw, "dw", "conv2d_weight_grad"));
-    ISB_TRY(need(dy, "dy", "conv2d_weight_grad"));
-    ISB_TRY(need(col, "col", "conv2d_weight_grad"));
+    ISB_TRY(NEED_ALL("conv2d_weight_grad", NS(dw), NS(dy), NS(col)));
     size_t m = (size_t)s->cout, kdim = conv_rows(s), n = conv_columns(s);
     chunks = resolve_chunks(s, chunks);
     if (chunks == 1) /* dw [cout][K] = dy [cout][N] x col[K][N]^T as one product */
@@ -312,8 +319,7 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
 int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dw, isb_dslice dy,
                         isb_dslice x, isb_dslice w, isb_dslice col, isb_dslice partials, int chunks) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(x, "x", "conv2d_backward"));
-    ISB_TRY(need(w, "w", "conv2d_backward"));
+    ISB_TRY(NEED_ALL("conv2d_backward", NS(x), NS(w)));
     isb_dslice c;
     ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     ISB_TRY(isb_conv2d_weight_grad(ocl, s, dw, dy, c, partials, chunks));
@@ -371,14 +377,8 @@ int isb_bn_forward_train_add(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, 
                              isb_dslice gamma, isb_dslice beta, isb_dslice res) {
     const char *fn = "bn_forward_train";
     ISB_TRY(bn_check(s));
-    ISB_TRY(need(y, "y", fn));
-    ISB_TRY(need(save_mean, "save_mean", fn));
-    ISB_TRY(need(save_invstd, "save_invstd", fn));
-    ISB_TRY(need(running_mean, "running_mean", fn));
-    ISB_TRY(need(running_var, "running_var", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(gamma, "gamma", fn));
-    ISB_TRY(need(beta, "beta", fn));
+    ISB_TRY(NEED_ALL(fn, NS(y), NS(save_mean), NS(save_invstd), NS(running_mean), NS(running_var), NS(x), NS(gamma),
+                     NS(beta)));
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, 0), "isb_bn_stats", &k));
     size_t local = pow2_wg(ocl, k);
@@ -403,12 +403,7 @@ int isb_bn_forward_eval(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_d
                         isb_dslice beta, isb_dslice running_mean, isb_dslice running_var) {
     const char *fn = "bn_forward_eval";
     ISB_TRY(bn_check(s));
-    ISB_TRY(need(y, "y", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(gamma, "gamma", fn));
-    ISB_TRY(need(beta, "beta", fn));
-    ISB_TRY(need(running_mean, "running_mean", fn));
-    ISB_TRY(need(running_var, "running_var", fn));
+    ISB_TRY(NEED_ALL(fn, NS(y), NS(x), NS(gamma), NS(beta), NS(running_mean), NS(running_var)));
     return bn_apply(ocl, s, y, x, gamma, beta, running_mean, running_var, 1, isb_ds(NULL, 0));
 }
 
@@ -417,14 +412,7 @@ int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dsli
                     isb_dslice save_invstd) {
     const char *fn = "bn_backward";
     ISB_TRY(bn_check(s));
-    ISB_TRY(need(dx, "dx", fn));
-    ISB_TRY(need(dgamma, "dgamma", fn));
-    ISB_TRY(need(dbeta, "dbeta", fn));
-    ISB_TRY(need(dy, "dy", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(gamma, "gamma", fn));
-    ISB_TRY(need(save_mean, "save_mean", fn));
-    ISB_TRY(need(save_invstd, "save_invstd", fn));
+    ISB_TRY(NEED_ALL(fn, NS(dx), NS(dgamma), NS(dbeta), NS(dy), NS(x), NS(gamma), NS(save_mean), NS(save_invstd)));
     if (s->relu) ISB_TRY(need(y, "y (the fused ReLU's output, for its mask)", fn));
     else y = x; /* bound but never read */
     int dyo = ioff(dy), xo = ioff(x), yo = ioff(y), mo = ioff(save_mean), io = ioff(save_invstd);
@@ -449,8 +437,7 @@ int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dsli
 
 int isb_relu_forward(isb_ocl *ocl, int n, isb_dslice y, isb_dslice x) {
     ISB_TRY(positive(n, "n", "relu_forward"));
-    ISB_TRY(need(y, "y", "relu_forward"));
-    ISB_TRY(need(x, "x", "relu_forward"));
+    ISB_TRY(NEED_ALL("relu_forward", NS(y), NS(x)));
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_relu_fwd", &k));
     int yo = ioff(y), xo = ioff(x);
@@ -460,9 +447,7 @@ int isb_relu_forward(isb_ocl *ocl, int n, isb_dslice y, isb_dslice x) {
 
 int isb_relu_backward(isb_ocl *ocl, int n, isb_dslice dx, isb_dslice dy, isb_dslice y) {
     ISB_TRY(positive(n, "n", "relu_backward"));
-    ISB_TRY(need(dx, "dx", "relu_backward"));
-    ISB_TRY(need(dy, "dy", "relu_backward"));
-    ISB_TRY(need(y, "y", "relu_backward"));
+    ISB_TRY(NEED_ALL("relu_backward", NS(dx), NS(dy), NS(y)));
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_relu_bwd", &k));
     int dxo = ioff(dx), dyo = ioff(dy), yo = ioff(y);
@@ -472,9 +457,7 @@ int isb_relu_backward(isb_ocl *ocl, int n, isb_dslice dx, isb_dslice dy, isb_dsl
 
 int isb_add(isb_ocl *ocl, int n, isb_dslice y, isb_dslice a, isb_dslice b, int relu) {
     ISB_TRY(positive(n, "n", "add"));
-    ISB_TRY(need(y, "y", "add"));
-    ISB_TRY(need(a, "a", "add"));
-    ISB_TRY(need(b, "b", "add"));
+    ISB_TRY(NEED_ALL("add", NS(y), NS(a), NS(b)));
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_add", &k));
     int yo = ioff(y), ao = ioff(a), bo = ioff(b);
@@ -489,8 +472,7 @@ static int swap_outer(isb_ocl *ocl, int n0, int n1, int hw, isb_dslice dst, isb_
     ISB_TRY(positive(n1, "channels/batch", fn));
     ISB_TRY(positive(hw, "hw", fn));
     ISB_TRY(positive((long)n0 * n1 * hw, "element count", fn));
-    ISB_TRY(need(dst, "dst", fn));
-    ISB_TRY(need(src, "src", fn));
+    ISB_TRY(NEED_ALL(fn, NS(dst), NS(src)));
     if (dst.mem == src.mem) return isb_fail(ISB_ERR_USAGE, "%s: cannot transpose in place; use another buffer", fn);
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_swap_outer", &k));
@@ -542,10 +524,7 @@ int isb_linear_forward(isb_ocl *ocl, int batch, int in, int out, isb_dslice y, i
                        isb_dslice b) {
     const char *fn = "linear_forward";
     ISB_TRY(linear_check(batch, in, out, fn));
-    ISB_TRY(need(y, "y", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(w, "w", fn));
-    ISB_TRY(need(b, "b", fn));
+    ISB_TRY(NEED_ALL(fn, NS(y), NS(x), NS(w), NS(b)));
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_bias_broadcast", &k));
     int yo = ioff(y), bo = ioff(b);
@@ -560,11 +539,7 @@ int isb_linear_backward(isb_ocl *ocl, int batch, int in, int out, isb_dslice dx,
                         isb_dslice dy, isb_dslice x, isb_dslice w) {
     const char *fn = "linear_backward";
     ISB_TRY(linear_check(batch, in, out, fn));
-    ISB_TRY(need(dw, "dw", fn));
-    ISB_TRY(need(db, "db", fn));
-    ISB_TRY(need(dy, "dy", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(w, "w", fn));
+    ISB_TRY(NEED_ALL(fn, NS(dw), NS(db), NS(dy), NS(x), NS(w)));
     size_t B = (size_t)batch, I = (size_t)in, O = (size_t)out;
     if (dx.mem) { /* dx [batch][in] = dy [batch][out] x w [out][in] */
         ISB_TRY(need(dx, "dx", fn));
@@ -658,9 +633,7 @@ int isb_loss_flag_reset(isb_ocl *ocl, cl_mem flag) {
 
 int isb_sgd_update(isb_ocl *ocl, int n, isb_dslice w, isb_dslice g, isb_dslice v, float lr, float mu, float wd) {
     ISB_TRY(positive(n, "n", "sgd_update"));
-    ISB_TRY(need(w, "w", "sgd_update"));
-    ISB_TRY(need(g, "g", "sgd_update"));
-    ISB_TRY(need(v, "v", "sgd_update"));
+    ISB_TRY(NEED_ALL("sgd_update", NS(w), NS(g), NS(v)));
     cl_kernel k;
     ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_sgd", &k));
     int wo = ioff(w), go = ioff(g), vo = ioff(v);

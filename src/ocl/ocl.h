@@ -148,7 +148,7 @@ int isb_ocl_trace_clblast(isb_ocl *ocl, const char *name, double t0);
 
 /* Turns an OpenCL status into ISB_ERR_OPENCL with "<what>: <CL_NAME> (<code>)"; returns 0 if ok. */
 int isb_ocl_check(cl_int status, const char *what);
-const char *isb_cl_status_name(cl_int status);
+const char *isb_cl_status_name(cl_int status); /* also names CLBlast's own codes (they do not overlap) */
 const char *isb_clblast_status_name(int status); /* CLBlast's own codes and OpenCL's */
 /* CLBlast status → ISB_ERR_CLBLAST (or ISB_ERR_MEMORY) with the routine's name. */
 int isb_clblast_check(int status, const char *routine);

@@ -25,7 +25,8 @@ static json_t *notes_json(void) {
         "an evaluation after every N training samples (rounded up to the step that reaches them); "
         "lr milestones and early stopping count these evaluations",
         "weights", "importance weights default to none, as in the study's public code (docs/protocol-notes.md, note 3)", "timing",
-        "host clock around clFinish at phase boundaries only. training = forward, backward, SGD, the "
+        "host clock around clFinish at phase boundaries only. init = building every program and GEMM shape of "
+        "the run and one warm-up step on scratch state, before the clock (outside total). training = forward, backward, SGD, the "
         "fused score update and (without --profile) batch assembly; score_update is fused into the loss "
         "kernel and cannot be timed apart (nan); data = batch assembly, measured only with --profile "
         "(nan otherwise); sampling = softmax + draw + shuffle + weights per sampler epoch; evaluation = "

@@ -67,6 +67,7 @@ int isb_write_timing_csv(const char *dir, const isb_phase_times *t) {
                             "written (a phase not measured is negative, written as nan)", dir, v[i]);
     isb_strbuf b = {0};
     isb_strbuf_printf(&b, "phase,seconds\n");
+    timing_row(&b, "init", t->init);
     timing_row(&b, "training", t->training);
     timing_row(&b, "evaluation", t->evaluation);
     timing_row(&b, "sampling", t->sampling);

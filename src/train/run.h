@@ -38,6 +38,10 @@ static inline double isb_run_wall(const isb_run *r) { return r->s.wall_before + 
 /* Trains until the run stops (0, reason set), a stop request (ISB_ERR_INTERRUPTED) or an error. */
 int isb_run_loop(isb_run *r, char *reason, size_t reason_size);
 
+/* warm_up.c: builds every program and GEMM shape of the run and runs one warm-up step on scratch
+ * state, before the clock; adds its time to the init phase. Results are unchanged by it. */
+int isb_run_warm_up(isb_run *r);
+
 /* run_save.c: the checkpoint holds the whole state (train_state.h's table, the device buffers the
  * loop needs, model and optimizer); the result files are derived from it. */
 int isb_run_save_checkpoint(isb_run *r);

@@ -209,6 +209,7 @@ static int resume_or_start(isb_run *r, isb_run_state state, const char *why, isb
                             "cannot resume: nothing was changed; rerun with --restart to start it over (the old "
                             "folder is kept beside it)", r->dir, epochs);
     }
+    ISB_TRY(isb_run_warm_up(r)); /* before the clock */
     r->session_start = r->mark = r->last_checkpoint = isb_now();
     isb_progress_start(&r->progress, r->label, r->cfg->max_epochs, r->n, r->s.samples_seen);
     return ISB_OK;

@@ -29,6 +29,10 @@ typedef struct {
     isb_batcher *train_batcher, *test_batcher;
     isb_sampler *sampler;
     int sampler_n, sampler_z; /* sizes the sampler was created for */
+    /* steps already warmed up in this process (src/train/warm_up.c: width, kind, batch size), so
+     * that the runs of a suite each build only what the earlier runs did not */
+    int n_warmed;
+    long warmed[16];
     /* run policy (set after opening; the defaults are isb_train_env_open's) */
     double checkpoint_every_s; /* a checkpoint at most this long after the last one (0: at evaluations only) */
     bool restart;              /* move an existing run folder aside (DIR.old-TIME) and start it over */
