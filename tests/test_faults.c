@@ -808,10 +808,15 @@ static void suite_summary_takes_the_status_from_the_manifest(void **state) {
     assert_int_equal(system(cmd), 0);
     isb_run_lock held;
     TEST_OK(isb_run_lock_take(&held, dir));
+    char *before = snapshot(dir);
     const char *argv[] = {"suite", "--preset", "smoke", "--configs", "last-loss-aug", "--data", data_dir,
                           "--train-subset", "64", "--test-subset", "20", "--batch", "16", "--out", out, NULL};
     int rc = run_isbench(NULL, argv, 0);
+    char *after = snapshot(dir);
     isb_run_lock_release(&held);
+    if (strcmp(before, after) != 0) fail_msg("the suite changed a run folder another process holds");
+    free(before);
+    free(after);
     if (rc >= 128) fail_msg("the suite crashed (exit %d)", rc);
     char *log = read_log(), *line = strstr(log, "\nlast-loss-aug ");
     char status[32] = "";

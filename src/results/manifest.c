@@ -40,7 +40,7 @@ static bool put(json_t *m, const char *key, json_t *value) { return value && jso
 json_t *isb_manifest_new(const isb_manifest_info *in) {
     json_t *m = json_object();
     bool ok = m != NULL;
-    if (ok) isb_provenance_add(m, in->ocl, in->config_name);
+    ok = ok && isb_provenance_add(m, in->ocl, in->config_name);
     ok = ok && put(m, "suite", json_string(in->suite));
     ok = ok && put(m, "preset", json_string(in->preset));
     ok = ok && put(m, "config", json_string(in->config_name));
@@ -84,8 +84,7 @@ int isb_manifest_update(json_t *m, const isb_manifest_progress *p) {
     ISB_TRY(check_finite(p));
     bool ok = put(m, "status", json_string(p->status)) && put(m, "updated", now_iso());
     if (strcmp(p->status, "running") != 0) {
-        ok = ok && put(m, "ended", now_iso());
-        isb_provenance_end(m);
+        ok = ok && put(m, "ended", now_iso()) && isb_provenance_end(m);
     } else json_object_del(m, "ended");
     ok = ok && put(m, "stop_reason", p->stop_reason ? json_string(p->stop_reason) : json_null());
     ok = ok && put(m, "message", p->message ? json_string(p->message) : json_null());
@@ -98,7 +97,7 @@ int isb_manifest_update(json_t *m, const isb_manifest_progress *p) {
         ok = ok && put(m, "final", json_pack("{s:f, s:f, s:f, s:s}", "last_test_acc", p->accuracy.last, "best_test_acc",
                                              p->accuracy.best, "reported_test_acc", p->accuracy.reported, "reported",
                                              p->cumulative ? "last" : "best"));
-    return ok ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory updating the manifest");
+    return ok ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "cannot update the manifest (out of host memory?)");
 }
 
 int isb_manifest_data_epochs(const char *path) {

@@ -176,7 +176,8 @@ static int create_run(isb_run *r, const json_t *config) {
                             .configuration = config, .train_n = r->n, .test_n = r->n_test, .z = r->z,
                             .model_parameters = isb_model_param_count(r->model)};
     r->manifest = isb_manifest_new(&mi);
-    return r->manifest ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory for the manifest");
+    return r->manifest ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "cannot make the manifest: out of host memory, or a text in it "
+                                           "(the --data path, a device name) is not UTF-8");
 }
 
 /* ---- resume or start, finish ------------------------------------------------------------------ */
