@@ -20,8 +20,6 @@
 #include <math.h>
 #include <stdio.h>
 
-double isb_run_wall(const isb_run *r) { return r->s.wall_before + (isb_now() - r->session_start); }
-
 /* Ends the phase that ran since the last synchronisation: waits for the device, adds the elapsed
  * host time to *phase (NULL: to none) and moves the mark. */
 static int sync_into(isb_run *r, double *phase) {
@@ -41,15 +39,6 @@ static int check_finite(isb_run *r) {
                         "check the inputs; the metrics up to the last evaluation are kept",
                         bad, r->s.step);
     return ISB_OK;
-}
-
-/* The score rule of a configuration: uniform runs track the last loss too, so that their score
- * histograms are comparable. The one place that maps a configuration to a score rule. */
-static isb_score_rule score_rule(const isb_train_config *c) {
-    isb_score_rule_kind kind = c->sampler == ISB_SAMPLER_RUNNING_LOSS    ? ISB_SCORE_RULE_RUNNING_LOSS
-                               : c->sampler == ISB_SAMPLER_GRADIENT_NORM ? ISB_SCORE_RULE_GRADIENT_NORM
-                                                                         : ISB_SCORE_RULE_LAST_LOSS;
-    return (isb_score_rule){kind, c->beta};
 }
 
 /* Draws the next sampler epoch's Z (and weights) from the scores as they are now. */
@@ -92,7 +81,8 @@ static int train_one_step(isb_run *r) {
     }
     isb_batch_io io = {.x = r->x, .labels = r->labels, .weights = weights, .batch = b, .losses = r->since_loss,
                        .losses_offset = s->since_eval, .correct = r->since_correct, .correct_offset = s->since_eval};
-    isb_score_update su = {.rule = score_rule(c), .scores = r->scores, .indices = r->z_idx, .indices_offset = s->pos};
+    isb_score_update su = {.rule = isb_train_config_score_rule(c), .scores = r->scores, .indices = r->z_idx,
+                           .indices_offset = s->pos};
     ISB_TRY(isb_model_train_step(r->model, &io, &su, s->lr));
     s->pos += b;
     s->samples_seen += b;
@@ -128,6 +118,7 @@ static int run_test_set(isb_run *r) {
 static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
     const isb_train_config *c = r->cfg;
     isb_train_state *s = &r->s;
+    *stop = true;
     ISB_TRY(sync_into(r, &s->t.training));
     ISB_TRY(check_finite(r));
     ISB_TRY(run_test_set(r));
@@ -137,11 +128,15 @@ static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
     long test_hits = 0, train_hits = 0;
     for (int i = 0; i < r->n_test; i++) test_loss += r->h_test_loss[i], test_hits += r->h_test_correct[i];
     for (int i = 0; i < s->since_eval; i++) train_loss += r->h_since_loss[i], train_hits += r->h_since_correct[i];
-    ISB_TRY(isb_train_state_grow_rows(s, s->n_rows + 1));
     int epoch = s->n_rows + 1;
+    train_loss /= s->since_eval, test_loss /= r->n_test;
+    if (!isfinite(train_loss) || !isfinite(test_loss)) /* before the row is committed: no nan reaches a file */
+        return isb_fail(ISB_ERR_NUMERIC, "non-finite mean loss at data epoch %d (train %g, test %g): lower --lr",
+                        epoch, train_loss, test_loss);
+    ISB_TRY(isb_train_state_grow_rows(s, s->n_rows + 1));
     isb_metrics_row *row = &s->rows[s->n_rows];
-    *row = (isb_metrics_row){epoch, s->samples_seen, isb_run_wall(r), s->lr, train_loss / s->since_eval,
-                             (double)train_hits / s->since_eval, test_loss / r->n_test, (double)test_hits / r->n_test};
+    *row = (isb_metrics_row){epoch, s->samples_seen, isb_run_wall(r), s->lr, train_loss,
+                             (double)train_hits / s->since_eval, test_loss, (double)test_hits / r->n_test};
     s->hist_epochs[s->n_rows] = epoch;
     isb_score_hist_compute(s->hist + (size_t)s->n_rows * ISB_HIST_BINS, r->h_scores, r->n);
     s->n_rows++;
@@ -149,11 +144,7 @@ static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
 
     bool early = isb_early_stop_update(&s->es, c, row->test_acc);
     s->lr = isb_lr_at(c, epoch);
-    *stop = true;
-    if (!isfinite(row->train_loss) || !isfinite(row->test_loss))
-        return isb_fail(ISB_ERR_NUMERIC, "non-finite mean loss at data epoch %d (train %g, test %g): lower --lr",
-                        epoch, row->train_loss, row->test_loss);
-    if (early) snprintf(reason, reason_size, "early stop: %d evaluations without improvement (%s rule)",
+    if (early) snprintf(reason, reason_size, ISB_STOP_REASON_EARLY ": %d evaluations without improvement (%s rule)",
                         s->es.bad_evals, c->early_stop == ISB_EARLY_STOP_BEST ? "consecutive" : "cumulative");
     else if (epoch >= c->max_epochs) snprintf(reason, reason_size, "reached --max-epochs %d", c->max_epochs);
     else *stop = false;
