@@ -29,7 +29,8 @@ static void help(void) {
            "  --device SEL        OpenCL device (P:D, gpu, cpu, name substring; default $ISBENCH_DEVICE/first GPU)\n"
            "  --width W           ResNet18 base channels of the step tuned for (default 16)\n"
            "  --batch B           batch size (default 128)\n"
-           "  --budget SECONDS    wall-clock budget (default 300)\n"
+           "  --budget SECONDS    wall-clock budget of the search (default 300; the setup before it, the step's\n"
+           "                      capture, the host reference and timing what applies now, comes on top)\n"
            "  --out FILE          write the entry here instead of the user's tuning folder\n"
            "  --test-bad-candidate  (tests) corrupt one candidate's output: it must be rejected\n");
 }
@@ -84,7 +85,7 @@ int cmd_tune(int argc, char **argv) {
         case 'X': o.tune.test_bad_candidate = true; break;
         case 'w': bad = isb_cli_parse_int("tune", "--width", optarg, 1, ISB_MODEL_MAX_WIDTH, &v); o.tune.width = (int)v; break;
         case 'b': bad = isb_cli_parse_int("tune", "--batch", optarg, 1, ISB_MODEL_MAX_BATCH, &v); o.tune.batch = (int)v; break;
-        case 't': bad = isb_cli_parse_double("tune", "--budget", optarg, 1, 7 * 86400, &o.tune.budget_s); break;
+        case 't': bad = isb_cli_parse_double("tune", "--budget", optarg, 0, 7 * 86400, &o.tune.budget_s); break;
         case 'h': help(); return ISB_EXIT_OK;
         default: return isb_cli_usage_error("tune", "unknown option");
         }

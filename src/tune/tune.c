@@ -35,7 +35,7 @@ typedef struct {
     isb_tune_workload *w;
     const isb_tune_options *o;
     isb_tune_result *r;
-    double start;
+    double start, search_start; /* the command's start; the search's (the budget's) */
     isb_rng rng;
     best_of_kernel best[2]; /* by isb_tune_kernel */
     isb_tune_params seen[MAX_SEEN];
@@ -43,6 +43,9 @@ typedef struct {
 } search;
 
 static double elapsed(const search *s) { return isb_now() - s->start; }
+/* Seconds of the search budget used: setup (the step's capture, the reference, the parameters in
+ * force) is not counted, so a loaded machine's slow setup does not eat the search. */
+static double searched(const search *s) { return s->search_start > 0 ? isb_now() - s->search_start : 0; }
 
 static int override_params(isb_ocl *ocl, const isb_tune_params *p) {
     return isb_clblast_override(ocl, isb_tune_kernel_name(p->kernel), 32, (size_t)isb_tune_param_count(p->kernel),
@@ -74,7 +77,7 @@ static verdict evaluate(search *s, const isb_tune_params *params, size_t crossov
 static void progress(const search *s, const isb_tune_params *p, verdict v, double seconds, const char *why) {
     char text[512] = "(the parameters in force at the start)";
     if (p) isb_tune_params_text(p, text, sizeof text);
-    double left = s->o->budget_s - elapsed(s), best = DBL_MAX;
+    double left = s->o->budget_s - searched(s), best = DBL_MAX;
     for (int k = 0; k < 2; k++)
         if (s->best[k].have && s->best[k].seconds < best) best = s->best[k].seconds;
     fprintf(s->o->progress, "tune: %4.0f s, ETA %4.0f s  #%-3d %-11s %s: ", elapsed(s), left > 0 ? left : 0,
@@ -115,9 +118,9 @@ static void try_candidate(search *s, const isb_tune_params *p) {
 static void search_kernel(search *s, isb_tune_kernel kernel, double until) {
     isb_tune_params seeds[8], next;
     int n = isb_tune_seeds(kernel, &s->ocl->info, seeds, 8);
-    for (int i = 0; i < n && elapsed(s) < until && !isb_stop_requested(); i++)
+    for (int i = 0; i < n && searched(s) < until && !isb_stop_requested(); i++)
         if (!seen_before(s, &seeds[i])) try_candidate(s, &seeds[i]);
-    for (int misses = 0; misses < 100 && elapsed(s) < until && !isb_stop_requested();) {
+    for (int misses = 0; misses < 100 && searched(s) < until && !isb_stop_requested();) {
         const isb_tune_params *from = s->best[kernel].have ? &s->best[kernel].params : n > 0 ? &seeds[0] : NULL;
         if (!from || !isb_tune_neighbour(from, &s->ocl->info, &s->rng, &next)) break;
         if (seen_before(s, &next)) { misses++; continue; }
@@ -309,10 +312,12 @@ int isb_tune_run(isb_ocl *ocl, const isb_tune_options *o, isb_tune_result *r) {
     r->shapes = log->n;
     for (int i = 0; i < log->n; i++) r->calls += log->calls[i].calls;
     ISB_CHECK(measure_as_found(s));
+    if (isb_stop_requested()) ISB_CHECK(isb_fail(ISB_ERR_INTERRUPTED, "interrupted before the search began: nothing tuned"));
     fprintf(o->progress, "tune: %d GEMM shapes, %ld calls per step (width %d, batch %d); as found: %.1f ms "
             "(setup: step captured in %.1f s, host reference %.1f s, as-found check and timing %.1f s)\n",
             r->shapes, r->calls, o->width, o->batch, r->as_found_s * 1e3, captured, referenced - captured,
             elapsed(s) - referenced);
+    s->search_start = isb_now();
     if (o->test_bad_candidate) try_corrupted_candidate(s);
     search_kernel(s, ISB_TUNE_DIRECT, 0.55 * o->budget_s);
     search_kernel(s, ISB_TUNE_XGEMM, 0.92 * o->budget_s);

@@ -17,7 +17,7 @@
 
 typedef struct {
     int width, batch;        /* the step whose products are tuned */
-    double budget_s;         /* wall-clock budget of the whole command */
+    double budget_s;         /* wall-clock budget of the search (the setup before it is not counted) */
     const char *out_path;    /* the entry's file; NULL = the user's tuning folder */
     const char *command;     /* recorded in the entry */
     bool test_bad_candidate; /* test hook: one candidate's output is corrupted; it must be rejected */
