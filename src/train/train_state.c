@@ -24,7 +24,7 @@ typedef enum { F_I32, F_U32, F_I64, F_F32, F_F64 } field_type;
 typedef enum {
     R_BOOL,           /* 0..1 */
     R_ZCAP,           /* 0..max(|Z|, N): positions in Z (warm-up epochs draw N) */
-    R_SINCE,          /* 0..N: samples since the last evaluation */
+    R_SINCE,          /* 0..N+batch-1: samples since the last evaluation */
     R_SAMPLES,        /* 0..max_epochs * N + batch */
     R_EPOCHS,         /* 0..max_epochs */
     R_ACC,            /* 0..1 */
@@ -114,7 +114,7 @@ static bool in_range(const state_field *f, double v, const isb_run_identity *id)
     switch (f->range) {
     case R_BOOL: return v == 0 || v == 1;
     case R_ZCAP: return v >= 0 && v <= (id->z > id->n ? id->z : id->n);
-    case R_SINCE: return v >= 0 && v <= id->n;
+    case R_SINCE: return v >= 0 && v < id->n + id->batch; /* the step that completes a data epoch may pass N */
     case R_SAMPLES: return v >= 0 && v <= samples;
     case R_EPOCHS: return v >= 0 && v <= id->max_epochs;
     case R_ACC: return v >= 0 && v <= 1;
@@ -268,7 +268,8 @@ static int check_relations(const isb_train_state *s, const isb_run_identity *id,
     int64_t n = id->n, seen = s->samples_seen;
     const char *bad = NULL;
     if (s->n_rows >= id->max_epochs) bad = "data_epochs reaches max_epochs (a finished run has no checkpoint)";
-    else if (seen < s->n_rows * n || seen >= (s->n_rows + 1) * n) bad = "samples_seen does not match data_epochs";
+    /* up to one step past the data epoch: a stop before or during its evaluation leaves it pending */
+    else if (seen < s->n_rows * n || seen >= (s->n_rows + 1) * n + id->batch) bad = "samples_seen does not match data_epochs";
     else if (s->since_eval > seen - s->n_rows * n || (s->n_rows == 0 && s->since_eval != seen))
         bad = "since_eval does not match samples_seen";
     else if (s->step > seen || s->step * id->batch < seen) bad = "step does not match samples_seen and the batch";
