@@ -30,7 +30,7 @@ static void usage(FILE *out) {
             "       isbench --version | --help\n\ncommands:\n",
             isb_version_string);
     for (int i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nDevice choice: --device P:D | gpu | cpu | NAME-SUBSTRING, or ISBENCH_DEVICE.\n");
+    fprintf(out, "\nDevice choice: --device P:D | gpu | cpu | PLATFORM:DEVICE | NAME-SUBSTRING, or ISBENCH_DEVICE.\n");
 }
 
 int isb_cli_fail(const char *cmd, int status) {

@@ -207,6 +207,14 @@ static const key_def *find_key(const char *key) {
     return NULL;
 }
 
+int isb_train_config_key_range(const char *key, double *min, double *max) {
+    const key_def *k = find_key(key);
+    if (!k) return isb_fail(ISB_ERR_INTERNAL, "no training option '%s' in the key table", key);
+    *min = k->min;
+    *max = k->max;
+    return ISB_OK;
+}
+
 bool isb_train_config_key_is_flag(const char *key) {
     const key_def *k = find_key(key);
     return k && (k->type == K_SET_TRUE || k->type == K_SET_FALSE);

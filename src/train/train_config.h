@@ -80,6 +80,9 @@ int isb_train_config_init(isb_train_config *cfg, const char *preset, const char 
 int isb_train_config_set(isb_train_config *cfg, const char *key, const char *value);
 /* Every settable key with a one-line description, NULL-terminated pairs {key, help, key, help, ...}. */
 const char *const *isb_train_config_keys(void);
+/* The range [min, max] the key table gives a numeric key (the option's limits), for checks of
+ * values that come from elsewhere (a checkpoint); ISB_ERR_INTERNAL for an unknown key. */
+int isb_train_config_key_range(const char *key, double *min, double *max);
 /* Whether the key takes no value (a switch such as "normalize"). */
 bool isb_train_config_key_is_flag(const char *key);
 
