@@ -73,6 +73,7 @@ static void apply_preset(isb_train_config *c, const char *preset) {
     c->early_stop = ISB_EARLY_STOP_BEST;
     c->seed = 1;
     c->stop_after_step = -1;
+    c->stop_in_evaluation = -1;
     if (strcmp(preset, "paper") == 0) {
         /* Appendix A: full CIFAR-10, ResNet18 width 64; the study ran until early stopping. */
         c->width = 64;
@@ -185,6 +186,8 @@ static const key_def keys[] = {
     {"no-normalize", K_SET_FALSE, F(normalize), 0, 0, NULL, "  do not normalise inputs"},
     {"profile", K_SET_TRUE, F(profile), 0, 0, NULL, "  synchronise around batch assembly to time `data`"},
     {"stop-after-step", K_LONG, F(stop_after_step), -1, 1e15, NULL, "K  act as if interrupted after K steps (testing resume)"},
+    {"stop-in-evaluation", K_LONG, F(stop_in_evaluation), -1, 1e15, NULL,
+     "K  act as if interrupted after K test batches of an evaluation (testing resume)"},
 };
 #undef F
 static const int n_keys = (int)(sizeof keys / sizeof keys[0]);
