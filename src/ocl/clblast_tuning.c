@@ -3,6 +3,7 @@
  * it, refusing parameter sets known to be wrong, and handing each kernel's parameters to
  * CLBlastOverrideParameters. */
 #include "ocl/clblast_tuning.h"
+#include "util/env.h"
 
 #include <clblast_c.h>
 #include <dirent.h>
@@ -297,7 +298,7 @@ static int matching_entries(const char *dir, const isb_clblast_key *key, tuning_
 
 int isb_clblast_apply_tuning_from(isb_ocl *ocl, const char *dir) {
     if (!dir) {
-        dir = getenv("ISBENCH_TUNING_DIR");
+        dir = isb_env(ISB_ENV_TUNING_DIR);
         if (!dir) dir = ISBENCH_SOURCE_DIR "/tuning";
     }
     isb_clblast_key key;
