@@ -11,6 +11,7 @@
 
 #include "benches.h"
 #include "data/batcher.h"
+#include "ref/augment.h"
 #include "util/error.h"
 #include "util/rng.h"
 #include "util/timer.h"

@@ -13,7 +13,7 @@
 
 #include "benches.h"
 #include "nn/layers.h"
-#include "sampling/reference.h"
+#include "ref/sampling.h"
 #include "sampling/sampler.h"
 #include "util/error.h"
 #include "util/rng.h"

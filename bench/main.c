@@ -4,7 +4,6 @@
  * device (which applies its CLBlast tuning), records the run context (device, driver, CLBlast
  * version and tuning entry) and calls each benchmark file's registration function
  * (bench/benches.h says how to add one). */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +13,9 @@
 #include <jansson.h>
 
 #include "config/options.h"
-#include "ocl/clblast_tuning.h"
+#include "results/provenance.h"
 #include "util/error.h"
 #include "util/fileio.h"
-#include "util/version.h"
 
 static const struct {
     const char *area;
@@ -31,7 +29,7 @@ static const struct {
 static const char about[] =
     "Google Benchmark flags: --benchmark_filter=REGEX --benchmark_out=FILE\n"
     "  --benchmark_out_format=csv|json --benchmark_repetitions=K --benchmark_min_time=SECONDS\n"
-    "  --benchmark_list_tests=true; all of them are listed below.\n"
+    "  --benchmark_list_tests=true; all of them are listed with --help.\n"
     "Exit status: 0 all ran, 1 a benchmark failed its correctness check or the device failed,\n"
     "2 usage error.";
 
@@ -41,6 +39,7 @@ static const isb_option_def bench_opts[] = {
      "add K: V to the run context (repeatable; bench/run.sh records the command)"},
     {"device-slug", NULL, ISB_ARG_SWITCH, 0, 0, NULL, "print the device's name as a folder name (results/bench/<slug>) and exit"},
     {"write-context", "FILE", ISB_ARG_TEXT, 1, 0, NULL, "write the run context as JSON to FILE (atomically) and exit"},
+    {"end-context", "FILE", ISB_ARG_TEXT, 1, 0, NULL, "add the load average now (load_average.end) to that FILE and exit"},
 };
 
 typedef struct {
@@ -48,13 +47,13 @@ typedef struct {
     long max_n;
     isb_text_list contexts;
     bool print_slug;
-    const char *context_file;
+    const char *context_file, *end_context_file;
 } bench_options;
 
 /* Takes our options out of argv, so that Google Benchmark sees only its flags. Returns ISB_PARSED,
  * or the exit code after --help (our options, then the library's) or a usage error. */
 static int parse_options(int *argc, char **argv, bench_options *o) {
-    void *values[] = {&o->max_n, &o->contexts, &o->print_slug, &o->context_file};
+    void *values[] = {&o->max_n, &o->contexts, &o->print_slug, &o->context_file, &o->end_context_file};
     isb_cmdline p;
     isb_cmdline_init(&p, "isbench-bench", "isbench-bench [--device SEL] [--max-n N] [--benchmark_* flags]", about);
     isb_cmdline_add_group(&p, ISB_GROUP_DEVICE, &o->common);
@@ -76,10 +75,61 @@ static int parse_options(int *argc, char **argv, bench_options *o) {
     return 2;
 }
 
-/* Records a context entry for Google Benchmark's reports and for --write-context. */
-static void add_context(json_t *context, const char *key, const char *value) {
-    isb_bench_add_context(key, value);
-    json_object_set_new(context, key, json_string(value));
+/* Google Benchmark's report context takes strings: nested keys are flattened as "device.name". */
+static void add_report_context(const char *prefix, json_t *value) {
+    char key[256];
+    if (json_is_object(value)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(value, k, v) {
+            snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", k);
+            add_report_context(key, v);
+        }
+    } else if (json_is_string(value)) {
+        isb_bench_add_context(prefix, json_string_value(value));
+    } else if (!json_is_null(value)) {
+        char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (text) isb_bench_add_context(prefix, text);
+        free(text);
+    }
+}
+
+/* The run context: the provenance every manifest carries (results/provenance.h, same keys), the
+ * size cap, and the --context K=V entries (which may replace a key, e.g. bench/run.sh's command). */
+static json_t *make_context(const isb_ocl *ocl, const char *const *contexts, int n_contexts, long long max_n) {
+    json_t *context = json_object();
+    isb_provenance_add(context, ocl, "isbench-bench");
+    json_object_set_new(context, "max_n", json_integer((json_int_t)max_n));
+    for (int i = 0; i < n_contexts; i++) {
+        char key[128];
+        size_t klen = (size_t)(strchr(contexts[i], '=') - contexts[i]);
+        snprintf(key, sizeof key, "%.*s", (int)klen, contexts[i]);
+        json_object_set_new(context, key, json_string(contexts[i] + klen + 1));
+    }
+    add_report_context("", context);
+    return context;
+}
+
+static int write_context(const char *path, const json_t *context) {
+    char *text = json_dumps(context, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc = text ? isb_write_file_atomic(path, text, strlen(text)) : isb_fail(ISB_ERR_MEMORY, "cannot serialise %s", path);
+    free(text);
+    return rc;
+}
+
+/* --end-context FILE: the load average at the end of the run, into the context written at its start. */
+static int end_context(const char *path) {
+    json_error_t err;
+    json_t *context = json_load_file(path, 0, &err);
+    if (!context) {
+        fprintf(stderr, "isbench-bench: error: %s: %s (write it with --write-context first)\n", path, err.text);
+        return 1;
+    }
+    isb_provenance_end(context);
+    int rc = write_context(path, context);
+    json_decref(context);
+    if (rc < 0) fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
+    return rc < 0 ? 1 : 0;
 }
 
 /* "NVIDIA H200" -> "nvidia-h200": lower case, runs of other characters become one '-'. */
@@ -95,37 +145,12 @@ static void slugify(const char *name, char *out, size_t len) {
     out[o] = '\0';
 }
 
-/* The run context: what a result needs to be compared (device, driver, CLBlast and its tuning,
- * --max-n, the --context entries), recorded for Google Benchmark's reports and returned as JSON. */
-static json_t *run_context(const isb_ocl *ocl, const bench_options *o) {
-    json_t *context = json_object();
-    char version[128];
-    snprintf(version, sizeof version, "%s (commit %s)", isb_version_string, isb_git_commit);
-    add_context(context, "isbench", version);
-    add_context(context, "device", ocl->info.name);
-    add_context(context, "device_vendor", ocl->info.vendor);
-    add_context(context, "device_driver", ocl->info.driver_version);
-    add_context(context, "device_version", ocl->info.device_version);
-    add_context(context, "platform", ocl->info.platform_name);
-    add_context(context, "clblast", isb_clblast_version());
-    add_context(context, "clblast_tuning", isb_clblast_tuning_applied());
-    char max_n_text[32];
-    snprintf(max_n_text, sizeof max_n_text, "%ld", o->max_n);
-    add_context(context, "max_n", max_n_text);
-    for (int i = 0; i < o->contexts.n; i++) {
-        const char *kv = o->contexts.item[i];
-        char key[128];
-        size_t klen = (size_t)(strchr(kv, '=') - kv);
-        snprintf(key, sizeof key, "%.*s", (int)klen, kv);
-        add_context(context, key, kv + klen + 1);
-    }
-    return context;
-}
-
 int main(int argc, char **argv) {
+    isb_provenance_set_command(argc, argv);
     bench_options o = {.common = isb_common_defaults(), .max_n = 100000000L};
     int st = parse_options(&argc, argv, &o);
     if (st != ISB_PARSED) return st;
+    if (o.end_context_file) return end_context(o.end_context_file);
     if (isb_bench_initialize(&argc, argv) != 0) {
         fprintf(stderr, "isbench-bench: unknown arguments (see isbench-bench --help)\n");
         return 2;
@@ -144,12 +169,9 @@ int main(int argc, char **argv) {
         isb_ocl_close(&ocl);
         return 0;
     }
-    json_t *context = run_context(&ocl, &o);
-
+    json_t *context = make_context(&ocl, o.contexts.item, o.contexts.n, o.max_n);
     if (o.context_file) {
-        char *text = json_dumps(context, JSON_INDENT(2) | JSON_SORT_KEYS);
-        rc = text ? isb_write_file_atomic(o.context_file, text, strlen(text)) : -1;
-        free(text);
+        rc = write_context(o.context_file, context);
         json_decref(context);
         isb_ocl_close(&ocl);
         if (rc < 0) fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
@@ -161,7 +183,14 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof registrations / sizeof registrations[0]; i++)
         if (registrations[i].fn) registrations[i].fn(&env);  /* NULL: that file is not linked in */
 
-    isb_bench_run();
+    /* Nothing matched --benchmark_filter (also when only listing): a run that measured nothing is a
+     * failure, not a success. */
+    if (isb_bench_run() == 0) {
+        fprintf(stderr, "isbench-bench: error: no benchmark matches --benchmark_filter (see --benchmark_list_tests=true)\n");
+        isb_bench_shutdown();
+        isb_ocl_close(&ocl);
+        return 1;
+    }
     int failed = 0;
     for (int i = 0; i < isb_bench_result_count(); i++) {
         const isb_bench_result *r = isb_bench_result_get(i);

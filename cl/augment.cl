@@ -1,7 +1,7 @@
 /* Batch assembly on the device: gather images (bytes, uploaded once) by a list of sample indices,
  * random crop with 4-pixel zero padding, horizontal flip, per-channel affine normalisation, into
  * float NCHW. Needs cl/philox.cl prepended. The plain-C twin is isb_augment_reference
- * (src/data/augment_ref.c): both must stay bit-identical, so keep the arithmetic the same there.
+ * (src/ref/augment.c): both must stay bit-identical, so keep the arithmetic the same there.
  *
  * Draw per sample: Philox(key = seed, counter = (sample, epoch, ISB_STREAM_AUGMENT, 0)) ->
  *   dx = mulhi(v0, 9) - 4, dy = mulhi(v1, 9) - 4 (9 offsets each, uniform), flip = v2 >> 31.

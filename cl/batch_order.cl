@@ -3,7 +3,7 @@
  * by (seed, epoch). pi is a 4-round Feistel network on the smallest even-bit domain 2^b >= z with
  * cycle walking (x >= z is mapped again; the domain is below 4 z, so < 4 steps on average), so
  * every rank gets its own position in O(1) work: no sort of the selected samples.
- * Shared verbatim by the host (src/sampling/reference.c) and the device, as philox.cl; prepend
+ * Shared verbatim by the host (src/ref/sampling.c) and the device, as philox.cl; prepend
  * philox.cl. */
 #ifndef ISB_BATCH_ORDER_CL
 #define ISB_BATCH_ORDER_CL

@@ -1,4 +1,4 @@
-/* Importance-sampling kernels (src/sampling/sampler.c drives them; reference.c has the plain C
+/* Importance-sampling kernels (src/sampling/sampler.c drives them; src/ref/sampling.c has the plain C
  * version of each): softmax statistics, fixed-point CDF scan + binary search, alias-table draws,
  * 64-bit radix select of the top-z keys, a stable compaction that writes the selected samples
  * straight into mini-batch order (batch_order.cl) with their weights (inverse-p, exact

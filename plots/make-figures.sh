@@ -103,7 +103,14 @@ plot() {
             echo "$log" >&2; rm -f "$out.$fmt"
             die "gnuplot failed on $script for $out.$fmt (message above)"
         fi
-        [ -z "$log" ] || echo "$log" | sed 's/^/gnuplot: /' >&2
+        # gnuplot's messages go to gnuplot.log beside the figure, not the terminal. Its "empty x range
+        # ... adjusting" (one x value, e.g. a single measured size) is harmless: gnuplot widens the
+        # axis itself. Anything else is named in a note.
+        if [ -n "$log" ]; then
+            echo "$log" | sed "s|^|$(basename "$out").$fmt: |" >>"$(dirname "$out")/gnuplot.log"
+            grep -v -E 'Warning: empty [xyz2]* ?range|^ *$' <<<"$log" >/dev/null &&
+                note "gnuplot printed messages for $(basename "$out").$fmt: see $(dirname "$out")/gnuplot.log"
+        fi
         [ "$(wc -c <"$out.$fmt" 2>/dev/null || echo 0)" -gt 1000 ] || die "$out.$fmt is missing or nearly empty after gnuplot"
     done
     made+=("$out")
@@ -149,7 +156,7 @@ out_for() { # input dir -> its output dir
 make_suite() {
     local dir=$1 out data seed_dirs=() files=() configs=() sd cfg status flat first_flat="" n_configs
     out=$(out_for "$dir"); data=$out/data
-    mkdir -p "$data" || die "cannot create $data"
+    mkdir -p "$data" || die "cannot create $data"; rm -f "$out/gnuplot.log"
     captions=$out/captions.md; made=()
     for sd in "$dir"/*/seed-*; do
         [ -d "$sd" ] || continue
@@ -191,7 +198,7 @@ make_suite() {
     local preset device driver full_device protocol seeds_txt suite_name draw_text=""
     suite_name=$(basename "$dir")
     preset=$(json_pick "$first_flat" preset configuration.preset); preset=${preset:-$suite_name}
-    device=$(json_pick "$first_flat" device.name device); driver=$(json_pick "$first_flat" device.driver device_driver)
+    device=$(json_pick "$first_flat" device.name device); driver=$(json_pick "$first_flat" device.driver)
     device=${device:-unknown device}; full_device="$device${driver:+ (driver $driver)}"
     # The driver goes into the title only when the line stays short enough for one column.
     [ -n "$driver" ] && [ $(( ${#device} + ${#driver} + 10 )) -le 34 ] && device="$device (driver $driver)"
@@ -268,10 +275,25 @@ bench_device_name() {
     for f in "$d"/*.json; do
         [ -n "$name" ] || [ ! -f "$f" ] || [ "$(basename "$f")" = context.json ] && continue
         flat=$(json_flat "$f") || exit 1
-        name=$(json_pick "$flat" context.device)
+        name=$(json_pick "$flat" context.device.name context.device)
     done
-    [ -n "$name" ] || name=$(cat "$d"/*.csv 2>/dev/null | sed -n 's/^device: //p' | head -1)
+    [ -n "$name" ] || name=$(cat "$d"/*.csv 2>/dev/null | sed -n 's/^device\(\.name\)\{0,1\}: //p' | head -1)
     printf '%s' "${name:-$(basename "$d")}"
+}
+
+# The CLBlast tuning a benchmark directory ran with (context.json's clblast_tuning, as
+# isb_clblast_tuning_applied() words it), short: "untuned", "unknown", or each entry's file name
+# and match level ("FILE (device level) + FILE (type level)").
+bench_device_tuning() {
+    local d=$1 text=""
+    [ -f "$d/context.json" ] && text=$(json_pick "$(json_flat "$d/context.json")" clblast_tuning context.clblast_tuning)
+    case "$text" in
+        "") echo unknown ;;
+        untuned* | none*) echo untuned ;;
+        *) printf '%s\n' "$text" | awk -v RS='; ' 'NF { f = $1; sub(/.*\//, "", f); l = ""
+               if (match($0, / at [a-z-]+ level /)) l = " (" substr($0, RSTART + 4, RLENGTH - 5) ")"
+               out = out (out ? " + " : "") f l } END { print out }' ;;
+    esac
 }
 
 # Google Benchmark output files of a device directory: *.csv, and *.json other than context.json.
@@ -305,7 +327,7 @@ bench_series() { # table family data-prefix
 make_bench() {
     local dir=$1 out data table name series
     out=$(out_for "$dir"); data=$out/data
-    mkdir -p "$data" || die "cannot create $data"
+    mkdir -p "$data" || die "cannot create $data"; rm -f "$out/gnuplot.log"
     captions=$out/captions.md; made=()
     table=$data/bench.tsv
     bench_table "$dir" "$table"
@@ -319,12 +341,17 @@ make_bench() {
         if [ -z "$series" ]; then note "$dir: no $fam benchmark rows: its figure is skipped"; continue; fi
         if [ $fam = sampling ]; then what="sampling cost against N (|Z| ≈ 0.16 N)"; xl="N (scores)"
         else what="score-update cost"; xl="N (scores)"; fi
-        if [ "$(awk -v f=$fam '$1 == f { print $4 }' "$table" | sort -u | wc -l)" -le 1 ]; then
-            xl=$([ $fam = sampling ] && echo "|Z| (samples drawn)" || echo "B (batch)")
+        local ns one_n=0 at="sampling at the measured |Z| closest to 0.16 N (the last-loss ratio 8192/50000), score updates at the largest batch B measured"
+        ns=$(awk -v f=$fam '$1 == f { print $4 }' "$table" | sort -u)
+        if [ "$(wc -l <<<"$ns")" -le 1 ]; then  # one N: every measured |Z| (or B) against itself, linear x
+            one_n=1
+            if [ $fam = sampling ]; then what="sampling cost against |Z| at N = $ns"; xl="|Z| (samples drawn)"
+            else what="score-update cost against B at N = $ns"; xl="B (batch)"; fi
+            at="every measured $([ $fam = sampling ] && echo "|Z|" || echo B) at N = $ns"
         fi
         plot bench.gp "$out/bench-${fam//_/-}" "datadir=$(gp_path "$data")" "prefix='$fam'" "series='$series'" \
-            "xlab=$(gp_str "$xl")" "title_text=$(gp_str "$what"$'\n'"$(shorten "$name")")"
-        caption "${made[-1]}" "$what on $name, log–log; solid = on the device, dashed = on the host CPU; sampling at the measured |Z| closest to 0.16 N (the last-loss ratio 8192/50000), score updates at the largest batch B measured."
+            "xlab=$(gp_str "$xl")" "title_text=$(gp_str "$what"$'\n'"$(shorten "$name")")" "xlinear=$one_n"
+        caption "${made[-1]}" "$what on $name, $([ $one_n = 1 ] && echo "log time axis" || echo "log–log"); solid = on the device, dashed = on the host CPU; points = median over the repetitions, bars = their range (min–max); $at."
     done
     echo "make-figures: $dir -> $out (${#made[@]} figures)"
 }
@@ -332,18 +359,19 @@ make_bench() {
 # Sampling overhead across devices: time per sampler epoch, and as a share of the training steps of
 # that epoch (|Z|/B steps of the device's train_step benchmark).
 make_compare() {
-    local out data d i=0 list="" names="" steps_note="" t name
+    local out data d i=0 list="" names="" steps_note="" t name tuning tuning_note=""
     if [ -n "$outdir" ]; then out=$outdir/compare-devices; else out=$(dirname "${benches[0]}")/figures; fi
-    data=$out/data; mkdir -p "$data" || die "cannot create $data"
+    data=$out/data; mkdir -p "$data" || die "cannot create $data"; rm -f "$out/gnuplot.log"
     captions=$out/captions.md; made=()
     local table_csv=$out/compare-devices.csv
-    echo "device,slug,method,N,Z,sampling_s,train_step_s,train_step_batch,steps_per_sampler_epoch,share_pct" >"$table_csv"
+    echo "device,slug,method,N,Z,sampling_s,train_step_s,train_step_batch,steps_per_sampler_epoch,share_pct,clblast_tuning" >"$table_csv"
     for d in "${benches[@]}"; do
         i=$((i + 1)); t=$data/dev$i.tsv
         bench_table "$d" "$t"
         name=$(bench_device_name "$d") || exit 1
+        tuning=$(bench_device_tuning "$d")
         # Step time: the widest network's train_step row at the largest batch.
-        awk -v m="$compare_method" -v dev="$name" -v slug="$(basename "$d")" -v out="$data/dev$i" -v csv="$table_csv" \
+        awk -v m="$compare_method" -v dev="$name" -v slug="$(basename "$d")" -v out="$data/dev$i" -v csv="$table_csv" -v tuning="$tuning" \
             -f "$lib/common.awk" -f "$lib/compare.awk" "$t" >"$data/dev$i.info"
         [ -s "$data/dev$i.dat" ] || die "$d: no sampling.*.device benchmark rows to compare"
         sort -n -o "$data/dev$i.dat" "$data/dev$i.dat"
@@ -356,16 +384,19 @@ make_compare() {
         # Two directories of the same device model stay apart in the legend by their slugs.
         name=$(shorten "$name" 40)
         case "|$names" in *"|$name|"*) name="$(shorten "$name" 28) ($(basename "$d"))" ;; esac
+        # An untuned device runs CLBlast's generic defaults: its GEMM-bound step is not the hardware's.
+        [ "$tuning" = untuned ] && name="$name [untuned]"
+        tuning_note="${tuning_note:+$tuning_note; }$name: $tuning"
         list="$list dev$i"; names="$names$name|"
     done
     # Rows by device, then N; the same as a Markdown table (a device model measured on several
     # machines, e.g. gathered from bench/run.sh --tag, named with its folder in each row).
     { head -n 1 "$table_csv"; tail -n +2 "$table_csv" | sort -t, -k2,2 -k4,4n; } >"$table_csv.tmp" && mv "$table_csv.tmp" "$table_csv"
     awk -F '",' 'FNR == NR { split($2, f, ","); if (!((f[1], $1) in seen)) { seen[f[1], $1]; slugs[$1]++ }; next }
-        FNR == 1 { print "| device | method | N | \\|Z\\| | sampling (ms) | train step (ms) | share of the steps |"; print "|---|---|---:|---:|---:|---:|---:|"; next }
+        FNR == 1 { print "| device | method | N | \\|Z\\| | sampling (ms) | train step (ms) | share of the steps | CLBlast tuning |"; print "|---|---|---:|---:|---:|---:|---:|---|"; next }
         { dev = substr($1, 2); n = split($2, f, ","); if (slugs[$1] > 1) dev = dev " (" f[1] ")"
-          printf "| %s | %s | %s | %s | %.4g | %s | %s |\n", dev, f[2], f[3], f[4], 1000 * f[5],
-                 (f[6] == "" ? "–" : sprintf("%.4g", 1000 * f[6])), (f[9] == "" ? "–" : f[9] "%") }' "$table_csv" "$table_csv" >"${table_csv%.csv}.md"
+          printf "| %s | %s | %s | %s | %.4g | %s | %s | %s |\n", dev, f[2], f[3], f[4], 1000 * f[5],
+                 (f[6] == "" ? "–" : sprintf("%.4g", 1000 * f[6])), (f[9] == "" ? "–" : f[9] "%"), substr(f[10], 2, length(f[10]) - 2) }' "$table_csv" "$table_csv" >"${table_csv%.csv}.md"
     local share_panel=1
     if ! cat "$data"/dev*.dat | awk '$3 != "NaN" { found = 1 } END { exit !found }'; then
         share_panel=0; note "no device has a train_step benchmark row: the share-of-a-training-step panel is skipped"
@@ -374,7 +405,7 @@ make_compare() {
         "share_panel=$share_panel" "method_text=$(gp_str "${compare_method//_/ }")" "steps_note=$(gp_str "$steps_note")"
     {
         echo "# Sampling overhead across devices"; echo ""
-        echo "- \`compare-devices\`: (a) time of one sampler epoch's sampling (sampling.$compare_method.device, largest |Z| per N; the fastest device method where $compare_method is absent) per device; (b) that time as a share of the training steps it feeds: |Z|/B steps of the device's train_step row (widest network, largest B).${steps_note:+ Not in (b):$steps_note}"
+        echo "- \`compare-devices\`: (a) time of one sampler epoch's sampling (sampling.$compare_method.device, largest |Z| per N; the fastest device method where $compare_method is absent) per device; (b) that time as a share of the training steps it feeds: |Z|/B steps of the device's train_step row (widest network, largest B).${steps_note:+ Not in (b):$steps_note} CLBlast tuning per device (\`isbench devices\`; [untuned] = CLBlast's generic defaults, run \`isbench tune\`): $tuning_note."
         echo "- \`compare-devices.csv\`, \`compare-devices.md\`: the numbers behind both panels."
     } >"$captions"
     echo "make-figures: ${#benches[@]} devices -> $out (compare-devices, compare-devices.csv, compare-devices.md)"

@@ -8,7 +8,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config git ca-certificates \
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo \
-  libclblast-dev libbenchmark-dev libcmocka-dev libjansson-dev libopenblas-dev zlib1g-dev \
-  oclgrind gnuplot-nox curl \
+  libclblast-dev libbenchmark-dev libcmocka-dev libjansson-dev libopenblas-dev zlib1g-dev libgsl-dev \
+  oclgrind gnuplot-nox curl python3-pandas \
   slurmctld slurmd slurm-client munge \
   fonts-urw-base35 python3-venv libclc-15  # fonts: gnuplot's Helvetica (Nimbus Sans; DejaVu is wider and breaks the legends); scripts/install-runtimes.sh: venv for Intel's runtime; libclc (data only, no ICD) for rusticl

@@ -32,7 +32,7 @@ check "device platform part no match" 1 "no OpenCL device matches 'no-such-platf
 # PLATFORM:DEVICE naming the last listed device by its platform's and its own name
 last_platform=$("$isb" devices | sed -n 's/^Platform [0-9]*: \(.*\) (.*/\1/p' | tail -1)
 last_device=$("$isb" devices | sed -n 's/^[* ] [0-9]*:[0-9]*  //p' | sed 's/ *<- selected$//' | tail -1)
-last_device_re=$(sed 's/[][()\.*^$+?{}|]/\\&/g' <<<"$last_device") # "Intel(R) ..." as a literal
+last_device_re=$(sed 's/[][().*+?^$|{}\\]/\\&/g' <<<"$last_device")  # "Intel(R) Xeon(R)" as a regex
 check "device platform-qualified"  0 "^\\* [0-9]+:[0-9]+  $last_device_re +<- selected" "$isb" devices --device "$last_platform:$last_device"
 # Two implementations with the same names (PoCL registered twice): a name matching both is refused
 # with the list of matches; P:D and PLATFORM:DEVICE still choose.

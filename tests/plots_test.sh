@@ -87,6 +87,9 @@ want=$(awk '$1 == "sampling" && $2 == "full_path" && $3 == "device" && $4 == 100
             $1 == "train_step" && $2 == "w64" { s = $7; b = $6 } END { printf "%.4g", 100 * t / (16400 / b * s) }' "$work/cmp/pocl-cpu/data/bench.tsv")
 got=$(awk -F, '$2 == "pocl-cpu" && $4 == 100000 { print $10 }' "$work/cmp/compare-devices/compare-devices.csv")
 [ "$want" = "$got" ] && ok "sampling share of training steps ($got%)" || bad "share: got '$got', expected '$want'"
+grep -q "| cpu-default.json (type level) |" "$work/cmp/compare-devices/compare-devices.md" &&
+    grep -q "NVIDIA H200 \[untuned\]: untuned" "$work/cmp/compare-devices/captions.md" &&
+    ok "tuning entry in the table, untuned device marked in the caption" || bad "tuning provenance in compare-devices"
 grep -q "alias device 100000000" "$work/cmp/pocl-cpu/data/bench.tsv" && bad "error row was plotted" || ok "error rows left out"
 # Google Benchmark JSON (nvidia-h200/score_update.json) goes through the same parser as CSV.
 want=$(grep -c '"name": "score_update' "$work/r/bench/nvidia-h200/score_update.json")

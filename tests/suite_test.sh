@@ -85,11 +85,21 @@ rm -rf "$t1".old-*
 locked=("${matrix[@]}" --max-epochs 3 --out "$tmp/locked" --device "$dev" --task 1)
 "$isb" suite "${locked[@]}" >"$tmp/locked-first.log" 2>&1 & first=$!
 for _ in $(seq 600); do grep -qs '"status": "running"' "$tmp/locked/smoke/running-loss-noaug/seed-1/manifest.json" && break; sleep 0.1; done
+[ "$("$isb" suite "${locked[@]}" --list | tail -1 | cut -f5)" = running ] && ok "--list: a live run is running" ||
+  bad "--list of a live run: $("$isb" suite "${locked[@]}" --list | tail -1)"
 check "a second process on a run folder in use" 2 "is being written by another isbench process \(PID and host: $first " \
   "$isb" suite "${locked[@]}"
 wait $first && grep -q '"status": "finished"' "$tmp/locked/smoke/running-loss-noaug/seed-1/manifest.json" &&
   grep -q "^3," "$tmp/locked/smoke/running-loss-noaug/seed-1/metrics.csv" &&
   ok "the first process finished its run" || { bad "the locked run"; tail "$tmp/locked-first.log"; }
+# A run killed without a chance to checkpoint (SIGKILL) keeps "running" in its manifest, but no
+# one holds its lock: --list and the parallel status line show it as interrupted.
+killed=("${matrix[@]}" --max-epochs 3 --out "$tmp/killed" --device "$dev" --task 0)
+"$isb" suite "${killed[@]}" >"$tmp/killed.log" 2>&1 & victim=$!
+for _ in $(seq 600); do grep -qs '"status": "running"' "$tmp/killed/smoke/uniform-aug/seed-1/manifest.json" && break; sleep 0.1; done
+kill -KILL $victim; wait $victim 2>/dev/null
+[ "$("$isb" suite "${killed[@]}" --list | tail -1 | cut -f5)" = interrupted ] && ok "--list: a killed run is interrupted" ||
+  bad "--list of a killed run: $("$isb" suite "${killed[@]}" --list | tail -1)"
 # --devices, stopped once its first runs are under way (SIGINT to the parent only: it must ask its
 # children to checkpoint and exit 130), then run again to the end: it resumes them.
 "$isb" suite "${matrix[@]}" --out "$tmp/parallel" --devices "$dev,$dev" --jobs 2 >"$tmp/parallel.log" 2>&1 & parent=$!
@@ -108,7 +118,7 @@ grep -q "resuming from .*checkpoint.isbc" "$tmp/parallel.log" && ok "--devices r
   { bad "--devices did not resume"; cat "$tmp/parallel.log"; }
 "$here/compare-results.sh" "$tmp/single/smoke" "$tmp/parallel/smoke" && ok "--devices = one suite" || bad "--devices != one suite"
 grep -qE '^\[suite\] run [0-3] \(.*\) on .*: finished \(exit 0\)' "$tmp/parallel.log" &&
-  grep -qE '^\[suite\] .* 4 of 4 runs done \(0 failed\), 0 running, 0 waiting' "$tmp/parallel.log" &&
+  grep -qE '^\[suite\] .* 4 of 4 runs done \(0 failed, 0 interrupted\), 0 running, 0 waiting' "$tmp/parallel.log" &&
   grep -qE '^\[running-loss-noaug seed 2 \(4/4\)\] finished' "$tmp/parallel.log" &&
   ok "--devices: one merged progress view (child lines whole, a line per finished run, status)" ||
   { bad "--devices progress view"; cat "$tmp/parallel.log"; }

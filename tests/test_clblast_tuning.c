@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "ocl/clblast_tuning.h"
 #include "util/error.h"
+#include "util/fileio.h"
 
 #include <clblast_c.h>
 #include <dirent.h>
@@ -115,7 +116,7 @@ static void write_tuning(const char *dir, const char *name, json_t *kernels, cha
     write_entry(dir, name, "device", kernels, path, len);
 }
 
-static bool applied_is_none(void) { return strncmp(isb_clblast_tuning_applied(), "none", 4) == 0; }
+static bool applied_is_none(void) { return strncmp(isb_clblast_tuning_applied(), "untuned (CLBlast defaults)", 26) == 0; }
 
 /* Xgemm parameters valid on any device (64-work-item groups, 4 KiB of local memory). */
 static json_t *xgemm_entry(int gemmk, int mwg, int nwg) {
@@ -325,18 +326,67 @@ static void most_specific_entry_wins_per_kernel(void **state) {
     const char *desc = isb_clblast_tuning_applied();
     printf("applied: %s\n", desc);
     char want[4400];
-    snprintf(want, sizeof want, "%s [", device);
+    snprintf(want, sizeof want, "%s at device level [", device);
     assert_non_null(strstr(desc, want));
     assert_non_null(strstr(desc, "] (Xgemm); "));
-    snprintf(want, sizeof want, "%s [", vendor);
+    snprintf(want, sizeof want, "%s at vendor level [", vendor);
     assert_non_null(strstr(desc, want));
     assert_non_null(strstr(desc, "> default > default] (XgemmDirect); "));
-    snprintf(want, sizeof want, "%s [default > default > default > default] (GemmRoutine)", all);
+    snprintf(want, sizeof want, "%s at any-device level [default > default > default > default] (GemmRoutine)", all);
     assert_non_null(strstr(desc, want));
     assert_null(strstr(desc, "d-other.json"));
     assert_true(strstr(desc, "c-device.json") < strstr(desc, "b-vendor.json")); /* most specific first */
     check_gemm("layered", false, false, 72, 410, 58, 80);
     remove_dir(dir);
+}
+
+/* The default lookup reads $ISBENCH_TUNING_DIR (the repository's folder) and then the user's
+ * folder under $XDG_CACHE_HOME: at one level the user's entry wins, a more specific repository
+ * entry still beats a wider user one, an entry tied to another driver version does not match,
+ * and ISBENCH_TUNING_DIR=none turns both off. Described without applying (`isbench devices`). */
+static void user_folder_wins_at_the_same_level(void **state) {
+    (void)state;
+    const isb_device_info *info = &test_ocl()->info;
+    char *repo = make_temp_dir(), *cache = make_temp_dir(), user[4200], path[4300], desc[8192];
+    snprintf(user, sizeof user, "%s/isbench/tuning", cache);
+    TEST_OK(isb_mkdir_p(user));
+    write_entry(repo, "repo-device.json", "device", kernel_list(xgemm_entry(0, 32, 32), xgemm_direct_entry(), NULL),
+                path, sizeof path);
+    write_entry(user, "user-device.json", "device", kernel_list(xgemm_direct_entry(), NULL, NULL), path, sizeof path);
+    write_entry(user, "user-vendor.json", "vendor", kernel_list(xgemm_entry(0, 64, 64), routine_entry(), NULL), path,
+                sizeof path);
+    json_t *stale = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s}, s:o}", "format", "isbench-clblast-tuning/2",
+                              "match", "type", "default", "vendor", "default", "architecture", "default", "device",
+                              "default", "exact", "driver_version", "no-such-driver", "kernels",
+                              kernel_list(xgemm_entry(0, 16, 16), NULL, NULL));
+    snprintf(path, sizeof path, "%s/stale.json", user);
+    assert_int_equal(json_dump_file(stale, path, 0), 0);
+    json_decref(stale);
+    char *old_dir = getenv("ISBENCH_TUNING_DIR") ? strdup(getenv("ISBENCH_TUNING_DIR")) : NULL;
+    char *old_xdg = getenv("XDG_CACHE_HOME") ? strdup(getenv("XDG_CACHE_HOME")) : NULL;
+    setenv("ISBENCH_TUNING_DIR", repo, 1);
+    setenv("XDG_CACHE_HOME", cache, 1);
+    TEST_OK(isb_clblast_tuning_describe(info, desc, sizeof desc));
+    printf("described: %s\n", desc);
+    assert_non_null(strstr(desc, "user-device.json at device level ["));
+    assert_non_null(strstr(desc, "repo-device.json at device level ["));
+    assert_non_null(strstr(desc, "] (XgemmDirect); "));      /* the user's, listed first */
+    assert_non_null(strstr(strstr(desc, "repo-device.json"), "] (Xgemm); ")); /* only what the user's lacks */
+    assert_non_null(strstr(desc, "user-vendor.json at vendor level ["));
+    assert_non_null(strstr(desc, "] (GemmRoutine)"));
+    assert_null(strstr(desc, "stale.json"));
+    setenv("ISBENCH_TUNING_DIR", "none", 1);
+    TEST_OK(isb_clblast_tuning_describe(info, desc, sizeof desc));
+    assert_string_equal(desc, "untuned (CLBlast defaults): ISBENCH_TUNING_DIR=none");
+    if (old_dir) setenv("ISBENCH_TUNING_DIR", old_dir, 1); else unsetenv("ISBENCH_TUNING_DIR");
+    if (old_xdg) setenv("XDG_CACHE_HOME", old_xdg, 1); else unsetenv("XDG_CACHE_HOME");
+    free(old_dir);
+    free(old_xdg);
+    remove_dir(strdup(user));
+    snprintf(path, sizeof path, "%s/isbench", cache);
+    rmdir(path);
+    remove_dir(cache);
+    remove_dir(repo);
 }
 
 static void same_level_conflict_is_an_error(void **state) {
@@ -382,6 +432,7 @@ int main(void) {
         cmocka_unit_test(shipped_files_parse),
         cmocka_unit_test(known_bad_parameters_are_refused),
         cmocka_unit_test(same_level_conflict_is_an_error),
+        cmocka_unit_test(user_folder_wins_at_the_same_level),
         cmocka_unit_test(most_specific_entry_wins_per_kernel),
         cmocka_unit_test(malformed_files_give_clear_errors),
         cmocka_unit_test(gemm_correct_untuned_injected_and_tuned),

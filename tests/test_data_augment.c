@@ -4,6 +4,7 @@
  * ISB_OCLGRIND_TEST */
 #include "testutil.h"
 #include "data/batcher.h"
+#include "ref/augment.h"
 #include "util/error.h"
 #include "util/rng.h"
 

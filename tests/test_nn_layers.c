@@ -1,4 +1,4 @@
-/* The layers (src/nn/layers.h) on the device against the plain-C reference (src/nn/reference.h) on
+/* The layers (src/nn/layers.h) on the device against the plain-C reference (src/ref/nn.h) on
  * random inputs placed at non-zero buffer offsets, and every reference backward against central
  * finite differences of the reference forward. ISB_OCLGRIND_TEST (tiny sizes under Oclgrind).
  *
@@ -9,8 +9,8 @@
  * O(h^2) term; at most 8e-5 seen). */
 #include "testutil.h"
 #include "nn/layers.h"
-#include "nn/reference.h"
-#include "sampling/reference.h"
+#include "ref/nn.h"
+#include "ref/sampling.h"
 #include "util/error.h"
 
 #include <clblast_c.h>

@@ -5,8 +5,8 @@
  * Tiny widths and images keep it fast on PoCL. */
 #include "testutil.h"
 #include "nn/model.h"
-#include "nn/reference.h"
-#include "sampling/reference.h"
+#include "ref/nn.h"
+#include "ref/sampling.h"
 #include "nn/resnet18.h"
 #include "results/checkpoint.h"
 #include "util/error.h"

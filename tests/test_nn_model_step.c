@@ -4,7 +4,7 @@
  * uninitialised reads. ISB_OCLGRIND_TEST */
 #include "testutil.h"
 #include "nn/model.h"
-#include "nn/reference.h"
+#include "ref/nn.h"
 #include "nn/resnet18.h"
 #include "util/error.h"
 

@@ -4,7 +4,7 @@
  * and the host's naive successive sampler (N=20, z=5) within 4.5 standard errors. Not run under
  * Oclgrind: it needs thousands of draws (the kernels themselves are checked in test_sampling.c). */
 #include "testutil.h"
-#include "sampling/reference.h"
+#include "ref/sampling.h"
 #include "sampling/sampler.h"
 
 #include <math.h>

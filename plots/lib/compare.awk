@@ -1,7 +1,8 @@
 # Per device: sampling time of one sampler epoch per N (method m at |Z| ~ 0.16 N, else the fastest
 # method there) and its share of the |Z|/B training steps it feeds (train_step row of the widest
 # network at the largest batch). Writes <out>.dat (N seconds share_pct), appends rows to csv, and
-# prints "method|fastest <train_step row or none>". Variables: m, dev, slug, out, csv.
+# prints "method|fastest <train_step row or none>". Variables: m, dev, slug, out, csv, tuning (the
+# device's CLBlast tuning, short, for the csv's last column).
 # Input: lib/bench.awk's table. Needs lib/common.awk.
 $1 == "train_step" {
     w = $2; sub(/^w/, "", w); b = $6 == "-" ? 0 : $6
@@ -22,8 +23,8 @@ END {
         steps = (step > 0 && sb > 0 && z > 0) ? z / sb : 0
         share = steps > 0 ? 100 * tt / (steps * step) : -1
         print k, tt, (share >= 0 ? share : "NaN") > (out ".dat")
-        printf "\"%s\",%s,%s,%s,%s,%.6g,%s,%s,%s,%s\n", dev, slug, meth, k, z, tt, (step ? step : ""), (sb ? sb : ""),
-               (steps ? steps : ""), (share >= 0 ? sprintf("%.4g", share) : "") >> csv
+        printf "\"%s\",%s,%s,%s,%s,%.6g,%s,%s,%s,%s,\"%s\"\n", dev, slug, meth, k, z, tt, (step ? step : ""), (sb ? sb : ""),
+               (steps ? steps : ""), (share >= 0 ? sprintf("%.4g", share) : ""), tuning >> csv
     }
     print (nm ? "method" : "fastest"), (step > 0 ? sname " B=" sb : "none")
 }

@@ -34,5 +34,6 @@ int cmd_train(int argc, char **argv);
 int cmd_suite(int argc, char **argv);
 int cmd_step(int argc, char **argv);
 int cmd_configs(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

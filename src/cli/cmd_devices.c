@@ -13,7 +13,8 @@ static const char about[] =
     "units, clock, memory. '*' marks the device that would be used: the one --device (or\n"
     "ISBENCH_DEVICE) selects, by default the first GPU, else the first device. A bad ISBENCH_DEVICE\n"
     "is reported as a warning and the default is marked. Each device also shows its CLBlast tuning\n"
-    "key (tuning/, docs/clblast-tuning.md) and whether isbench can use it.";
+    "key, the tuning entry that applies and its match level (or \"untuned (CLBlast defaults)\": run\n"
+    "`isbench tune`; docs/clblast-tuning.md) and whether isbench can use it.";
 
 /* The device marked '*': the one selected; a selector from the environment that matches none is
  * reported and the default marked, so that the list still helps to fix it. */
@@ -68,6 +69,10 @@ int cmd_devices(int argc, char **argv) {
         printf("      fp64 %s (isbench needs none); CLBlast tuning key %s > %s > %s > %s\n", d->fp64 ? "yes" : "no",
                key.type, key.vendor, key.architecture, key.device);
         printf("      isbench: %s\n", limitation ? limitation : "usable (OpenCL C >= 1.2, full profile)");
+        char tuning[4096];
+        if (isb_clblast_tuning_describe(d, tuning, sizeof tuning) < 0)
+            snprintf(tuning, sizeof tuning, "unusable: %s", isb_last_error());
+        printf("      CLBlast tuning: %s\n", tuning);
     }
     free(devs);
     return ISB_EXIT_OK;

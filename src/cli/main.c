@@ -1,5 +1,6 @@
 /* isbench entry point: dispatches to subcommands. */
 #include "cli/cli.h"
+#include "results/provenance.h"
 #include "util/error.h"
 #include "util/version.h"
 
@@ -17,6 +18,7 @@ static const isb_command commands[] = {
     {"suite", "run every configuration (isbench configs) x K seeds of a preset", cmd_suite},
     {"step", "one training step of ResNet18 on a batch; writes loss, logits, gradients for external checks", cmd_step},
     {"configs", "the training configurations (or --presets), one per line, for scripts", cmd_configs},
+    {"compare", "compare two benchmark folders or two training suites, with significance tests", cmd_compare},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 
@@ -110,6 +112,7 @@ static int run_command(const isb_command *cmd, int argc, char **argv, int at, co
 }
 
 int main(int argc, char **argv) {
+    isb_provenance_set_command(argc, argv);
     isb_common_options global = isb_common_defaults();
     int exit_code = ISB_EXIT_USAGE;
     if (argc >= 2 && (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "version") == 0))

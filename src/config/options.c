@@ -60,6 +60,10 @@ void isb_cmdline_add(isb_cmdline *p, const isb_option_def *def, void *value) {
     *new_entry(p) = (isb_cmdline_entry){.def = def, .value = value};
 }
 
+void isb_cmdline_alias(isb_cmdline *p, char letter) {
+    if (p->n > 0) p->entry[p->n - 1].letter = letter;
+}
+
 void isb_cmdline_add_heading(isb_cmdline *p, const char *text) {
     *new_entry(p) = (isb_cmdline_entry){.heading = text};
 }
@@ -214,6 +218,20 @@ static int parse_long_option(isb_cmdline *p, int argc, char **argv, int *i, bool
     return set_value(p, e, argv[++*i]);
 }
 
+/* One "-x" or "-xVALUE" at argv[*i]: a row's one-letter alias. *unknown as for long options. */
+static int parse_letter(isb_cmdline *p, int argc, char **argv, int *i, bool *unknown) {
+    const char *arg = argv[*i];
+    const isb_cmdline_entry *e = NULL;
+    for (int k = 0; k < p->n && !e; k++)
+        if (p->entry[k].def && p->entry[k].letter == arg[1]) e = &p->entry[k];
+    *unknown = !e;
+    if (!e) return p->keep_unknown ? ISB_OK : isb_fail(ISB_ERR_USAGE, "unknown option '%s'", arg);
+    if (e->def->type == ISB_ARG_SWITCH) return arg[2] ? isb_fail(ISB_ERR_USAGE, "unknown option '%s'", arg) : set_value(p, e, NULL);
+    if (arg[2]) return set_value(p, e, arg + 2);
+    if (*i + 1 >= argc) return isb_fail(ISB_ERR_USAGE, "option -%c needs a value (%s)", arg[1], e->def->metavar);
+    return set_value(p, e, argv[++*i]);
+}
+
 static int add_operand(isb_cmdline *p, const char *arg) {
     if (p->n_operands >= p->max_operands) return isb_fail(ISB_ERR_USAGE, "unexpected argument '%s'", arg);
     p->operand[p->n_operands++] = arg;
@@ -234,8 +252,7 @@ int isb_cmdline_parse(isb_cmdline *p, int *argc, char **argv) {
         } else if (!only_operands && strncmp(arg, "--", 2) == 0) {
             ISB_TRY(parse_long_option(p, *argc, argv, &i, &unknown));
         } else if (arg[0] == '-' && arg[1] != '\0' && !only_operands) {
-            unknown = true;
-            if (!p->keep_unknown) return isb_fail(ISB_ERR_USAGE, "unknown option '%s' (options are --name)", arg);
+            ISB_TRY(parse_letter(p, *argc, argv, &i, &unknown));
         } else if (p->stop_at_operand) {
             p->next = i;
             return ISB_PARSED;
@@ -256,9 +273,10 @@ int isb_cmdline_parse(isb_cmdline *p, int *argc, char **argv) {
 
 /* ---- help ------------------------------------------------------------------------------------ */
 
-void isb_option_print_help(const isb_option_def *d, FILE *out) {
-    char head[64];
-    snprintf(head, sizeof head, "--%s%s%s", d->name, d->metavar ? " " : "", d->metavar ? d->metavar : "");
+static void print_row(const isb_option_def *d, char alias, FILE *out) {
+    char head[64], letter[8] = "";
+    if (alias) snprintf(letter, sizeof letter, "-%c, ", alias);
+    snprintf(head, sizeof head, "%s--%s%s%s", letter, d->name, d->metavar ? " " : "", d->metavar ? d->metavar : "");
     const char *line = d->help;
     int width = (int)strlen(head) > 20 ? (int)strlen(head) : 20;
     fprintf(out, "  %-*s  ", width, head);
@@ -266,6 +284,8 @@ void isb_option_print_help(const isb_option_def *d, FILE *out) {
         fprintf(out, "%.*s\n%*s", (int)(nl - line), line, width + 4, "");
     fprintf(out, "%s\n", line);
 }
+
+void isb_option_print_help(const isb_option_def *d, FILE *out) { print_row(d, 0, out); }
 
 void isb_cmdline_print_help(const isb_cmdline *p, FILE *out) {
     fprintf(out, "usage: %s\n\n%s\n", p->usage, p->about);
@@ -277,6 +297,6 @@ void isb_cmdline_print_help(const isb_cmdline *p, FILE *out) {
             continue;
         }
         if (i == 0 && !heading) fprintf(out, "\noptions:\n");
-        isb_option_print_help(p->entry[i].def, out);
+        print_row(p->entry[i].def, p->entry[i].letter, out);
     }
 }

@@ -87,6 +87,7 @@ typedef struct {
     const char *heading;
     void *value;
     bool record;               /* a training key: appended to the overrides, checked when applied */
+    char letter;               /* a one-letter alias (-o DIR); 0: none */
 } isb_cmdline_entry;
 
 typedef struct {
@@ -108,6 +109,8 @@ typedef struct {
 void isb_cmdline_init(isb_cmdline *p, const char *command, const char *usage, const char *about);
 /* Binds one row to where its value goes (the type says what `value` points to). */
 void isb_cmdline_add(isb_cmdline *p, const isb_option_def *def, void *value);
+/* Gives the row added last a one-letter alias ('o': -o DIR), where a command's users expect one. */
+void isb_cmdline_alias(isb_cmdline *p, char letter);
 /* Expands a group's rows, bound to the fields of `values`. */
 void isb_cmdline_add_group(isb_cmdline *p, isb_option_group group, isb_common_options *values);
 /* A heading line in the help, before the rows added after it. */

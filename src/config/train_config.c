@@ -33,11 +33,28 @@ const char *const *isb_train_preset_names(void) { return preset_names; }
 static const char *const draw_names[] = {"alias", "cdf", "gumbel-topk", "gumbel-sort", NULL};
 static const char *const weight_names[] = {"none", "inverse-p", "ht", NULL};
 static const char *const early_stop_names[] = {"best", "cumulative", NULL};
-static const char *const sampler_names[] = {"uniform", "last-loss", "running-loss", "gradient-norm", NULL};
+/* Each sampler kind's name and the score rule its runs track: the one map from a configuration to a
+ * score rule. Uniform runs track the last loss too, so that their score histograms are comparable. */
+static const struct {
+    const char *name;
+    isb_score_rule_kind rule;
+} sampler_kinds[] = {
+    [ISB_SAMPLER_UNIFORM] = {"uniform", ISB_SCORE_RULE_LAST_LOSS},
+    [ISB_SAMPLER_LAST_LOSS] = {"last-loss", ISB_SCORE_RULE_LAST_LOSS},
+    [ISB_SAMPLER_RUNNING_LOSS] = {"running-loss", ISB_SCORE_RULE_RUNNING_LOSS},
+    [ISB_SAMPLER_GRADIENT_NORM] = {"gradient-norm", ISB_SCORE_RULE_GRADIENT_NORM},
+};
+#define N_SAMPLER_KINDS (sizeof sampler_kinds / sizeof sampler_kinds[0])
 
 const char *isb_draw_method_name(isb_draw_method m) { return (unsigned)m < 4 ? draw_names[m] : "?"; }
 const char *isb_weight_mode_name(isb_weight_mode m) { return (unsigned)m < 3 ? weight_names[m] : "?"; }
-const char *isb_sampler_kind_name(isb_sampler_kind k) { return (unsigned)k < 4 ? sampler_names[k] : "?"; }
+const char *isb_sampler_kind_name(isb_sampler_kind k) {
+    return (unsigned)k < N_SAMPLER_KINDS ? sampler_kinds[k].name : "?";
+}
+isb_score_rule isb_train_config_score_rule(const isb_train_config *c) {
+    unsigned k = (unsigned)c->sampler;
+    return (isb_score_rule){k < N_SAMPLER_KINDS ? sampler_kinds[k].rule : ISB_SCORE_RULE_NONE, c->beta};
+}
 
 /* Presets differ only in scale: data size, network width, number of data epochs, and the lr
  * milestones / patience / warm-up scaled with the number of epochs. */

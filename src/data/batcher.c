@@ -2,6 +2,7 @@
  * uploaded once) and enqueues the gather + augmentation kernel of cl/augment.cl. No host
  * round-trip, allocation or build per batch: the kernel is built at creation. */
 #include "data/batcher.h"
+#include "ocl/programs.h"
 #include "util/error.h"
 
 #include <stdlib.h>
@@ -30,7 +31,7 @@ int isb_batcher_create(isb_batcher **out, isb_ocl *ocl, const isb_dataset *d) {
     b->shape.source_index = NULL;
     size_t pixel_bytes = (size_t)d->n * (size_t)d->channels * 32 * 32;
     int rc = ISB_OK;
-    ISB_CHECK(isb_ocl_kernel(ocl, "philox.cl,augment.cl", "", "isb_augment_gather", &b->gather));
+    ISB_CHECK(isb_ocl_kernel(ocl, ISB_PROGRAM_AUGMENT, "", "isb_augment_gather", &b->gather));
     ISB_CHECK(isb_ocl_alloc(ocl, &b->pixels, pixel_bytes, "dataset images (bytes)"));
     ISB_CHECK(isb_ocl_alloc(ocl, &b->labels, (size_t)d->n * sizeof(cl_int), "dataset labels"));
     ISB_CHECK(isb_ocl_write(ocl, b->pixels, 0, pixel_bytes, d->pixels));
@@ -61,6 +62,20 @@ static int check_size(cl_mem buf, size_t need, const char *what) {
         return isb_fail(ISB_ERR_USAGE, "isb_batcher_assemble: the %s buffer holds %zu bytes but this batch needs "
                         "%zu: allocate it for the largest batch", what, have, need);
     return ISB_OK;
+}
+
+void isb_augment_affine(const isb_dataset *d, isb_augment aug, float scale[3], float bias[3]) {
+    for (int c = 0; c < 3; c++) {
+        scale[c] = bias[c] = 0.0f;
+        if (c >= d->channels) continue;
+        if (aug.normalize) {
+            /* (x/255 - mean)/std folded into one multiply-add; computed in double, rounded once. */
+            scale[c] = (float)(1.0 / (255.0 * (double)d->std[c]));
+            bias[c] = (float)(-(double)d->mean[c] / (double)d->std[c]);
+        } else {
+            scale[c] = 1.0f / 255.0f;
+        }
+    }
 }
 
 int isb_batcher_assemble(isb_batcher *b, cl_mem indices, int offset, int batch, uint64_t seed, uint32_t epoch,

@@ -27,24 +27,8 @@ void isb_batcher_free(isb_batcher *b); /* NULL-safe */
 int isb_batcher_assemble(isb_batcher *b, cl_mem indices, int offset, int batch, uint64_t seed, uint32_t epoch,
                          isb_augment aug, cl_mem x_out, cl_mem labels_out);
 
-/* ---- additions: the plain-C twin of the kernel (tests, CPU fallback) and its pieces ---------- */
-
-/* One sample's random draw: crop offsets dx, dy in [-4, 4] (0 when crop is off) and the flip.
- * From Philox(seed; counter (sample, epoch, ISB_STREAM_AUGMENT, 0)): dx from word 0, dy from
- * word 1, flip from the top bit of word 2, so switching one augmentation leaves the others alone. */
-typedef struct {
-    int dx, dy;
-    bool flip;
-} isb_augment_draw;
-isb_augment_draw isb_augment_draw_for(uint64_t seed, int sample, uint32_t epoch, isb_augment aug);
-
 /* Per-channel value = fmaf(byte, scale[c], bias[c]): normalize on: scale = 1/(255 std),
  * bias = -mean/std; off: scale = 1/255, bias = 0. Channels beyond d->channels get 0. */
 void isb_augment_affine(const isb_dataset *d, isb_augment aug, float scale[3], float bias[3]);
-
-/* What isb_batcher_assemble computes, on the host, bit for bit: x_out [batch][channels][32][32],
- * labels_out [batch]. An index outside [0, d->n) gives a zero image and label -1, as on the device. */
-void isb_augment_reference(const isb_dataset *d, const int32_t *indices, int batch, uint64_t seed,
-                           uint32_t epoch, isb_augment aug, float *x_out, int32_t *labels_out);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nn_loss.cl" /* ISB_OUT_* bits of the loss kernel */
+#include "ocl/programs.h"
 #include "util/error.h"
 
 /* ---- small helpers ------------------------------------------------------------------------------ */
@@ -149,6 +151,15 @@ int isb_conv_default_chunks(const isb_conv_shape *s) {
     return chunks > 256 ? 256 : (int)chunks;
 }
 
+/* out [cols] = the sum of the rows of in [rows][cols] (cl/nn_elem.cl). */
+static int column_sum(isb_ocl *ocl, int rows, int cols, isb_dslice out, isb_dslice in) {
+    cl_kernel k;
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_column_sum", &k));
+    int oo = ioff(out), io = ioff(in);
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(rows), ISB_KA(cols), ISB_KA(out.mem), ISB_KA(oo), ISB_KA(in.mem), ISB_KA(io)));
+    return isb_ocl_run1d(ocl, k, (size_t)cols, 0);
+}
+
 static int resolve_chunks(const isb_conv_shape *s, int chunks) {
     if (chunks <= 0) chunks = isb_conv_default_chunks(s);
     if ((size_t)chunks > conv_columns(s)) chunks = (int)conv_columns(s);
@@ -163,7 +174,7 @@ size_t isb_conv_partials_floats(const isb_conv_shape *s, int chunks) {
 static int conv_data_kernel(isb_ocl *ocl, const char *name, const isb_conv_shape *s, isb_dslice out, isb_dslice in,
                             size_t items) {
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", name, &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_CONV, "", name, &k));
     int ho = isb_conv_out_size(s->h, s->k, s->stride), wo = isb_conv_out_size(s->w, s->k, s->stride);
     int oo = ioff(out), io = ioff(in);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->cin), ISB_KA(s->batch), ISB_KA(s->h), ISB_KA(s->w), ISB_KA(s->k),
@@ -253,12 +264,7 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
         return sgemm(ocl, "conv weight gradient", &(gemm_args){NT, TR, m, kdim, n, 1.0f, 0.0f, dy, col, dw, n, n, kdim});
     ISB_TRY(need(partials, "partials workspace", "conv2d_weight_grad"));
     ISB_TRY(clblast_chunked_wgrad(ocl, m, kdim, n, chunks, partials, dy, col));
-    size_t wsize = m * kdim;
-    cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_sum_chunks", &k));
-    int wn = (int)wsize, dwo = ioff(dw), po = ioff(partials);
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(wn), ISB_KA(chunks), ISB_KA(dw.mem), ISB_KA(dwo), ISB_KA(partials.mem), ISB_KA(po)));
-    return isb_ocl_run1d(ocl, k, wsize, 0);
+    return column_sum(ocl, chunks, (int)(m * kdim), dw, partials);
 }
 
 int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dw, isb_dslice dy,
@@ -307,7 +313,7 @@ static int bn_elementwise(isb_ocl *ocl, cl_kernel k, const isb_bn_shape *s) {
 static int bn_apply(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice x, isb_dslice gamma, isb_dslice beta,
                     isb_dslice mean, isb_dslice spread, int stat_is_var, isb_dslice res) {
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, stat_is_var), "isb_bn_apply", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, stat_is_var), "isb_bn_apply", &k));
     int add = res.mem != NULL;
     if (!add) res = x; /* bound but never read */
     int yo = ioff(y), xo = ioff(x), ro = ioff(res), go = ioff(gamma), bo = ioff(beta), mo = ioff(mean), so = ioff(spread);
@@ -332,7 +338,7 @@ int isb_bn_forward_train_add(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, 
     ISB_TRY(need(gamma, "gamma", fn));
     ISB_TRY(need(beta, "beta", fn));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_stats", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, 0), "isb_bn_stats", &k));
     size_t local = pow2_wg(ocl, k);
     int xo = ioff(x), mo = ioff(save_mean), io = ioff(save_invstd), rmo = ioff(running_mean), rvo = ioff(running_var);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->n), ISB_KA(s->momentum), ISB_KA(s->eps), ISB_KA(x.mem), ISB_KA(xo),
@@ -382,14 +388,14 @@ int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dsli
     int dyo = ioff(dy), xo = ioff(x), yo = ioff(y), mo = ioff(save_mean), io = ioff(save_invstd);
     int dgo = ioff(dgamma), dbo = ioff(dbeta), dxo = ioff(dx), go = ioff(gamma);
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_backward_sums", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, 0), "isb_bn_backward_sums", &k));
     size_t local = pow2_wg(ocl, k);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo),
                          ISB_KA(y.mem), ISB_KA(yo), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),
                          ISB_KA(io), ISB_KA(dgamma.mem), ISB_KA(dgo), ISB_KA(dbeta.mem), ISB_KA(dbo),
                          ISB_KLOCAL(local * sizeof(float))));
     ISB_TRY(isb_ocl_run_groups(ocl, k, (size_t)s->channels, local));
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_backward_dx", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, 0), "isb_bn_backward_dx", &k));
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(dx.mem), ISB_KA(dxo),
                          ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(y.mem), ISB_KA(yo),
                          ISB_KA(gamma.mem), ISB_KA(go), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),
@@ -404,7 +410,7 @@ int isb_relu_forward(isb_ocl *ocl, int n, isb_dslice y, isb_dslice x) {
     ISB_TRY(need(y, "y", "relu_forward"));
     ISB_TRY(need(x, "x", "relu_forward"));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_relu_fwd", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_relu_fwd", &k));
     int yo = ioff(y), xo = ioff(x);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(y.mem), ISB_KA(yo), ISB_KA(x.mem), ISB_KA(xo)));
     return isb_ocl_run1d(ocl, k, (size_t)n, 0);
@@ -416,7 +422,7 @@ int isb_relu_backward(isb_ocl *ocl, int n, isb_dslice dx, isb_dslice dy, isb_dsl
     ISB_TRY(need(dy, "dy", "relu_backward"));
     ISB_TRY(need(y, "y", "relu_backward"));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_relu_bwd", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_relu_bwd", &k));
     int dxo = ioff(dx), dyo = ioff(dy), yo = ioff(y);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(dx.mem), ISB_KA(dxo), ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(y.mem), ISB_KA(yo)));
     return isb_ocl_run1d(ocl, k, (size_t)n, 0);
@@ -428,7 +434,7 @@ int isb_add(isb_ocl *ocl, int n, isb_dslice y, isb_dslice a, isb_dslice b, int r
     ISB_TRY(need(a, "a", "add"));
     ISB_TRY(need(b, "b", "add"));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_add", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_add", &k));
     int yo = ioff(y), ao = ioff(a), bo = ioff(b);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(relu), ISB_KA(y.mem), ISB_KA(yo), ISB_KA(a.mem), ISB_KA(ao),
                          ISB_KA(b.mem), ISB_KA(bo)));
@@ -445,7 +451,7 @@ static int swap_outer(isb_ocl *ocl, int n0, int n1, int hw, isb_dslice dst, isb_
     ISB_TRY(need(src, "src", fn));
     if (dst.mem == src.mem) return isb_fail(ISB_ERR_USAGE, "%s: cannot transpose in place; use another buffer", fn);
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_swap_outer", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_swap_outer", &k));
     int dso = ioff(dst), sro = ioff(src);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n0), ISB_KA(n1), ISB_KA(hw), ISB_KA(dst.mem), ISB_KA(dso), ISB_KA(src.mem), ISB_KA(sro)));
     return isb_ocl_run1d(ocl, k, (size_t)n0 * n1 * hw, 0);
@@ -467,7 +473,7 @@ static int pool_kernel(isb_ocl *ocl, const char *name, int batch, int c, int hw,
     ISB_TRY(need(out, "output", name));
     ISB_TRY(need(in, "input", name));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", name, &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", name, &k));
     int oo = ioff(out), io = ioff(in);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(batch), ISB_KA(c), ISB_KA(hw), ISB_KA(out.mem), ISB_KA(oo), ISB_KA(in.mem), ISB_KA(io)));
     return isb_ocl_run1d(ocl, k, items, 0);
@@ -499,7 +505,7 @@ int isb_linear_forward(isb_ocl *ocl, int batch, int in, int out, isb_dslice y, i
     ISB_TRY(need(w, "w", fn));
     ISB_TRY(need(b, "b", fn));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_bias_broadcast", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_bias_broadcast", &k));
     int yo = ioff(y), bo = ioff(b);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(batch), ISB_KA(out), ISB_KA(y.mem), ISB_KA(yo), ISB_KA(b.mem), ISB_KA(bo)));
     ISB_TRY(isb_ocl_run1d(ocl, k, (size_t)batch * out, 0));
@@ -524,17 +530,10 @@ int isb_linear_backward(isb_ocl *ocl, int batch, int in, int out, isb_dslice dx,
     }
     /* dw [out][in] = dy^T x */
     ISB_TRY(sgemm(ocl, "linear weight gradient", &(gemm_args){TR, NT, O, I, B, 1.0f, 0.0f, dy, x, dw, O, I, I}));
-    cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_bias_grad", &k));
-    int dbo = ioff(db), dyo = ioff(dy);
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(batch), ISB_KA(out), ISB_KA(db.mem), ISB_KA(dbo), ISB_KA(dy.mem), ISB_KA(dyo)));
-    return isb_ocl_run1d(ocl, k, (size_t)out, 0);
+    return column_sum(ocl, batch, out, db, dy); /* db [out] = sum over the batch of dy */
 }
 
 /* ---- loss ------------------------------------------------------------------------------------ */
-
-/* Bits of the kernel's `outputs` argument (cl/nn_loss.cl). */
-enum { OUT_DLOGITS = 1, OUT_LOSSES = 2, OUT_CORRECT = 4, OUT_BATCH_LOSS = 8, IN_WEIGHTS = 16, OUT_FLAG = 32 };
 
 /* An optional slice: its buffer and offset, or a harmless dummy (never touched) and 0. */
 static int optional(isb_dslice s, cl_mem dummy, int bit, int *outputs, cl_mem *mem, int *off, const char *what) {
@@ -565,11 +564,11 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
     cl_mem wm, dlm, lm, cm, blm, scores = dummy, im = dummy, flag = dummy;
     int n_scores = 0; /* the kernel skips indices outside [0, n_scores): a bad index must not write out of bounds */
     int wo, dlo, lo, co, blo, io = 0;
-    ISB_TRY(optional(a->weights, dummy, IN_WEIGHTS, &outputs, &wm, &wo, "weights"));
-    ISB_TRY(optional(a->dlogits, dummy, OUT_DLOGITS, &outputs, &dlm, &dlo, "dlogits"));
-    ISB_TRY(optional(a->losses, dummy, OUT_LOSSES, &outputs, &lm, &lo, "losses"));
-    ISB_TRY(optional(a->correct, dummy, OUT_CORRECT, &outputs, &cm, &co, "correct"));
-    ISB_TRY(optional(a->batch_loss, dummy, OUT_BATCH_LOSS, &outputs, &blm, &blo, "batch_loss"));
+    ISB_TRY(optional(a->weights, dummy, ISB_IN_WEIGHTS, &outputs, &wm, &wo, "weights"));
+    ISB_TRY(optional(a->dlogits, dummy, ISB_OUT_DLOGITS, &outputs, &dlm, &dlo, "dlogits"));
+    ISB_TRY(optional(a->losses, dummy, ISB_OUT_LOSSES, &outputs, &lm, &lo, "losses"));
+    ISB_TRY(optional(a->correct, dummy, ISB_OUT_CORRECT, &outputs, &cm, &co, "correct"));
+    ISB_TRY(optional(a->batch_loss, dummy, ISB_OUT_BATCH_LOSS, &outputs, &blm, &blo, "batch_loss"));
     if (update_scores) {
         if (!a->scores) return isb_fail(ISB_ERR_USAGE, "%s: a score update needs the scores buffer", fn);
         ISB_TRY(need(a->indices, "indices (for the score update)", fn));
@@ -582,11 +581,11 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
         io = ioff(a->indices);
     }
     if (a->nonfinite_flag) {
-        outputs |= OUT_FLAG;
+        outputs |= ISB_OUT_FLAG;
         flag = a->nonfinite_flag;
     }
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,score_rule.cl,nn_loss.cl", "", "isb_softmax_xent", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_LOSS, "", "isb_softmax_xent", &k));
     size_t local = pow2_wg(ocl, k);
     /* the score update keeps each row's loss and index in local memory (see nn_loss.cl) */
     size_t rows_local = update_scores ? (size_t)a->batch : 1;
@@ -621,7 +620,7 @@ int isb_sgd_update(isb_ocl *ocl, int n, isb_dslice w, isb_dslice g, isb_dslice v
     ISB_TRY(need(g, "g", "sgd_update"));
     ISB_TRY(need(v, "v", "sgd_update"));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_sgd", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_sgd", &k));
     int wo = ioff(w), go = ioff(g), vo = ioff(v);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(lr), ISB_KA(mu), ISB_KA(wd), ISB_KA(w.mem), ISB_KA(wo), ISB_KA(g.mem),
                          ISB_KA(go), ISB_KA(v.mem), ISB_KA(vo)));

@@ -1,5 +1,5 @@
 /* The layers of the OpenCL engine: forward and backward of every op ResNet18 needs, on the device
- * (kernels in cl/nn_*.cl, products through CLBlast). src/nn/reference.h holds the plain-C version of
+ * (kernels in cl/nn_*.cl, products through CLBlast). src/ref/nn.h holds the plain-C version of
  * each op with the same argument order; the tests hold the two against each other.
  *
  * Conventions (for the model engineer):

@@ -1,6 +1,6 @@
 /* ResNet18 (CIFAR variant) layout: the configuration check, shapes, the parameter/statistics
  * tables with PyTorch names, and initialisation. See resnet18.h; the plain-C reference model is in
- * reference_resnet18.c with the other references. */
+ * src/ref/resnet18.c with the other references. */
 #include "nn/resnet18.h"
 #include "util/error.h"
 #include "util/rng.h"

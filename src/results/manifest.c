@@ -1,8 +1,7 @@
 /* manifest.json (see manifest.h). */
 #include "results/manifest.h"
-#include "ocl/clblast_tuning.h"
+#include "results/provenance.h"
 #include "util/fileio.h"
-#include "util/version.h"
 
 #include <math.h>
 #include <string.h>
@@ -15,14 +14,6 @@ static json_t *now_iso(void) {
     gmtime_r(&now, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return json_string(buf);
-}
-
-static json_t *device_json(const isb_ocl *ocl) {
-    const isb_device_info *d = &ocl->info;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "name", d->name, "vendor", d->vendor,
-                     "driver", d->driver_version, "version", d->device_version, "opencl_c", d->c_version,
-                     "platform", d->platform_name, "platform_version", d->platform_version,
-                     "compute_units", (json_int_t)d->compute_units, "global_mem_bytes", (json_int_t)d->global_mem);
 }
 
 static json_t *notes_json(void) {
@@ -41,10 +32,7 @@ static json_t *notes_json(void) {
 
 json_t *isb_manifest_new(const isb_manifest_info *in) {
     json_t *m = json_object();
-    json_object_set_new(m, "isbench", json_pack("{s:s, s:s}", "version", isb_version_string, "commit", isb_git_commit));
-    json_object_set_new(m, "device", device_json(in->ocl));
-    json_object_set_new(m, "clblast", json_string(isb_clblast_version()));
-    json_object_set_new(m, "clblast_tuning", json_string(isb_clblast_tuning_applied()));
+    isb_provenance_add(m, in->ocl, in->config_name);
     json_object_set_new(m, "suite", json_string(in->suite));
     json_object_set_new(m, "preset", json_string(in->preset));
     json_object_set_new(m, "config", json_string(in->config_name));
@@ -72,8 +60,10 @@ void isb_manifest_note_resume(json_t *m, const char *old_path) {
 void isb_manifest_update(json_t *m, const isb_manifest_progress *p) {
     json_object_set_new(m, "status", json_string(p->status));
     json_object_set_new(m, "updated", now_iso());
-    if (strcmp(p->status, "running") != 0) json_object_set_new(m, "ended", now_iso());
-    else json_object_del(m, "ended");
+    if (strcmp(p->status, "running") != 0) {
+        json_object_set_new(m, "ended", now_iso());
+        isb_provenance_end(m);
+    } else json_object_del(m, "ended");
     json_object_set_new(m, "stop_reason", p->stop_reason ? json_string(p->stop_reason) : json_null());
     json_object_set_new(m, "message", p->message ? json_string(p->message) : json_null());
     json_object_set_new(m, "progress",

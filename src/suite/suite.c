@@ -2,16 +2,20 @@
 #include "suite/suite.h"
 #include "data/dataset.h"
 #include "results/run_files.h"
+#include "results/run_lock.h"
 #include "train/train.h"
 #include "util/error.h"
 #include "util/timer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 static const char *const *suite_configs(const isb_suite_options *o, int *n) {
     int n_all;
@@ -73,12 +77,25 @@ int isb_suite_check_selection(const isb_suite_options *o) {
     return ISB_OK;
 }
 
-/* The status its manifest.json records (running, finished, interrupted, failed), "new" without one. */
-static void run_status(const char *dir, char *status, size_t size) {
+/* Whether a process holds DIR/run.lock now: a shared flock on a read-only descriptor is refused
+ * only while the writer's exclusive lock is held (the kernel drops it when the holder dies). */
+static bool lock_held(const char *dir) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, ISB_RUN_LOCK_FILE);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* drops our shared lock, if taken */
+    return held;
+}
+
+void isb_suite_run_status(const char *dir, char *status, size_t size) {
     char path[4200];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     json_t *m = json_load_file(path, 0, NULL);
     const char *s = json_string_value(json_object_get(m, "status"));
+    /* "running" in the manifest of a folder nobody holds: its writer died (SIGKILL, OOM, power) */
+    if (s && strcmp(s, "running") == 0 && !lock_held(dir)) s = "interrupted";
     snprintf(status, size, "%s", s ? s : m ? "unknown" : "new");
     json_decref(m);
 }
@@ -90,7 +107,7 @@ void isb_suite_list(const isb_suite_options *o, FILE *out) {
         isb_suite_entry e;
         char status[32];
         isb_suite_entry_at(o, j, &e);
-        run_status(e.dir, status, sizeof status);
+        isb_suite_run_status(e.dir, status, sizeof status);
         fprintf(out, "%d\t%s\t%d\t%s\t%s\n", j, e.config, e.seed, e.dir, status);
     }
 }

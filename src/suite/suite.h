@@ -56,6 +56,9 @@ int isb_suite_check_selection(const isb_suite_options *o);
 /* The selected runs as a tab-separated table, header first: index, configuration, seed, results
  * folder, and the run's status from its manifest.json (new, running, interrupted, failed, finished). */
 void isb_suite_list(const isb_suite_options *o, FILE *out);
+/* The status of the run in DIR from its manifest.json (new without one), with "running" read as
+ * "interrupted" when no live process holds DIR/run.lock (a killed run, which resumes). */
+void isb_suite_run_status(const char *dir, char *status, size_t size);
 
 /* Checks every configuration before anything runs (bad options fail fast, exit 2), then runs the
  * selected runs seed by seed. Returns 0 if all finished, ISB_ERR_INTERRUPTED on a stop request,

@@ -39,7 +39,7 @@ typedef struct {
     int *queue, n_queue, next;  /* selected runs, the next to start */
     int *exit_code;             /* per queue position: exit status, or -1 while not run */
     int *device_of;             /* per queue position */
-    int running, done, failed;
+    int running, done, failed, interrupted;
     bool stopping;
     double t0, next_status;
     const char **argv;          /* the next child's command line (child_argv) */
@@ -133,8 +133,8 @@ static int start_next(parallel_state *st, child_slot *s) {
 }
 
 static void status_line(const parallel_state *st) {
-    fprintf(stderr, "[suite] %.0f s: %d of %d runs done (%d failed), %d running, %d waiting\n", isb_now() - st->t0,
-            st->done, st->n_queue, st->failed, st->running, st->n_queue - st->next);
+    fprintf(stderr, "[suite] %.0f s: %d of %d runs done (%d failed, %d interrupted), %d running, %d waiting\n",
+            isb_now() - st->t0, st->done, st->n_queue, st->failed, st->interrupted, st->running, st->n_queue - st->next);
 }
 
 static void reap(parallel_state *st, child_slot *s, int wstatus) {
@@ -144,10 +144,15 @@ static void reap(parallel_state *st, child_slot *s, int wstatus) {
     close_pipe(s);
     isb_suite_entry e;
     isb_suite_entry_at(st->o, st->queue[s->run], &e);
+    char folder[32];
+    isb_suite_run_status(e.dir, folder, sizeof folder);
+    /* killed (SIGKILL, OOM) with its folder left resumable: interrupted, as --list shows it */
+    if (WIFSIGNALED(wstatus) && strcmp(folder, "interrupted") == 0) code = 130;
     st->exit_code[s->run] = code;
     st->running--;
     st->done++;
     if (code != 0 && code != 130) st->failed++;
+    if (code == 130) st->interrupted++;
     fprintf(stderr, "[suite] run %d (%s seed %d) on %s: %s (exit %d) after %.0f s\n", e.index, e.config, e.seed,
             st->p->devices[s->device], code == 0 ? "finished" : code == 130 ? "interrupted" : "FAILED", code,
             isb_now() - s->started);
@@ -229,7 +234,8 @@ int isb_suite_run_parallel(const isb_suite_options *o, const isb_suite_parallel 
     }
     print_parallel_summary(&st);
     if (rc < 0) goto done;
-    if (st.stopping) rc = isb_fail(ISB_ERR_INTERRUPTED, "stopped: run the same command again to resume");
+    if (st.stopping || (st.interrupted && !st.failed))
+        rc = isb_fail(ISB_ERR_INTERRUPTED, "stopped: run the same command again to resume");
     else if (st.failed)
         rc = isb_fail(ISB_ERR_INTERNAL, "%d of %d runs failed (their messages above, and their manifests)", st.failed,
                       st.n_queue);

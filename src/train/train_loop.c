@@ -43,15 +43,6 @@ static int check_finite(isb_run *r) {
     return ISB_OK;
 }
 
-/* The score rule of a configuration: uniform runs track the last loss too, so that their score
- * histograms are comparable. The one place that maps a configuration to a score rule. */
-static isb_score_rule score_rule(const isb_train_config *c) {
-    isb_score_rule_kind kind = c->sampler == ISB_SAMPLER_RUNNING_LOSS    ? ISB_SCORE_RULE_RUNNING_LOSS
-                               : c->sampler == ISB_SAMPLER_GRADIENT_NORM ? ISB_SCORE_RULE_GRADIENT_NORM
-                                                                         : ISB_SCORE_RULE_LAST_LOSS;
-    return (isb_score_rule){kind, c->beta};
-}
-
 /* Draws the next sampler epoch's Z (and weights) from the scores as they are now. */
 static int begin_sampler_epoch(isb_run *r) {
     const isb_train_config *c = r->cfg;
@@ -92,7 +83,8 @@ static int train_one_step(isb_run *r) {
     }
     isb_batch_io io = {.x = r->x, .labels = r->labels, .weights = weights, .batch = b, .losses = r->since_loss,
                        .losses_offset = s->since_eval, .correct = r->since_correct, .correct_offset = s->since_eval};
-    isb_score_update su = {.rule = score_rule(c), .scores = r->scores, .indices = r->z_idx, .indices_offset = s->pos};
+    isb_score_update su = {.rule = isb_train_config_score_rule(c), .scores = r->scores, .indices = r->z_idx,
+                           .indices_offset = s->pos};
     ISB_TRY(isb_model_train_step(r->model, &io, &su, s->lr));
     s->pos += b;
     s->samples_seen += b;

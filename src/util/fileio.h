@@ -26,6 +26,8 @@ bool isb_process_alive(long pid);
 /* Reads a whole file into a malloc'd buffer (NUL-terminated; *len excludes the NUL). */
 int isb_read_file(const char *path, char **data, size_t *len);
 int isb_mkdir_p(const char *path);
+/* out = DIR/NAME; a path that does not fit in len is an error naming it. */
+int isb_path_join(char *out, size_t len, const char *dir, const char *name);
 bool isb_file_exists(const char *path);
 
 #endif

@@ -1,6 +1,6 @@
-/* Plain-C reference of the layers (see reference.h): written for clarity, not speed; sums in
+/* Plain-C reference of the layers (see ref/nn.h): written for clarity, not speed; sums in
  * double so finite-difference checks of the backward passes are meaningful. */
-#include "nn/reference.h"
+#include "ref/nn.h"
 
 #include <math.h>
 #include <stdlib.h>

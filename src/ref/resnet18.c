@@ -1,7 +1,7 @@
-/* The plain-C reference of the whole ResNet18 (see reference.h): the per-op references of
- * reference.c composed in the device model's order (NCHW input, CNHW inside). Slow: for tests at
+/* The plain-C reference of the whole ResNet18 (see ref/nn.h): the per-op references of
+ * ref/nn.c composed in the device model's order (NCHW input, CNHW inside). Slow: for tests at
  * small widths. */
-#include "nn/reference.h"
+#include "ref/nn.h"
 
 #include <math.h>
 #include <stdlib.h>

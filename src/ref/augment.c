@@ -1,8 +1,7 @@
-/* The plain-C reference of the batch-assembly kernel (cl/augment.cl): the per-sample random draw,
- * the normalisation constants shared with the device path, and the whole gather + crop + flip +
- * normalise on host memory. Written independently of the kernel's indexing, but with the same
+/* The plain-C reference of the batch-assembly kernel (cl/augment.cl): the per-sample random draw
+ * and the whole gather + crop + flip + normalise on host memory. Written independently of the kernel's indexing, but with the same
  * float arithmetic (one fmaf per output value), so tests can demand bit-identical results. */
-#include "data/batcher.h"
+#include "ref/augment.h"
 #include "util/rng.h"
 
 #include <math.h>
@@ -19,20 +18,6 @@ isb_augment_draw isb_augment_draw_for(uint64_t seed, int sample, uint32_t epoch,
     }
     if (aug.flip) d.flip = (r.v[2] >> 31) != 0;
     return d;
-}
-
-void isb_augment_affine(const isb_dataset *d, isb_augment aug, float scale[3], float bias[3]) {
-    for (int c = 0; c < 3; c++) {
-        scale[c] = bias[c] = 0.0f;
-        if (c >= d->channels) continue;
-        if (aug.normalize) {
-            /* (x/255 - mean)/std folded into one multiply-add; computed in double, rounded once. */
-            scale[c] = (float)(1.0 / (255.0 * (double)d->std[c]));
-            bias[c] = (float)(-(double)d->mean[c] / (double)d->std[c]);
-        } else {
-            scale[c] = 1.0f / 255.0f;
-        }
-    }
 }
 
 void isb_augment_reference(const isb_dataset *d, const int32_t *indices, int batch, uint64_t seed,

@@ -1,10 +1,10 @@
-/* Plain-C references, all in this room: every layer in src/nn/layers.h (reference.c: same shapes,
+/* Plain-C references, all in this room: every layer in src/nn/layers.h (ref/nn.c: same shapes,
  * layouts (CNHW activations) and argument order, host pointers instead of device slices, double
- * accumulation) and the whole ResNet18 built from them (reference_resnet18.c). The device ops and
+ * accumulation) and the whole ResNet18 built from them (ref/resnet18.c). The device ops and
  * model are tested against these, and these against central finite differences of their own
  * forwards. */
-#ifndef ISB_NN_REFERENCE_H
-#define ISB_NN_REFERENCE_H
+#ifndef ISB_REF_NN_H
+#define ISB_REF_NN_H
 
 #include "nn/layers.h"
 #include "nn/resnet18.h"
@@ -46,7 +46,7 @@ void isb_ref_linear_backward(int batch, int in, int out, float *dx, float *dw, f
  * Returns the batch loss sum_r w_r L_r / batch. */
 double isb_ref_softmax_xent(int batch, int classes, float *dlogits, float *losses, int *correct, const float *logits,
                             const int *labels, const float *weights);
-/* The fused score update's reference is isb_sref_score_update (sampling/reference.h). */
+/* The fused score update's reference is isb_sref_score_update (ref/sampling.h). */
 
 void isb_ref_sgd_update(int n, float *w, const float *g, float *v, float lr, float mu, float wd);
 

@@ -2,8 +2,8 @@
  * benchmarks: softmax, the alias table (Vose), CDF + binary search, Gumbel-top-k with the exact
  * Horvitz–Thompson weights, naive successive sampling O(z N), the score rule's update and the
  * gradient-norm score. Randomness is Philox with the device's counters. */
-#ifndef ISB_SAMPLING_REFERENCE_H
-#define ISB_SAMPLING_REFERENCE_H
+#ifndef ISB_REF_SAMPLING_H
+#define ISB_REF_SAMPLING_H
 
 #include <stdint.h>
 #include "sampling/score_rule.h"
@@ -35,10 +35,6 @@ void isb_sref_batch_order(int *out, const int *selected_ascending, int z, uint64
 double isb_sref_gumbel_key(double phi, uint32_t word);
 /* q = P(phi + G > kappa) = 1 - exp(-exp(phi - kappa)) for d = phi - kappa (1 when d = +inf). */
 double isb_sref_ht_inclusion(double d);
-/* Exact inclusion probabilities of successive sampling of z of n with probabilities p, by
- * enumerating every ordered draw sequence: O(n^z), for tests with small n (n <= 12, z <= 6). */
-void isb_sref_inclusion_exact(double *pi, const double *p, int n, int z);
-
 /* The study's naive successive sampling: z times, draw one of the remaining samples with
  * probability p_i / (mass remaining), O(z n). taken: n bytes of scratch. */
 void isb_sref_successive(int *out, int z, const float *p, int n, uint64_t seed, uint32_t epoch,

@@ -1,6 +1,6 @@
-/* Plain C references of the sampling kernels (see reference.h). Written for clarity, in double
+/* Plain C references of the sampling kernels (see ref/sampling.h). Written for clarity, in double
  * precision where sums are long; the host benchmarks time these as the "host" variants. */
-#include "sampling/reference.h"
+#include "ref/sampling.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -117,28 +117,6 @@ double isb_sref_gumbel_topk(int *out, int z, const float *scores, int n, float t
     qsort(order, (size_t)sel, sizeof *order, cmp_order);
     for (int j = 0; j < z; j++) out[j] = order[j];
     return z < n ? keys[order[z]] : INFINITY;
-}
-
-/* Adds to pi[] the inclusions of every continuation of a sequence that took `taken` samples with
- * probability `prob` and left mass `left`. */
-static void enumerate_draws(double *pi, const double *p, int n, int steps_left, unsigned char *taken, double prob,
-                            double left) {
-    if (steps_left == 0) return;
-    for (int i = 0; i < n; i++) {
-        if (taken[i] || p[i] <= 0) continue;
-        double q = prob * p[i] / left;
-        pi[i] += q;
-        taken[i] = 1;
-        enumerate_draws(pi, p, n, steps_left - 1, taken, q, left - p[i]);
-        taken[i] = 0;
-    }
-}
-
-void isb_sref_inclusion_exact(double *pi, const double *p, int n, int z) {
-    unsigned char taken[64] = {0};
-    double total = 0;
-    for (int i = 0; i < n; i++) { pi[i] = 0; total += p[i]; }
-    if (n <= 64) enumerate_draws(pi, p, n, z, taken, 1.0, total);
 }
 
 void isb_sref_successive(int *out, int z, const float *p, int n, uint64_t seed, uint32_t epoch,
