@@ -31,7 +31,7 @@ device comparison in OUTDIR/compare-devices, default <parent of the first device
 Options:
   -o, --out OUTDIR      where the figures go
   --target-acc PCT      target test accuracy (percent) for "time to target"
-                        (default: 90% of the best mean final test accuracy over configurations)
+                        (default: 90% of the best mean last test accuracy over configurations)
   --target-frac F       the fraction of that default (default 0.9)
   --compare-method M    sampling method compared across devices (default full_path; else the
                         fastest device method at each N)
@@ -145,10 +145,24 @@ for d in "${inputs[@]}"; do
     fi
 done
 n_out=$(( ${#suites[@]} + ${#benches[@]} ))
+# With -o and several inputs, each gets OUTDIR/<its name>; two inputs of the same name (s1/smoke and
+# ref/smoke) get their parent's name in front (s1-smoke, ref-smoke), never one folder for both.
+declare -A out_name=() name_count=()
+for d in ${suites[@]+"${suites[@]}"} ${benches[@]+"${benches[@]}"}; do
+    name_count[$(basename "$d")]=$(( ${name_count[$(basename "$d")]:-0} + 1 ))
+done
+for d in ${suites[@]+"${suites[@]}"} ${benches[@]+"${benches[@]}"}; do
+    name=$(basename "$d")
+    [ "${name_count[$name]}" -eq 1 ] || name="$(basename "$(cd "$d/.." && pwd)")-$name"
+    for other in "${out_name[@]}"; do
+        [ "$other" != "$name" ] || die "$d: two inputs would share the output folder '$name'; give them separate -o runs"
+    done
+    out_name[$d]=$name
+done
 out_for() { # input dir -> its output dir
     if [ -z "$outdir" ]; then echo "$1/figures"
     elif [ "$n_out" -eq 1 ]; then echo "$outdir"
-    else echo "$outdir/$(basename "$1")"; fi
+    else echo "$outdir/${out_name[$1]}"; fi
 }
 
 # ---- training suites ----------------------------------------------------------------------------
@@ -160,6 +174,8 @@ make_suite() {
     captions=$out/captions.md; made=()
     for sd in "$dir"/*/seed-*; do
         [ -d "$sd" ] || continue
+        # seed-<k>.old-<time>: a run that --restart moved aside, not part of the suite.
+        [[ $(basename "$sd") =~ ^seed-[0-9]+$ ]] || { note "$sd: not a seed-<k> folder (moved aside by --restart?): ignored"; continue; }
         cfg=$(basename "$(dirname "$sd")")
         [ -f "$sd/manifest.json" ] || die "$sd/manifest.json: missing (every run directory has one; see docs/results-format.md)"
         flat=$(json_flat "$sd/manifest.json") || exit 1
@@ -253,7 +269,7 @@ make_suite() {
     if [ "$(grep -c '^[a-z]' "$data/cost.dat")" -gt 0 ]; then
         plot cost.gp "$out/fig6-cost-breakdown" "datadir=$(gp_path "$data")" \
             "title_text=$(gp_str "Fig. 6: where the time goes (mean per run)$t2")"
-        caption "${made[-1]}" "Fig. 6: time per run by phase (timing.csv, mean over seeds); the number above a bar is the sampling share of the total time. $(u=$(sed -n 's/^untimed = "\(.*\)"/\1/p' "$data/suite-params.gp"); [ -n "$u" ] && echo "Not timed apart (nan in timing.csv, inside another phase, so not in the legend): $u.")"
+        caption "${made[-1]}" "Fig. 6: time per run by phase (timing.csv, mean over seeds); init = kernel compilation and one warm-up step before the run's clock; the number above a bar is the sampling share of the total time (init excluded). $(u=$(sed -n 's/^untimed = "\(.*\)"/\1/p' "$data/suite-params.gp"); [ -n "$u" ] && echo "Not timed apart (nan in timing.csv, inside another phase, so not in the legend): $u.")"
     else
         note "$dir: no timing.csv in any run: Fig. 6 skipped"
     fi

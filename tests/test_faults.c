@@ -169,13 +169,14 @@ static char *metrics_without_wall(const char *dir) {
     return text;
 }
 
-/* The manifest without what differs between equal runs: times, resumes, where the files are. */
+/* The manifest without what differs between equal runs: times, resumes, where the files are, the
+ * command line (its --out) and the load average. */
 static json_t *manifest_without_times(const char *dir) {
     char path[1200];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     json_t *m = json_load_file(path, 0, NULL);
     if (!m) fail_msg("%s is missing or not JSON", path);
-    const char *times[] = {"started", "updated", "ended", "resumed"};
+    const char *times[] = {"started", "updated", "ended", "resumed", "command", "load_average"};
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) json_object_del(m, times[i]);
     json_object_del(json_object_get(m, "progress"), "wall_s");
     return m;

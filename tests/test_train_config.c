@@ -242,11 +242,12 @@ static void result_files_and_ownership(void **state) {
     assert_non_null(strstr(text, "1,100,inf,0\n"));
     free(text);
 
-    isb_phase_times t = {1, 2, 3, -1, -1, 7};
+    isb_phase_times t = {.init = 0.5, .training = 1, .evaluation = 2, .sampling = 3, .score_update = -1, .data = -1,
+                         .total = 7};
     TEST_OK(isb_write_timing_csv(dir, &t));
     snprintf(path, sizeof path, "%s/timing.csv", dir);
     TEST_OK(isb_read_file(path, &text, NULL));
-    assert_non_null(strstr(text, "phase,seconds\ntraining,1.000000\nevaluation,2.000000\nsampling,3.000000\n"
+    assert_non_null(strstr(text, "phase,seconds\ninit,0.500000\ntraining,1.000000\nevaluation,2.000000\nsampling,3.000000\n"
                                  "score_update,nan\ndata,nan\ntotal,7.000000\n"));
     free(text);
 

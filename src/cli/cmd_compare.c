@@ -21,7 +21,8 @@ static const isb_option_def compare_opts[] = {
     {"out", "DIR", ISB_ARG_TEXT, 1, 0, NULL, "output folder (default: compare-<A>-vs-<B>)"},
     {"force", NULL, ISB_ARG_SWITCH, 0, 0, NULL, "compare runs of different protocols anyway (the differences are listed)"},
     {"target-acc", "PCT", ISB_ARG_DOUBLE, 0.01, 100, NULL,
-     "time-to-target accuracy in percent (default: 90% of the best mean best accuracy)"},
+     "time-to-target accuracy in percent (default: 90% of the best mean last\n"
+     "test accuracy of any configuration on either side, as make-figures)"},
 };
 
 int cmd_compare(int argc, char **argv) {

@@ -106,7 +106,12 @@ static int split_list(const char *opt, const char *text, char **buf, const char 
 /* Which options go together. */
 static int check_combinations(const suite_args *a) {
     const isb_suite_options *so = &a->so;
-    if (!so->preset) return isb_cli_usage_error("suite", "--preset P is required (isbench configs --presets)");
+    if (!so->preset) {
+        char list[160] = ""; /* from the preset table, so a new preset is named here too */
+        for (const char *const *p = isb_train_preset_names(); *p; p++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", *p);
+        return isb_cli_usage_error("suite", "--preset P is required (one of %s)", list);
+    }
     for (int i = 0; i < so->n_overrides; i++)
         if (strcmp(so->overrides[i].key, "seed") == 0)
             return isb_cli_usage_error("suite", "--seed is not a suite option: the suite runs seeds 1..--seeds");

@@ -37,9 +37,9 @@ static void declare_options(isb_cmdline *p, isb_common_options *common, const ch
 }
 
 static void report(const isb_train_config *cfg, const isb_run_result *res, const char *dir) {
-    printf("%s seed %llu: %s; %d data epochs, test accuracy %.4f (%s), %.1f s -> %s\n", cfg->name,
-           (unsigned long long)cfg->seed, res->stop_reason, res->data_epochs, res->final_test_acc,
-           cfg->early_stop == ISB_EARLY_STOP_CUMULATIVE ? "last" : "best", res->wall_s, dir);
+    printf("%s seed %llu: %s; %d data epochs, test accuracy last %.4f, best %.4f, %.1f s -> %s\n", cfg->name,
+           (unsigned long long)cfg->seed, res->stop_reason, res->data_epochs, res->last_test_acc, res->best_test_acc,
+           res->wall_s, dir);
 }
 
 /* Opens the device and the data, runs (or resumes or skips) the run, and releases both. */

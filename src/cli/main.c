@@ -29,6 +29,7 @@ static void usage(FILE *out) {
             "       isbench --version | --help\n\ncommands:\n",
             isb_version_string);
     for (int i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nDevice choice: --device " ISB_DEVICE_SELECTOR_FORMS ", or ISBENCH_DEVICE.\n");
     fprintf(out, "\nglobal options (before the command, as if given first after it):\n");
     isb_option_print_help(isb_shared_option("device"), out);
 }

@@ -12,8 +12,8 @@
 
 static const isb_option_def device_opt = {
     "device", "SEL", ISB_ARG_TEXT, 0, 0, NULL,
-    "OpenCL device: P:D | gpu | cpu | [PLATFORM:]NAME-SUBSTRING matching one\n"
-    "device (default $ISBENCH_DEVICE, else the first GPU; isbench devices)"};
+    "OpenCL device: " ISB_DEVICE_SELECTOR_FORMS "\n"
+    "matching one device (default $ISBENCH_DEVICE, else the first GPU; isbench devices)"};
 static const isb_option_def data_opt = {"data", "DIR", ISB_ARG_TEXT, 1, 0, NULL,
                                         "dataset folder (default: $ISBENCH_DATA, else data/<dataset folder>)"};
 static const isb_option_def out_opt = {"out", "DIR", ISB_ARG_TEXT, 1, 0, NULL, "results root (default: results)"};
@@ -22,7 +22,7 @@ static const isb_option_def name_opt = {"name", "SUITE", ISB_ARG_TEXT, 1, 0, NUL
 static const isb_option_def preset_opt = {
     "preset", "P", ISB_ARG_TEXT, 1, 0, NULL,
     "paper (width 64, full data, a GPU job) | gpu (width 64, full data, 15 epochs) |\n"
-    "quick (2 CPU cores) | smoke (seconds, for tests); isbench configs --presets"};
+    "quick (2 CPU cores, 6-10 min) | smoke (seconds, for tests); isbench configs --presets"};
 static const isb_option_def checkpoint_every_opt = {
     "checkpoint-every", "S", ISB_ARG_DOUBLE, 0, 1e9, NULL,
     "seconds of training between checkpoints (default 300; 0: at evaluations only)"};

@@ -30,6 +30,9 @@
 #include "config/run_policy.h"
 #include "config/train_config.h"
 
+/* The forms of a device selector (src/ocl/ocl.h), as --device's help and isbench --help name them. */
+#define ISB_DEVICE_SELECTOR_FORMS "P:D | gpu | cpu | PLATFORM:DEVICE | NAME-SUBSTRING"
+
 typedef enum {
     ISB_ARG_SWITCH,    /* no value; bool * set to true */
     ISB_ARG_TEXT,      /* const char * (the argv string); min 1: an empty value is refused */

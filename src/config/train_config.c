@@ -90,8 +90,8 @@ static void apply_preset(isb_train_config *c, const char *preset) {
         c->max_epochs = 15;
         c->warmup_epochs = 1;
     } else if (strcmp(preset, "quick") == 0) {
-        /* Sized for 2 CPU cores with PoCL: all six configurations, one seed, in about 15 minutes
-         * (measured with 2000 training images: 2315 CPU-seconds for the suite, so 1600 here).
+        /* Sized for 2 CPU cores with PoCL: all six configurations, one seed, in about 6-10 minutes
+         * (561 s for the suite on a fresh 2-core machine with PoCL; 1600 training images).
          * Milestones and patience keep the paper's proportions (lr decays after about half and five
          * sixths of the run). */
         c->width = 8;

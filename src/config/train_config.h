@@ -1,5 +1,5 @@
 /* The configuration of one training run: the six named configurations of the study (sampler ×
- * augmentation), the presets (paper / quick / smoke) and every hyper-parameter of Appendix A as an
+ * augmentation), the presets (paper / gpu / quick / smoke) and every hyper-parameter of Appendix A as an
  * overridable key (the same keys are the command-line options: `lr` is --lr). Pure host code:
  * knows nothing of OpenCL, the model or the data.
  *
@@ -27,7 +27,7 @@ typedef enum { ISB_EARLY_STOP_BEST = 0, ISB_EARLY_STOP_CUMULATIVE = 1 } isb_earl
 
 typedef struct {
     char name[32];            /* "uniform-aug", ... */
-    char preset[16];          /* "paper", "quick", "smoke" */
+    char preset[16];          /* "paper", "gpu", "quick", "smoke" */
     isb_sampler_kind sampler;
     bool augment;             /* random crop (4-pixel padding) + horizontal flip */
     bool normalize;           /* per-channel mean/std; default = augment (docs/protocol-notes.md, note 5) */
@@ -68,7 +68,7 @@ typedef struct {
 const char *const *isb_train_config_names(int *count);
 /* Every configuration --config accepts: the study's six, then those selected by name only. */
 const char *const *isb_train_config_all_names(int *count);
-/* The presets, NULL-terminated: "paper", "quick", "smoke". */
+/* The presets, NULL-terminated: "paper", "quick", "smoke", "gpu". */
 const char *const *isb_train_preset_names(void);
 
 /* preset defaults + the named configuration's defaults (Appendix A). Unknown names → ISB_ERR_USAGE

@@ -21,7 +21,7 @@ typedef struct {
     const char *a, *b;  /* the two folders: A is the baseline */
     const char *out_dir;
     bool force;         /* compare runs of different protocols anyway (the differences are listed) */
-    double target_acc;  /* time-to-target accuracy as a fraction; <= 0: 90% of the best mean best accuracy */
+    double target_acc;  /* time-to-target accuracy as a fraction; <= 0: 90% of the best mean last accuracy */
 } isb_compare_options;
 
 int isb_compare(const isb_compare_options *o);

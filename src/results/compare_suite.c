@@ -206,13 +206,13 @@ static const config_result *find_config(const suite_result *s, const char *name)
     return NULL;
 }
 
-/* 90% of the highest mean best accuracy of any configuration on either side. */
+/* 90% of the highest mean last accuracy of any configuration on either side (as make-figures). */
 static double default_target(const suite_result *a, const suite_result *b) {
     double top = 0, v[MAX_SEEDS];
     for (int side = 0; side < 2; side++) {
         const suite_result *s = side ? b : a;
         for (int i = 0; i < s->n; i++) {
-            isb_summary m = isb_summarize(v, metric_values(&s->configs[i], METRIC_BEST, 0, v));
+            isb_summary m = isb_summarize(v, metric_values(&s->configs[i], METRIC_LAST, 0, v));
             if (m.mean > top) top = m.mean;
         }
     }

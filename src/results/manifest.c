@@ -23,7 +23,8 @@ static json_t *notes_json(void) {
         "an evaluation after every N training samples (rounded up to the step that reaches them); "
         "lr milestones and early stopping count these evaluations",
         "weights", "importance weights default to none, as in the study's public code (docs/protocol-notes.md, note 3)", "timing",
-        "host clock around clFinish at phase boundaries only. training = forward, backward, SGD, the "
+        "host clock around clFinish at phase boundaries only. init = building every program and GEMM shape of "
+        "the run and one warm-up step on scratch state, before the clock (outside total). training = forward, backward, SGD, the "
         "fused score update and (without --profile) batch assembly; score_update is fused into the loss "
         "kernel and cannot be timed apart (nan); data = batch assembly, measured only with --profile "
         "(nan otherwise); sampling = softmax + draw + shuffle + weights per sampler epoch; evaluation = "
@@ -71,9 +72,10 @@ void isb_manifest_update(json_t *m, const isb_manifest_progress *p) {
                                   (json_int_t)p->samples_seen, "steps", (json_int_t)p->steps, "sampler_epochs",
                                   (json_int_t)p->sampler_epochs, "lr", p->lr, "wall_s", p->wall_s));
     if (p->data_epochs)
-        json_object_set_new(m, "final", json_pack("{s:f, s:f, s:f, s:s}", "test_acc", p->accuracy.reported,
-                                                  "best_test_acc", p->accuracy.best, "last_test_acc",
-                                                  p->accuracy.last, "reported", p->cumulative ? "last" : "best"));
+        /* "last" and "best" by name; "reported" says which of them the early-stopping rule reports. */
+        json_object_set_new(m, "final", json_pack("{s:f, s:f, s:f, s:s}", "last_test_acc", p->accuracy.last,
+                                                  "best_test_acc", p->accuracy.best, "reported_test_acc",
+                                                  p->accuracy.reported, "reported", p->cumulative ? "last" : "best"));
 }
 
 int isb_manifest_data_epochs(const char *path) {

@@ -49,6 +49,7 @@ static void timing_row(isb_strbuf *b, const char *phase, double s) {
 int isb_write_timing_csv(const char *dir, const isb_phase_times *t) {
     isb_strbuf b = {0};
     isb_strbuf_printf(&b, "phase,seconds\n");
+    timing_row(&b, "init", t->init);
     timing_row(&b, "training", t->training);
     timing_row(&b, "evaluation", t->evaluation);
     timing_row(&b, "sampling", t->sampling);

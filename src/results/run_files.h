@@ -17,9 +17,10 @@ typedef struct {
     double wall_s, lr, train_loss, train_acc, test_loss, test_acc;
 } isb_metrics_row;
 
-/* Seconds per phase (Appendix C); a negative value means "not measured" and is written as nan. */
+/* Seconds per phase (Appendix C); a negative value means "not measured" and is written as nan.
+ * init (kernel builds and the warm-up step before each session's clock) is outside total. */
 typedef struct {
-    double training, evaluation, sampling, score_update, data, total;
+    double init, training, evaluation, sampling, score_update, data, total;
 } isb_phase_times;
 
 int isb_write_metrics_csv(const char *dir, const isb_metrics_row *rows, int n);

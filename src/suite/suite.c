@@ -137,7 +137,8 @@ done:
 static void print_summary(const isb_suite_options *o, const int *runs, int k, const int *status,
                           const isb_run_result *res, double wall) {
     printf("\nsuite %s (preset %s) in %s/%s: %.1f s\n", suite_name(o), o->preset, o->out, suite_name(o), wall);
-    printf("%-20s %5s %-12s %7s %10s %9s %9s\n", "config", "seed", "status", "epochs", "samples", "test_acc", "wall_s");
+    printf("%-20s %5s %-12s %7s %10s %9s %9s %9s\n", "config", "seed", "status", "epochs", "samples", "last_acc",
+           "best_acc", "wall_s");
     for (int j = 0; j < k; j++) {
         isb_suite_entry e;
         isb_suite_entry_at(o, runs[j], &e);
@@ -148,8 +149,8 @@ static void print_summary(const isb_suite_options *o, const int *runs, int k, co
         if (res[j].skipped)
             printf("%-20s %5d %-12s (see its manifest.json)\n", e.config, e.seed, st);
         else
-            printf("%-20s %5d %-12s %7d %10" PRId64 " %9.4f %9.1f\n", e.config, e.seed, st, res[j].data_epochs,
-                   res[j].samples_seen, res[j].final_test_acc, res[j].wall_s);
+            printf("%-20s %5d %-12s %7d %10" PRId64 " %9.4f %9.4f %9.1f\n", e.config, e.seed, st, res[j].data_epochs,
+                   res[j].samples_seen, res[j].last_test_acc, res[j].best_test_acc, res[j].wall_s);
     }
 }
 

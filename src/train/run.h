@@ -9,6 +9,7 @@
 #include "train/progress.h"
 #include "train/train.h"
 #include "train/train_state.h"
+#include "util/timer.h"
 
 typedef struct {
     const isb_train_config *cfg;
@@ -30,10 +31,16 @@ typedef struct {
     json_t *manifest;
 } isb_run;
 
+/* Wall time of the run, all sessions (the loop, the saves and the final result all read it). */
+static inline double isb_run_wall(const isb_run *r) { return r->s.wall_before + (isb_now() - r->session_start); }
+
 /* train_loop.c */
-double isb_run_wall(const isb_run *r); /* wall time of the run, all sessions */
 /* Trains until the run stops (0, reason set), a stop request (ISB_ERR_INTERRUPTED) or an error. */
 int isb_run_loop(isb_run *r, char *reason, size_t reason_size);
+
+/* warm_up.c: builds every program and GEMM shape of the run and runs one warm-up step on scratch
+ * state, before the clock; adds its time to the init phase. Results are unchanged by it. */
+int isb_run_warm_up(isb_run *r);
 
 /* run_save.c: the checkpoint holds the whole state (train_state.h's table, the device buffers the
  * loop needs, model and optimizer); the result files are derived from it. */

@@ -203,6 +203,7 @@ static int resume_or_start(isb_run *r, isb_run_state state, isb_run_result *resu
                             "cannot resume: nothing was changed; rerun with --restart to start it over (the old "
                             "folder is kept beside it)", r->dir, epochs);
     }
+    ISB_TRY(isb_run_warm_up(r)); /* before the clock */
     r->session_start = r->mark = r->last_checkpoint = isb_now();
     isb_progress_start(&r->progress, r->label, r->cfg->max_epochs, r->n, r->s.samples_seen);
     return isb_run_write_results(r, "running", NULL, NULL);
@@ -247,7 +248,7 @@ static void fill_result(const isb_run *r, isb_run_result *res, const char *reaso
     res->samples_seen = r->s.samples_seen;
     res->best_test_acc = a.best;
     res->last_test_acc = a.last;
-    res->final_test_acc = a.reported;
+    res->reported_test_acc = a.reported;
     res->wall_s = isb_run_wall(r);
     snprintf(res->stop_reason, sizeof res->stop_reason, "%s", reason ? reason : "");
 }

@@ -30,6 +30,10 @@ typedef struct {
     isb_batcher *train_batcher, *test_batcher;
     isb_sampler *sampler;
     int sampler_n, sampler_z; /* sizes the sampler was created for */
+    /* steps already warmed up in this process (src/train/warm_up.c: width, kind, batch size), so
+     * that the runs of a suite each build only what the earlier runs did not */
+    int n_warmed;
+    long warmed[16];
     isb_run_policy policy;    /* checkpoints and --restart (set after opening; default ISB_RUN_POLICY_DEFAULT) */
 } isb_train_env;
 
@@ -43,8 +47,9 @@ typedef struct {
     bool resumed;
     int data_epochs;
     int64_t samples_seen;
-    double final_test_acc;  /* best (early-stop best) or last (cumulative) test accuracy */
-    double best_test_acc, last_test_acc;
+    double last_test_acc;      /* of the last evaluation */
+    double best_test_acc;      /* the highest of any evaluation */
+    double reported_test_acc;  /* the one the early-stopping rule reports: best, or last (cumulative) */
     double wall_s;
     char stop_reason[160];
 } isb_run_result;

@@ -20,8 +20,6 @@
 #include <math.h>
 #include <stdio.h>
 
-double isb_run_wall(const isb_run *r) { return r->s.wall_before + (isb_now() - r->session_start); }
-
 /* Ends the phase that ran since the last synchronisation: waits for the device, adds the elapsed
  * host time to *phase (NULL: to none) and moves the mark. */
 static int sync_into(isb_run *r, double *phase) {

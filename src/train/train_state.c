@@ -39,9 +39,11 @@ typedef struct {
     size_t offset;
     field_type type;
     range_kind range;
+    bool optional; /* added later: a checkpoint without it keeps the initial value */
 } state_field;
 
-#define STATE(name, member, type, range) {name, offsetof(isb_train_state, member), type, range}
+#define STATE(name, member, type, range) {name, offsetof(isb_train_state, member), type, range, false}
+#define STATE_ADDED(name, member, type, range) {name, offsetof(isb_train_state, member), type, range, true}
 static const state_field state_fields[] = {
     STATE("sampler_epoch", sampler_epoch, F_U32, R_SAMPLES),
     STATE("pos", pos, F_I32, R_ZCAP), /* when zlen == 0: where the finished epoch ended */
@@ -60,10 +62,11 @@ static const state_field state_fields[] = {
     STATE("time.sampling", t.sampling, F_F64, R_SECONDS),
     STATE("time.data", t.data, F_F64, R_SECONDS_OR_UNSET),
     STATE("data_epochs", n_rows, F_I32, R_EPOCHS),
+    STATE_ADDED("time.init", t.init, F_F64, R_SECONDS),
 };
 #define N_STATE_FIELDS (int)(sizeof state_fields / sizeof state_fields[0])
 
-#define COLUMN(name, member, type, range) {name, offsetof(isb_metrics_row, member), type, range}
+#define COLUMN(name, member, type, range) {name, offsetof(isb_metrics_row, member), type, range, false}
 static const state_field metric_columns[] = {
     COLUMN("data_epoch", data_epoch, F_I32, R_EPOCHS),  COLUMN("samples_seen", samples_seen, F_I64, R_SAMPLES),
     COLUMN("wall_s", wall_s, F_F64, R_SECONDS),         COLUMN("lr", lr, F_F64, R_NONNEG),
@@ -327,6 +330,7 @@ int isb_train_state_load(isb_train_state *s, const isb_run_identity *id, const i
         char name[96];
         snprintf(name, sizeof name, PREFIX "%s", f->name);
         const isb_tensor *t = isb_checkpoint_find(ck, name);
+        if (!t && f->optional) continue;
         if (!t || t->dtype != ISB_DTYPE_I64 || isb_tensor_numel(t) != 1)
             return isb_fail(ISB_ERR_FORMAT, "%s lacks %s (written by another isbench version?): nothing was "
                             "changed; move it away (or rerun with --restart) to start the run over", path, name);
