@@ -206,6 +206,14 @@ static const key_def *find_key(const char *key) {
     return NULL;
 }
 
+int isb_train_config_key_range(const char *key, double *min, double *max) {
+    const key_def *k = find_key(key);
+    if (!k) return isb_fail(ISB_ERR_INTERNAL, "no training option '%s' in the key table", key);
+    *min = k->opt.min;
+    *max = k->opt.max;
+    return ISB_OK;
+}
+
 const isb_option_def *isb_train_config_find_key(const char *key) {
     const key_def *k = find_key(key);
     return k ? &k->opt : NULL;

@@ -83,6 +83,9 @@ struct isb_option_def;
 int isb_train_config_key_count(void);
 const struct isb_option_def *isb_train_config_key(int i); /* 0 <= i < count, else NULL */
 const struct isb_option_def *isb_train_config_find_key(const char *key); /* NULL: no such key */
+/* The range [min, max] the key table gives a numeric key (the option's limits), for checks of
+ * values that come from elsewhere (a checkpoint); ISB_ERR_INTERNAL for an unknown key. */
+int isb_train_config_key_range(const char *key, double *min, double *max);
 
 /* One --key value given on the command line (value "" for switches). */
 typedef struct {

@@ -76,23 +76,30 @@ static json_t *load_json(double *one_minute) {
     return json_pack("[f, f, f]", l[0], l[1], l[2]);
 }
 
-void isb_provenance_add(json_t *into, const isb_ocl *ocl, const char *who) {
+/* json_object_set_new that reports failure, also for a NULL value (json_pack and json_string return
+ * NULL for a string that is not UTF-8). */
+static bool put(json_t *into, const char *key, json_t *value) {
+    return value && json_object_set_new(into, key, value) == 0;
+}
+
+bool isb_provenance_add(json_t *into, const isb_ocl *ocl, const char *who) {
     double load;
-    json_object_set_new(into, "isbench", json_pack("{s:s, s:s}", "version", isb_version_string, "commit", isb_git_commit));
-    json_object_set_new(into, "command", json_string(command_line));
-    json_object_set_new(into, "device", device_json(ocl));
-    json_object_set_new(into, "clblast", json_string(isb_clblast_version()));
-    json_object_set_new(into, "clblast_tuning", json_string(isb_clblast_tuning_applied()));
-    json_object_set_new(into, "host", host_json());
-    json_object_set_new(into, "load_average", json_pack("{s:o, s:n}", "start", load_json(&load), "end"));
+    bool ok = put(into, "isbench", json_pack("{s:s, s:s}", "version", isb_version_string, "commit", isb_git_commit));
+    ok = put(into, "command", json_string(command_line)) && ok;
+    ok = put(into, "device", device_json(ocl)) && ok;
+    ok = put(into, "clblast", json_string(isb_clblast_version())) && ok;
+    ok = put(into, "clblast_tuning", json_string(isb_clblast_tuning_applied())) && ok;
+    ok = put(into, "host", host_json()) && ok;
+    ok = put(into, "load_average", json_pack("{s:o, s:n}", "start", load_json(&load), "end")) && ok;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (cores > 0 && load > (double)cores)
         fprintf(stderr, "[%s] warning: the load average (%.2f) exceeds the %ld cores: other work shares this "
                         "machine, so the timings will be noisy\n", who, load, cores);
+    return ok;
 }
 
-void isb_provenance_end(json_t *into) {
+bool isb_provenance_end(json_t *into) {
     double load;
     json_t *l = json_object_get(into, "load_average");
-    if (json_is_object(l)) json_object_set_new(l, "end", load_json(&load));
+    return json_is_object(l) && put(l, "end", load_json(&load));
 }

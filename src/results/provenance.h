@@ -8,6 +8,7 @@
 #define ISB_RESULTS_PROVENANCE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "ocl/ocl.h"
 
@@ -16,8 +17,8 @@ void isb_provenance_set_command(int argc, char *const *argv);
 /* Sets the provenance keys above in `into` (overwriting them), with the load average now as
  * "start". Prints a warning naming `who` when that load exceeds the online core count: the
  * timings will be noisy. */
-void isb_provenance_add(json_t *into, const isb_ocl *ocl, const char *who);
-/* Sets load_average.end to the load average now. */
-void isb_provenance_end(json_t *into);
+bool isb_provenance_add(json_t *into, const isb_ocl *ocl, const char *who); /* false: a key could not be set */
+/* Sets load_average.end to the load average now (false: it could not be set). */
+bool isb_provenance_end(json_t *into);
 
 #endif

@@ -46,6 +46,12 @@ int isb_run_warm_up(isb_run *r);
  * loop needs, model and optimizer); the result files are derived from it. */
 int isb_run_save_checkpoint(isb_run *r);
 int isb_run_load_checkpoint(isb_run *r); /* on failure the run's host state is unchanged */
+/* Everything a resume checks, host side, before anything is uploaded or written: the identity and
+ * the state (train_state.c), the device tensors' shapes and values, and the model and momentum
+ * (finite, variances >= 0, num_batches_tracked = step). On success *s (initialised or zeroed) is
+ * replaced by the checkpoint's state; on failure it is unchanged and the message names path. */
+int isb_run_checkpoint_check(const isb_checkpoint *ck, const isb_run_identity *id, const isb_resnet18_plan *plan,
+                             isb_train_state *s, const char *path);
 /* metrics.csv, scores_hist.csv, timing.csv, then manifest.json with this status. */
 int isb_run_write_results(isb_run *r, const char *status, const char *stop_reason, const char *message);
 

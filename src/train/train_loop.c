@@ -118,6 +118,7 @@ static int run_test_set(isb_run *r) {
 static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
     const isb_train_config *c = r->cfg;
     isb_train_state *s = &r->s;
+    *stop = true;
     ISB_TRY(sync_into(r, &s->t.training));
     ISB_TRY(check_finite(r));
     ISB_TRY(run_test_set(r));
@@ -127,11 +128,15 @@ static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
     long test_hits = 0, train_hits = 0;
     for (int i = 0; i < r->n_test; i++) test_loss += r->h_test_loss[i], test_hits += r->h_test_correct[i];
     for (int i = 0; i < s->since_eval; i++) train_loss += r->h_since_loss[i], train_hits += r->h_since_correct[i];
-    ISB_TRY(isb_train_state_grow_rows(s, s->n_rows + 1));
     int epoch = s->n_rows + 1;
+    train_loss /= s->since_eval, test_loss /= r->n_test;
+    if (!isfinite(train_loss) || !isfinite(test_loss)) /* before the row is committed: no nan reaches a file */
+        return isb_fail(ISB_ERR_NUMERIC, "non-finite mean loss at data epoch %d (train %g, test %g): lower --lr",
+                        epoch, train_loss, test_loss);
+    ISB_TRY(isb_train_state_grow_rows(s, s->n_rows + 1));
     isb_metrics_row *row = &s->rows[s->n_rows];
-    *row = (isb_metrics_row){epoch, s->samples_seen, isb_run_wall(r), s->lr, train_loss / s->since_eval,
-                             (double)train_hits / s->since_eval, test_loss / r->n_test, (double)test_hits / r->n_test};
+    *row = (isb_metrics_row){epoch, s->samples_seen, isb_run_wall(r), s->lr, train_loss,
+                             (double)train_hits / s->since_eval, test_loss, (double)test_hits / r->n_test};
     s->hist_epochs[s->n_rows] = epoch;
     isb_score_hist_compute(s->hist + (size_t)s->n_rows * ISB_HIST_BINS, r->h_scores, r->n);
     s->n_rows++;
@@ -139,11 +144,7 @@ static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
 
     bool early = isb_early_stop_update(&s->es, c, row->test_acc);
     s->lr = isb_lr_at(c, epoch);
-    *stop = true;
-    if (!isfinite(row->train_loss) || !isfinite(row->test_loss))
-        return isb_fail(ISB_ERR_NUMERIC, "non-finite mean loss at data epoch %d (train %g, test %g): lower --lr",
-                        epoch, row->train_loss, row->test_loss);
-    if (early) snprintf(reason, reason_size, "early stop: %d evaluations without improvement (%s rule)",
+    if (early) snprintf(reason, reason_size, ISB_STOP_REASON_EARLY ": %d evaluations without improvement (%s rule)",
                         s->es.bad_evals, c->early_stop == ISB_EARLY_STOP_BEST ? "consecutive" : "cumulative");
     else if (epoch >= c->max_epochs) snprintf(reason, reason_size, "reached --max-epochs %d", c->max_epochs);
     else *stop = false;
