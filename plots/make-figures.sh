@@ -122,7 +122,7 @@ caption() { printf -- '- `%s`: %s\n' "$(basename "$1")" "$2" >>"$captions"; }
 is_suite() { compgen -G "$1/*/seed-*" >/dev/null; }
 is_bench_device() {
     { [ -f "$1/context.json" ] || compgen -G "$1/*.csv" >/dev/null || compgen -G "$1/*.json" >/dev/null; } &&
-        ! is_suite "$1" && [ "$(basename "$1")" != figures ]
+        ! is_suite "$1" && [ "$(basename "$1")" != figures ] && [ "$(basename "$1")" != raw ]  # raw/: bench/run.sh's JSON
 }
 suites=(); benches=()
 for d in "${inputs[@]}"; do

@@ -73,6 +73,7 @@ static void apply_preset(isb_train_config *c, const char *preset) {
     c->early_stop = ISB_EARLY_STOP_BEST;
     c->seed = 1;
     c->stop_after_step = -1;
+    c->stop_in_evaluation = -1;
     if (strcmp(preset, "paper") == 0) {
         /* Appendix A: full CIFAR-10, ResNet18 width 64; the study ran until early stopping. */
         c->width = 64;
@@ -191,6 +192,9 @@ static const key_def keys[] = {
     {SWITCH("profile", "synchronise around batch assembly to time `data`"), K_SET_TRUE, F(profile)},
     {NUM("stop-after-step", "K", ISB_ARG_INT, -1, 1e15, "act as if interrupted after K steps (testing resume)"), K_LONG,
      F(stop_after_step)},
+    {NUM("stop-in-evaluation", "K", ISB_ARG_INT, -1, 1e15,
+         "act as if interrupted after K test batches of an evaluation (testing resume)"),
+     K_LONG, F(stop_in_evaluation)},
 };
 #undef SWITCH
 #undef NUM

@@ -62,6 +62,7 @@ typedef struct {
     uint64_t seed;
     bool profile;             /* also synchronise around batch assembly to time `data` separately */
     long stop_after_step;     /* test hook: behave as if interrupted after this many steps (-1: never) */
+    long stop_in_evaluation;  /* test hook: ... after this many test batches of an evaluation (-1: never) */
 } isb_train_config;
 
 /* The six configuration names in suite order; *count set to 6. */

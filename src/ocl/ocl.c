@@ -414,6 +414,21 @@ int isb_ocl_copy(isb_ocl *ocl, cl_mem src, size_t src_offset, cl_mem dst, size_t
 
 int isb_ocl_finish(isb_ocl *ocl) { return isb_ocl_check(clFinish(ocl->queue), "clFinish"); }
 
+int isb_ocl_mark_and_wait_previous(isb_ocl *ocl, cl_event *mark) {
+    if (*mark) {
+        cl_int st = clWaitForEvents(1, mark);
+        isb_ocl_mark_release(mark);
+        ISB_TRY(isb_ocl_check(st, "clWaitForEvents (the previous step)"));
+    }
+    ISB_TRY(isb_ocl_check(clFlush(ocl->queue), "clFlush"));
+    return isb_ocl_check(clEnqueueMarkerWithWaitList(ocl->queue, 0, NULL, mark), "clEnqueueMarkerWithWaitList");
+}
+
+void isb_ocl_mark_release(cl_event *mark) {
+    if (*mark) clReleaseEvent(*mark);
+    *mark = NULL;
+}
+
 int isb_ocl_set_args(cl_kernel k, int n, const isb_karg *args) {
     for (int i = 0; i < n; i++) {
         cl_int st = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);

@@ -121,10 +121,9 @@ static int read_suite(const char *dir, suite_result *s) {
     int n = scandir(dir, &list, NULL, alphasort), rc = ISB_OK;
     if (n < 0) return isb_fail(ISB_ERR_IO, "cannot list %s", dir);
     for (int i = 0; i < n; i++) {
-        char probe[4096];
-        int room = snprintf(probe, sizeof probe, "%s/%s/seed-1", dir, list[i]->d_name);
-        bool fits = room > 0 && (size_t)room < sizeof probe;
-        if (rc == ISB_OK && fits && list[i]->d_name[0] != '.' && s->n < MAX_CONFIGS && isb_file_exists(probe)) {
+        char config_dir[4096];
+        bool fits = isb_path_join(config_dir, sizeof config_dir, dir, list[i]->d_name) == ISB_OK;
+        if (rc == ISB_OK && fits && list[i]->d_name[0] != '.' && s->n < MAX_CONFIGS && isb_compare_is_config_dir(config_dir)) {
             rc = read_config(dir, list[i]->d_name, &s->configs[s->n]);
             s->n += s->configs[s->n].n > 0;
         }
@@ -250,7 +249,7 @@ static void compare_metric(suite_report *rep, const config_result *ca, const con
     isb_strbuf_printf(&rep->text.md, " ");
     summary_cell(&rep->text.md, &sb, cb->n);
     if (tested) isb_strbuf_printf(&rep->text.md, " %+.2f | %.4f | %s |\n", w.diff, w.p, sig ? "**significant**" : "not significant");
-    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (needs 2 values with spread per side) |\n", w.diff);
+    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (fewer than 2 seeds on a side, or no spread at all) |\n", w.diff);
     else isb_strbuf_printf(&rep->text.md, " – | – | no test |\n");
     isb_csv_field(&rep->text.csv, ca->name);
     isb_strbuf_printf(&rep->text.csv, ",%s", metric_keys[m]);

@@ -228,8 +228,9 @@ static int io_advice(const isb_run *r, int rc) {
 static int finish_run(isb_run *r, int rc, char *reason, size_t reason_size) {
     if (rc == ISB_ERR_INTERRUPTED) {
         int sig = isb_stop_signal();
-        snprintf(reason, reason_size, "interrupted (%s) at step %" PRId64 "",
-                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "stop request", r->s.step);
+        snprintf(reason, reason_size, "interrupted (%s) at step %" PRId64 "%s",
+                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "stop request", r->s.step,
+                 isb_run_evaluation_due(r) ? ", before the evaluation of the data epoch it completed" : "");
         ISB_TRY(io_advice(r, isb_run_save_checkpoint(r)));
         ISB_TRY(io_advice(r, isb_run_write_results(r, "interrupted", reason, NULL)));
         fprintf(stderr, "[%s] %s; checkpoint %s\n", r->label, reason, r->checkpoint_path);
