@@ -39,7 +39,8 @@ grep -q '"library_build_type_note": ".*without -DNDEBUG' "$dir/context.json" && 
 grep -q '"repetitions": "5"' "$dir/context.json" && ok "context records the repetitions" || bad "repetitions in context"
 
 # The figures read the analysis CSV: median with the min-max range of the repetitions.
-out=$(bash "$src/plots/make-figures.sh" "$dir" -o "$tmp/fig" --formats png 2>&1); rc=$?
+out=$(bash "$src/plots/make-figures.sh" "$tmp/r" -o "$tmp/fig" --formats png 2>&1); rc=$?  # the results root
+grep -q "/raw" <<<"$out" && bad "make-figures took raw/ for a device folder" "$out" || ok "raw/ is not a device folder"
 if [ $rc -eq 0 ] && grep -q "bars = their range (min–max)" "$tmp/fig/captions.md" &&
    awk '{ if (!($4 <= $2 && $2 <= $5)) bad = 1 } END { exit bad }' "$tmp"/fig/data/sampling-cdf.device.dat; then
   ok "figure from the analysis CSV with min-max bars"

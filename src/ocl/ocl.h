@@ -115,6 +115,11 @@ int isb_ocl_fill_zero(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes);
 int isb_ocl_copy(isb_ocl *ocl, cl_mem src, size_t src_offset, cl_mem dst, size_t dst_offset, size_t bytes,
                  const char *what);
 int isb_ocl_finish(isb_ocl *ocl);
+/* Bounded run-ahead: waits until the work enqueued before the previous call has finished, then
+ * marks the work enqueued so far (*mark: NULL at first; isb_ocl_mark_release drops it). The host
+ * stays at most one such interval ahead of the device, so it notices a stop request in time. */
+int isb_ocl_mark_and_wait_previous(isb_ocl *ocl, cl_event *mark);
+void isb_ocl_mark_release(cl_event *mark); /* NULL-safe */
 
 /* Kernel arguments: ISB_SET_ARGS(k, ISB_KA(buf), ISB_KA(n), ISB_KLOCAL(bytes)). */
 typedef struct { size_t size; const void *ptr; } isb_karg;

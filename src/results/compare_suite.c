@@ -121,10 +121,9 @@ static int read_suite(const char *dir, suite_result *s) {
     int n = scandir(dir, &list, NULL, alphasort), rc = ISB_OK;
     if (n < 0) return isb_fail(ISB_ERR_IO, "cannot list %s", dir);
     for (int i = 0; i < n; i++) {
-        char probe[4096];
-        int room = snprintf(probe, sizeof probe, "%s/%s/seed-1", dir, list[i]->d_name);
-        bool fits = room > 0 && (size_t)room < sizeof probe;
-        if (rc == ISB_OK && fits && list[i]->d_name[0] != '.' && s->n < MAX_CONFIGS && isb_file_exists(probe)) {
+        char config_dir[4096];
+        bool fits = isb_path_join(config_dir, sizeof config_dir, dir, list[i]->d_name) == ISB_OK;
+        if (rc == ISB_OK && fits && list[i]->d_name[0] != '.' && s->n < MAX_CONFIGS && isb_compare_is_config_dir(config_dir)) {
             rc = read_config(dir, list[i]->d_name, &s->configs[s->n]);
             s->n += s->configs[s->n].n > 0;
         }
@@ -250,7 +249,7 @@ static void compare_metric(suite_report *rep, const config_result *ca, const con
     isb_strbuf_printf(&rep->text.md, " ");
     summary_cell(&rep->text.md, &sb, cb->n);
     if (tested) isb_strbuf_printf(&rep->text.md, " %+.2f | %.4f | %s |\n", w.diff, w.p, sig ? "**significant**" : "not significant");
-    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (needs 2 values with spread per side) |\n", w.diff);
+    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (fewer than 2 seeds on a side, or no spread at all) |\n", w.diff);
     else isb_strbuf_printf(&rep->text.md, " – | – | no test |\n");
     isb_csv_field(&rep->text.csv, ca->name);
     isb_strbuf_printf(&rep->text.csv, ",%s", metric_keys[m]);
@@ -278,19 +277,19 @@ static void figure_row(suite_report *rep, int idx, const config_result *ca, cons
 }
 
 static void suite_figure(isb_strbuf *gp, const char *a, const char *b, int n) {
+    isb_compare_title(gp, a, b);
     isb_strbuf_printf(gp,
                       "# isbench compare: last and best test accuracy per configuration, mean over seeds with the\n"
                       "# 95%% interval of the mean, A (open) against B (filled).\n"
                       "set terminal pngcairo noenhanced size 1100, 600 font 'Helvetica,10'\n"
                       "set output 'compare.png'\n"
-                      "set title 'B = %s  vs  A = %s'\n"
                       "set xrange [-0.6:%d - 0.4]\nset ylabel 'test accuracy (%%)'\nset grid y\n"
                       "set xtics rotate by -30\nset key outside bottom center horizontal\n"
                       "plot 'compare.dat' using ($1 - 0.21):3:4:5:xtic(2) with yerrorbars pt 6 lc rgb '#1f77b4' title 'last, A', \\\n"
                       "     '' using ($1 - 0.07):6:7:8 with yerrorbars pt 7 lc rgb '#1f77b4' title 'last, B', \\\n"
                       "     '' using ($1 + 0.07):9:10:11 with yerrorbars pt 6 lc rgb '#ff7f0e' title 'best, A', \\\n"
                       "     '' using ($1 + 0.21):12:13:14 with yerrorbars pt 7 lc rgb '#ff7f0e' title 'best, B'\n",
-                      b, a, n);
+                      n);
 }
 
 static void suite_header(suite_report *rep, const isb_compare_options *o, double target) {

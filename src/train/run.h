@@ -28,6 +28,7 @@ typedef struct {
     isb_progress progress;
     double session_start, mark; /* host clock: this session's start, the last synchronisation */
     double last_checkpoint;     /* host clock of the last checkpoint (or the session start) */
+    cl_event step_mark;         /* the end of the previous step (isb_ocl_mark_and_wait_previous) */
     json_t *manifest;
 } isb_run;
 
@@ -35,6 +36,8 @@ typedef struct {
 static inline double isb_run_wall(const isb_run *r) { return r->s.wall_before + (isb_now() - r->session_start); }
 
 /* train_loop.c */
+/* The data epoch is complete and its evaluation not yet done (pending after a stop). */
+bool isb_run_evaluation_due(const isb_run *r);
 /* Trains until the run stops (0, reason set), a stop request (ISB_ERR_INTERRUPTED) or an error. */
 int isb_run_loop(isb_run *r, char *reason, size_t reason_size);
 

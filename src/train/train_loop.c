@@ -95,7 +95,9 @@ static int train_one_step(isb_run *r) {
     return ISB_OK;
 }
 
-/* Test-set forward passes; reads the per-sample test and training results and the scores. */
+/* Test-set forward passes; reads the per-sample test and training results and the scores. A stop
+ * request is acted on after the batch in progress (ISB_ERR_INTERRUPTED, the evaluation left pending
+ * for the resumed run): each batch is waited for, so that a stop never waits for the whole set. */
 static int run_test_set(isb_run *r) {
     const isb_train_config *c = r->cfg;
     isb_augment plain = {false, false, c->normalize};
@@ -105,6 +107,9 @@ static int run_test_set(isb_run *r) {
         isb_batch_io io = {.x = r->x, .labels = r->labels, .batch = b, .losses = r->test_loss, .losses_offset = off,
                            .correct = r->test_correct, .correct_offset = off};
         ISB_TRY(isb_model_eval_step(r->model, &io));
+        ISB_TRY(isb_ocl_mark_and_wait_previous(r->ocl, &r->step_mark));
+        if (c->stop_in_evaluation >= 0 && off / c->batch + 1 == c->stop_in_evaluation) isb_stop_request();
+        if (isb_stop_requested()) return ISB_ERR_INTERRUPTED;
     }
     ISB_TRY(isb_ocl_read(r->ocl, r->test_loss, 0, (size_t)r->n_test * sizeof(float), r->h_test_loss));
     ISB_TRY(isb_ocl_read(r->ocl, r->test_correct, 0, (size_t)r->n_test * sizeof(int), r->h_test_correct));
@@ -121,8 +126,9 @@ static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
     *stop = true;
     ISB_TRY(sync_into(r, &s->t.training));
     ISB_TRY(check_finite(r));
-    ISB_TRY(run_test_set(r));
+    int rc = run_test_set(r);
     ISB_TRY(sync_into(r, &s->t.evaluation));
+    if (rc < 0) return rc;
 
     double test_loss = 0, train_loss = 0;
     long test_hits = 0, train_hits = 0;
@@ -161,31 +167,52 @@ static int checkpoint(isb_run *r, double *phase) {
 }
 
 static bool checkpoint_due(const isb_run *r) {
-    double every = r->env->checkpoint_every_s;
+    double every = r->env->policy.checkpoint_every_s;
     return every > 0 && isb_now() - r->last_checkpoint >= every;
+}
+
+/* The data epoch is complete (samples_seen reached the next multiple of N) and not yet evaluated:
+ * right after the step that completed it, or after a resume from a checkpoint written by a stop
+ * that came before or during that evaluation. */
+bool isb_run_evaluation_due(const isb_run *r) { return r->s.samples_seen >= (int64_t)(r->s.n_rows + 1) * r->n; }
+
+/* One turn of the loop: the pending evaluation, else one training step. *stop: the run is over. */
+static int loop_turn(isb_run *r, bool *stop, char *reason, size_t reason_size) {
+    isb_train_state *s = &r->s;
+    *stop = false;
+    if (isb_run_evaluation_due(r)) {
+        ISB_TRY(evaluate(r, stop, reason, reason_size));
+        if (*stop) return ISB_OK; /* the lifecycle writes the final files */
+        /* checkpoint first, then the files derived from it: a kill in between loses nothing */
+        ISB_TRY(checkpoint(r, NULL));
+        return isb_run_write_results(r, "running", NULL, NULL);
+    }
+    if (s->zlen == 0) ISB_TRY(begin_sampler_epoch(r));
+    ISB_TRY(train_one_step(r));
+    ISB_TRY(isb_ocl_mark_and_wait_previous(r->ocl, &r->step_mark)); /* at most one step ahead */
+    if (isb_run_evaluation_due(r)) return ISB_OK;
+    isb_progress_between_evaluations(&r->progress, s, isb_run_wall(r));
+    return checkpoint_due(r) ? checkpoint(r, &s->t.training) : ISB_OK;
 }
 
 int isb_run_loop(isb_run *r, char *reason, size_t reason_size) {
     const isb_train_config *c = r->cfg;
     isb_train_state *s = &r->s;
+    int rc = ISB_OK;
     for (;;) {
-        if (s->zlen == 0) ISB_TRY(begin_sampler_epoch(r));
-        ISB_TRY(train_one_step(r));
-        if (s->samples_seen >= (int64_t)(s->n_rows + 1) * r->n) {
-            bool stop;
-            ISB_TRY(evaluate(r, &stop, reason, reason_size));
-            if (stop) return ISB_OK; /* the lifecycle writes the final files */
-            /* checkpoint first, then the files derived from it: a kill in between loses nothing */
-            ISB_TRY(checkpoint(r, NULL));
-            ISB_TRY(isb_run_write_results(r, "running", NULL, NULL));
-        } else {
-            isb_progress_between_evaluations(&r->progress, s, isb_run_wall(r));
-            if (checkpoint_due(r)) ISB_TRY(checkpoint(r, &s->t.training));
-        }
-        if (c->stop_after_step >= 0 && s->step == c->stop_after_step) isb_stop_request();
+        bool stop;
+        int64_t step = s->step;
+        ISB_CHECK(loop_turn(r, &stop, reason, reason_size));
+        if (stop) break;
+        if (c->stop_after_step >= 0 && s->step == c->stop_after_step && s->step != step) isb_stop_request();
         if (isb_stop_requested()) {
-            ISB_TRY(sync_into(r, &s->t.training));
-            return ISB_ERR_INTERRUPTED;
+            ISB_CHECK(sync_into(r, &s->t.training));
+            rc = ISB_ERR_INTERRUPTED;
+            break;
         }
     }
+done:
+    if (rc == ISB_ERR_INTERRUPTED) sync_into(r, NULL); /* a stop inside an evaluation: the device is idle */
+    isb_ocl_mark_release(&r->step_mark);
+    return rc;
 }

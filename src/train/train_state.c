@@ -24,7 +24,7 @@ typedef enum { F_I32, F_U32, F_I64, F_F32, F_F64 } field_type;
 typedef enum {
     R_BOOL,           /* 0..1 */
     R_ZCAP,           /* 0..max(|Z|, N): positions in Z (warm-up epochs draw N) */
-    R_SINCE,          /* 0..N: samples since the last evaluation */
+    R_SINCE,          /* 0..N+batch-1: samples since the last evaluation */
     R_SAMPLES,        /* 0..max_epochs * N + batch */
     R_EPOCHS,         /* 0..max_epochs */
     R_ACC,            /* 0..1 */
@@ -118,7 +118,7 @@ static void range_of(const state_field *f, const isb_run_identity *id, double *l
     switch (f->range) {
     case R_BOOL: case R_ACC: case R_BEST_ACC: *hi = 1; break;
     case R_ZCAP: *hi = id->z > id->n ? id->z : id->n; break;
-    case R_SINCE: *hi = id->n; break;
+    case R_SINCE: *hi = id->n + id->cfg.batch - 1; break; /* the step that completes a data epoch may pass N */
     case R_SAMPLES: *hi = (double)id->cfg.max_epochs * id->n + id->cfg.batch; break;
     case R_EPOCHS: *hi = id->cfg.max_epochs; break;
     case R_NONNEG: case R_SECONDS: case R_SECONDS_OR_UNSET: break;
@@ -263,7 +263,9 @@ static int check_relations(const isb_train_state *s, const isb_run_identity *id,
     int64_t n = id->n, seen = s->samples_seen;
     const char *bad = NULL;
     if (s->n_rows >= id->cfg.max_epochs) bad = "data_epochs reaches max_epochs (a finished run has no checkpoint)";
-    else if (seen < s->n_rows * n || seen >= (s->n_rows + 1) * n) bad = "samples_seen does not match data_epochs";
+    /* up to one step past the data epoch: a stop before or during its evaluation leaves it pending */
+    else if (seen < s->n_rows * n || seen >= (s->n_rows + 1) * n + id->cfg.batch)
+        bad = "samples_seen does not match data_epochs";
     else if (s->since_eval > seen - s->n_rows * n || (s->n_rows == 0 && s->since_eval != seen))
         bad = "since_eval does not match samples_seen";
     else if (s->step > seen || s->step * id->cfg.batch < seen) bad = "step does not match samples_seen and the batch";
