@@ -19,6 +19,16 @@
 #define ISB_SMP_MAX_GROUPS 1024
 #define ISB_SMP_TILE_CHUNKS 16  /* a CDF scan tile is 16 work-group widths */
 
+const char *const isb_draw_method_names[] = {ISB_DRAW_METHOD_NAMES, NULL};
+const char *const isb_weight_mode_names[] = {"none", "inverse-p", "ht", NULL};
+
+const char *isb_draw_method_name(isb_draw_method m) {
+    return (unsigned)m <= ISB_DRAW_GUMBEL_SORT ? isb_draw_method_names[m] : "?";
+}
+const char *isb_weight_mode_name(isb_weight_mode m) {
+    return (unsigned)m <= ISB_WEIGHTS_HT ? isb_weight_mode_names[m] : "?";
+}
+
 enum {
     K_STATS_PARTIAL, K_STATS_FINAL, K_SOFTMAX, K_CDF_TILE_SUMS, K_SCAN_EXCLUSIVE, K_CDF_TILE_SCAN, K_CDF_DRAW,
     K_ALIAS_DRAW, K_GUMBEL_KEYS, K_UNIFORM_KEYS, K_SELECT_INIT, K_SELECT_HIST, K_SELECT_FIND, K_SELECT_COMPACT,
