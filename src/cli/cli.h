@@ -22,6 +22,7 @@ int isb_cli_parse_int(const char *cmd, const char *opt, const char *text, long m
 int isb_cli_parse_double(const char *cmd, const char *opt, const char *text, double min, double max, double *out);
 
 int cmd_devices(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -1,6 +1,7 @@
 /* isbench suite: the six configurations of the study × K seeds of one preset (src/suite), all of
  * them, one shard or one task of the matrix, in this process or in one process per run on several
  * devices. */
+#include "cli/check.h"
 #include "cli/cli.h"
 #include "cli/train_options.h"
 #include "ocl/ocl.h"
@@ -41,7 +42,8 @@ static void help(void) {
            "  --task K         run only run K (a Slurm array task: --task $SLURM_ARRAY_TASK_ID)\n"
            "  --devices LIST   one process per run, each on a device of LIST (comma-separated selectors;\n"
            "                   name a device twice to run two processes on it), progress merged\n"
-           "  --jobs J         with --devices: at most J runs at once (default: one per device)\n\n"
+           "  --jobs J         with --devices: at most J runs at once (default: one per device)\n"
+           "  --skip-check     do not run the device self-check (isbench check) first\n\n"
            "Configuration options, applied to every configuration (defaults: Appendix A, scaled by the preset):\n");
     isb_cli_print_training_keys(stdout);
 }
@@ -49,8 +51,9 @@ static void help(void) {
 typedef struct {
     isb_suite_options so;
     const char *device, *devices, *configs;
-    bool list;
+    bool list, skip_check;
     long jobs;
+    int width, batch;          /* of the first configuration: the device self-check's shapes */
     const char *config_list[MAX_LIST];
     isb_config_override ov[ISB_CLI_MAX_OVERRIDES];
     char *config_buf, *device_buf; /* strtok'd copies */
@@ -68,6 +71,7 @@ static int parse_options(int argc, char **argv, suite_args *a) {
         {"shard", required_argument, NULL, 's'},   {"task", required_argument, NULL, 't'},
         {"devices", required_argument, NULL, 'v'}, {"jobs", required_argument, NULL, 'j'},
         {"checkpoint-every", required_argument, NULL, 'e'}, {"restart", no_argument, NULL, 'r'},
+        {"skip-check", no_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     struct option *opts = isb_cli_training_options(own);
     int c, rc = 0;
@@ -95,6 +99,7 @@ static int parse_options(int argc, char **argv, suite_args *a) {
             a->so.checkpoint_every_text = optarg;
             break;
         case 'r': a->so.restart = true; break;
+        case 'K': a->skip_check = true; break;
         case 'h': help(); rc = -1; break;
         default:
             if (c >= ISB_CLI_CONFIG_KEY_BASE) rc = isb_cli_add_override("suite", c, optarg, a->ov, &a->so.n_overrides);
@@ -152,6 +157,7 @@ static int check_options(suite_args *a) {
         isb_train_config cfg;
         if (isb_train_config_make(&cfg, so->preset, so->configs ? so->configs[i] : all[i], a->ov, so->n_overrides) < 0)
             return isb_cli_usage_error("suite", "%s", isb_last_error());
+        if (i == 0) a->width = cfg.width, a->batch = cfg.batch;
     }
     if (isb_suite_check_selection(so) < 0) return isb_cli_usage_error("suite", "%s", isb_last_error());
     return 0;
@@ -181,6 +187,7 @@ static int child_args(suite_args *a, char seeds[16], const char **args) {
     if (so->data_dir) { args[n++] = "--data"; args[n++] = so->data_dir; }
     if (so->checkpoint_every_text) { args[n++] = "--checkpoint-every"; args[n++] = so->checkpoint_every_text; }
     if (so->restart) args[n++] = "--restart";
+    if (a->skip_check) args[n++] = "--skip-check";
     for (int i = 0; i < so->n_overrides; i++) {
         snprintf(a->override_opts[i], sizeof a->override_opts[i], "--%s", a->ov[i].key);
         args[n++] = a->override_opts[i];
@@ -215,8 +222,11 @@ int cmd_suite(int argc, char **argv) {
     } else {
         isb_ocl ocl = {0};
         st = isb_ocl_open(&ocl, isb_ocl_selector(a.device), false);
+        char verdict[200];
+        if (st >= 0) st = isb_check_before_measuring(&ocl, a.width, a.batch, a.skip_check, verdict, sizeof verdict);
         if (st >= 0) {
             isb_stop_install_handlers();
+            a.so.check_verdict = verdict;
             st = isb_suite_run(&ocl, &a.so);
         }
         isb_ocl_close(&ocl);

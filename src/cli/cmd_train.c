@@ -1,5 +1,6 @@
 /* isbench train: one configuration of the study (Algorithm 1) with one seed, into
  * <out>/<suite>/<config>/seed-<k>/; resumable after Ctrl-C (exit 130) by running it again. */
+#include "cli/check.h"
 #include "cli/cli.h"
 #include "cli/train_options.h"
 #include "data/dataset.h"
@@ -31,7 +32,8 @@ static void help(void) {
            "  --data DIR      dataset folder (default: $ISBENCH_DATA or data/cifar-10-batches-bin)\n"
            "  --device SEL    OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n"
            "  --checkpoint-every S  seconds of training between checkpoints (default 300; 0: at evaluations only)\n"
-           "  --restart       move an existing run folder aside (to DIR.old-TIME) and start the run over\n\n"
+           "  --restart       move an existing run folder aside (to DIR.old-TIME) and start the run over\n"
+           "  --skip-check    do not run the device self-check (isbench check) first\n\n"
            "Configuration (defaults: Appendix A of the study, scaled by the preset):\n");
     isb_cli_print_training_keys(stdout);
 }
@@ -42,13 +44,14 @@ int cmd_train(int argc, char **argv) {
                                         {"data", required_argument, NULL, 'D'},   {"device", required_argument, NULL, 'd'},
                                         {"checkpoint-every", required_argument, NULL, 'e'},
                                         {"restart", no_argument, NULL, 'r'},
+                                        {"skip-check", no_argument, NULL, 'k'},
                                         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     struct option *opts = isb_cli_training_options(own);
     const char *config = NULL, *preset = "quick", *name = NULL, *out = "results", *data = NULL, *device = NULL;
     isb_config_override ov[ISB_CLI_MAX_OVERRIDES];
     int n_ov = 0, c, rc = 0;
     double checkpoint_every = ISB_CHECKPOINT_EVERY_DEFAULT_S;
-    bool restart = false;
+    bool restart = false, skip_check = false;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -58,6 +61,7 @@ int cmd_train(int argc, char **argv) {
         case 'o': out = optarg; break;
         case 'e': rc = isb_cli_parse_double("train", "--checkpoint-every", optarg, 0, 1e9, &checkpoint_every); break;
         case 'r': restart = true; break;
+        case 'k': skip_check = true; break;
         case 'D': data = optarg; break;
         case 'd': device = optarg; break;
         case 'h': help(); free(opts); return ISB_EXIT_OK;
@@ -84,6 +88,7 @@ int cmd_train(int argc, char **argv) {
     st = isb_train_env_open(&env, &ocl, &cfg, isb_data_dir(data, cfg.dataset));
     env.checkpoint_every_s = checkpoint_every;
     env.restart = restart;
+    if (st >= 0) st = isb_check_before_measuring(&ocl, cfg.width, cfg.batch, skip_check, env.check, sizeof env.check);
     if (st >= 0) {
         char dir[4096];
         isb_run_dir_path(dir, sizeof dir, out, name ? name : cfg.preset, cfg.name, cfg.seed);

@@ -34,6 +34,7 @@ typedef struct {
     double checkpoint_every_s; /* as isbench train's --checkpoint-every */
     const char *checkpoint_every_text; /* the option as given (passed on to --devices children); NULL: default */
     bool restart;              /* move each selected run's folder aside and start it over */
+    const char *check_verdict; /* the device self-check's verdict, for the manifests (NULL: not run) */
 } isb_suite_options;
 
 /* One run of the matrix. */

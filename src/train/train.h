@@ -33,6 +33,7 @@ typedef struct {
      * that the runs of a suite each build only what the earlier runs did not */
     int n_warmed;
     long warmed[16];
+    char check[200];           /* the device self-check's verdict for the manifests (cli/check.h) */
     /* run policy (set after opening; the defaults are isb_train_env_open's) */
     double checkpoint_every_s; /* a checkpoint at most this long after the last one (0: at evaluations only) */
     bool restart;              /* move an existing run folder aside (DIR.old-TIME) and start it over */
