@@ -2,6 +2,7 @@
  * IDX plain and gzip'd), their error messages, class-balanced subsets, the data-folder rule, and
  * the real CIFAR-10 when it is present (reported as skipped when it is not). */
 #include "testutil.h"
+#include "util/env.h"
 #include "data/dataset.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -387,13 +388,13 @@ static void data_dir_precedence(void **state) {
 static const char *real_cifar10_dir(void) {
     static char dir[4096];
     char probe[4200];
-    const char *env = getenv("ISBENCH_DATA");
+    const char *env = isb_env(ISB_ENV_DATA);
     if (env && *env) {
         snprintf(dir, sizeof dir, "%s", isb_data_dir(NULL, "cifar10"));
         snprintf(probe, sizeof probe, "%s/test_batch.bin", dir);
         if (isb_file_exists(probe)) return dir;
     }
-    const char *src = getenv("ISBENCH_SOURCE_DIR");
+    const char *src = isb_env(ISB_ENV_SOURCE_DIR);
     snprintf(dir, sizeof dir, "%s/../shared/datasets/cifar-10-batches-bin", src && *src ? src : ISBENCH_SOURCE_DIR);
     snprintf(probe, sizeof probe, "%s/test_batch.bin", dir);
     return isb_file_exists(probe) ? dir : NULL;

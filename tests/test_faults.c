@@ -16,10 +16,11 @@
  * The kill instants are drawn from a fixed seed (printed; ISB_FAULT_SEED=K draws others).
  * ISB_FAULT_TESTS=PATTERN runs only the tests whose names match (cmocka's filter, e.g. "*manifest*"). */
 #include "testutil.h"
+#include "util/env.h"
 #include "data/dataset.h"
 #include "results/checkpoint.h"
 #include "results/run_lock.h"
-#include "train/train_config.h"
+#include "config/train_config.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/rng.h"
@@ -256,7 +257,7 @@ static char *snapshot(const char *dir) {
 
 static int setup(void **state) {
     (void)state;
-    exe = getenv("ISBENCH_EXE");
+    exe = isb_env(ISB_ENV_EXE);
     if (!exe) exe = "../isbench";
     snprintf(root, sizeof root, "/tmp/isb_faults_XXXXXX");
     if (!mkdtemp(root)) return -1;
@@ -583,7 +584,7 @@ static void run_lock_names_a_live_holder_and_takes_over_a_dead_one(void **state)
 static void inputs_refused(void **state) {
     (void)state;
     assert_int_equal(train(NULL, "", NULL, NULL, 0), 2);
-    expect_log("--out ''", "--out needs a folder");
+    expect_log("--out ''", "--out needs a value (DIR), got ''");
     isb_train_config c;
     TEST_OK(isb_train_config_init(&c, "smoke", "uniform-aug"));
     const char *bad_seeds[] = {"9223372036854775808", " -1", "-1", "+1", " 1", "1 ", "", "18446744073709551615",
@@ -735,19 +736,16 @@ static void run_names_stay_inside_out(void **state) {
     fresh_out(base, sizeof base, "names");
     snprintf(out, sizeof out, "%s/out", base);
     TEST_OK(isb_mkdir_p(out));
-    const char *names[] = {"../escape", "..", ".", "", "a/b", "/tmp/abs"};
+    const char *names[] = {"../escape", "../escape", "..", "", "/tmp/abs"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *extra[] = {"--name", names[i], NULL};
-        int rc = train_with(NULL, out, extra, 0);
-        char what[64];
-        snprintf(what, sizeof what, "train --name '%s'", names[i]);
-        if (rc == 0 || rc >= 128) fail_msg("%s: accepted or crashed (exit %d)", what, rc);
-        expect_log(what, "--name");
         const char *argv[] = {"suite", "--preset", "smoke", "--configs", "last-loss-aug", "--data", data_dir,
                               "--train-subset", "64", "--test-subset", "20", "--batch", "16", "--out", out,
                               "--name", names[i], NULL};
-        rc = run_isbench(NULL, argv, 0);
-        snprintf(what, sizeof what, "suite --name '%s'", names[i]);
+        /* train for each name; suite (the same check, in the suite runner) for the first */
+        int rc = i == 0 ? run_isbench(NULL, argv, 0) : train_with(NULL, out, extra, 0);
+        char what[64];
+        snprintf(what, sizeof what, "%s --name '%s'", i == 0 ? "suite" : "train", names[i]);
         if (rc == 0 || rc >= 128) fail_msg("%s: accepted or crashed (exit %d)", what, rc);
         expect_log(what, "--name");
         /* nothing beside --out, nothing in it */

@@ -10,6 +10,7 @@
 #include "ref/nn.h"
 #include "ref/sampling.h"
 #include "sampling/sampler.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/timer.h"
 
@@ -375,7 +376,7 @@ int isb_check_run(isb_ocl *ocl, const isb_check_options *o, FILE *out, char *ver
     check_case *cases = calloc(MAX_CASES, sizeof *cases);
     if (!cases) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
     int n = make_cases(o, cases), failed = 0;
-    check_ctx c = {.ocl = ocl, .o = o, .own_error = -1, .break_case = getenv("ISBENCH_CHECK_BREAK")};
+    check_ctx c = {.ocl = ocl, .o = o, .own_error = -1, .break_case = isb_env(ISB_ENV_CHECK_BREAK)};
     char first[512] = "";
     fprintf(out, "isbench check on %s (%s): %d cases\n", ocl->info.name, ocl->info.platform_name, n);
     fprintf(out, "%-44s %10s %10s %8s  %s\n", "case", "error", "tolerance", "time_s", "result");
@@ -399,6 +400,9 @@ int isb_check_run(isb_ocl *ocl, const isb_check_options *o, FILE *out, char *ver
     snprintf(verdict, verdict_size, "passed (%d cases)", n);
     return ISB_OK;
 }
+
+const isb_option_def isb_check_skip_option = {"skip-check", NULL, ISB_ARG_SWITCH, 0, 0, NULL,
+                                               "do not run the device self-check (isbench check) first"};
 
 int isb_check_before_measuring(isb_ocl *ocl, int width, int batch, bool skip, char *verdict, size_t verdict_size) {
     if (skip) {

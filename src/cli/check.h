@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "config/options.h"
 #include "ocl/ocl.h"
 
 typedef struct {
@@ -29,6 +30,9 @@ typedef struct {
  * ISB_ERR_NUMERIC with a message naming the first failing case and its error. `verdict` receives
  * "passed (N cases)" or "FAILED: <case>: <error>" for the manifest / bench context. */
 int isb_check_run(isb_ocl *ocl, const isb_check_options *o, FILE *out, char *verdict, size_t verdict_size);
+
+/* --skip-check, the one definition of the option train and suite add. */
+extern const isb_option_def isb_check_skip_option;
 
 /* What train and suite do before measuring: the check at the run's width and batch, its table on
  * stderr; a failing device is refused (the error names the case). skip (--skip-check): not run,
