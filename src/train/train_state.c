@@ -191,9 +191,11 @@ static int add_identity(isb_checkpoint *ck, const isb_run_identity *id) {
     if (!text) return isb_fail(ISB_ERR_MEMORY, "out of host memory for the run identity");
     int64_t len = (int64_t)strlen(text);
     int64_t *bytes = malloc((size_t)(len > 0 ? len : 1) * sizeof *bytes);
-    int rc = bytes ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory for the run identity");
-    for (int64_t i = 0; bytes && i < len; i++) bytes[i] = (unsigned char)text[i];
-    if (rc >= 0) rc = isb_checkpoint_add(ck, "train/identity", ISB_DTYPE_I64, 1, &len, bytes);
+    int rc = ISB_OK;
+    if (!bytes) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory for the run identity"));
+    for (int64_t i = 0; i < len; i++) bytes[i] = (unsigned char)text[i];
+    ISB_CHECK(isb_checkpoint_add(ck, "train/identity", ISB_DTYPE_I64, 1, &len, bytes));
+done:
     free(bytes);
     free(text);
     return rc;

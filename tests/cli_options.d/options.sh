@@ -36,7 +36,7 @@ if [ -x "$bench" ]; then
   fi
 fi
 
-for cmd in devices data sample train suite step configs compare; do
+for cmd in devices data sample train suite step configs compare tune; do
   check "$cmd --help exits 0"     0 "^usage: isbench $cmd"                         "$isb" $cmd --help
   check "$cmd -h exits 0"         0 "^usage: isbench $cmd"                         "$isb" $cmd -h
   check "$cmd unknown option"     2 "^isbench $cmd: unknown option '--bogus'"      "$isb" $cmd --bogus
