@@ -59,15 +59,19 @@ static int override_crossover(isb_ocl *ocl, size_t size) {
 
 /* Checks, then times, what is in force after `params` (NULL: nothing new) and the crossover (0:
  * unchanged). why receives the reason of a WRONG or FAILED verdict. */
+static int check_and_time(search *s, const isb_tune_params *params, size_t crossover, bool sabotage, double give_up,
+                          double *seconds, double *per_shape, bool *correct, char *why, size_t len) {
+    if (params) ISB_TRY(override_params(s->ocl, params));
+    if (crossover) ISB_TRY(override_crossover(s->ocl, crossover));
+    ISB_TRY(isb_tune_workload_check(s->w, sabotage, correct, why, len));
+    return *correct ? isb_tune_workload_time(s->w, TIMED_PASSES, give_up, seconds, per_shape) : ISB_OK;
+}
+
 static verdict evaluate(search *s, const isb_tune_params *params, size_t crossover, bool sabotage, double give_up,
                         double *seconds, double *per_shape, char *why, size_t len) {
     bool correct = true;
-    int rc = params ? override_params(s->ocl, params) : ISB_OK;
-    if (rc == ISB_OK && crossover) rc = override_crossover(s->ocl, crossover);
-    if (rc == ISB_OK) rc = isb_tune_workload_check(s->w, sabotage, &correct, why, len);
-    if (rc == ISB_OK && !correct) return WRONG;
-    if (rc == ISB_OK) rc = isb_tune_workload_time(s->w, TIMED_PASSES, give_up, seconds, per_shape);
-    if (rc == ISB_OK) return MEASURED;
+    if (check_and_time(s, params, crossover, sabotage, give_up, seconds, per_shape, &correct, why, len) == ISB_OK)
+        return correct ? MEASURED : WRONG;
     snprintf(why, len, "%s", isb_last_error());
     isb_clear_error();
     return FAILED;

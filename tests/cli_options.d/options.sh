@@ -19,7 +19,7 @@ same_help() { # option, command, command...
   done
   echo "ok   help of --$opt is the same in $first $*"; pass=$((pass+1))
 }
-same_help device devices train suite sample step
+same_help device devices train suite sample step tune
 same_help data train suite data
 same_help out train suite
 same_help name train suite
