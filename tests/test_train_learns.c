@@ -83,16 +83,18 @@ static void run(const char *name, const char *dir, const isb_config_override *ov
 
 /* The smoke preset trains 4 steps (2 data epochs of 256 in batches of 128, lr decayed after the
  * first): too few to learn anything. The test-only override trains 64 steps: batches of 16, 4 data
- * epochs (no early stop), lr 0.05 held. The accuracy asserted is the training accuracy of the last data epoch
- * (training mode) and the test accuracy (evaluation mode, whose running BN statistics still lag
- * the weights after so few steps, hence its lower bound). Chance is 0.1 for both. Bounds from
- * ISB_LEARNS_SEEDS=K runs (seeds 1..K of all 8 configurations): worst cases in the comments. */
+ * epochs (no early stop), lr 0.05 for three and 0.005 in the last, which settles the weights so
+ * that the running BN statistics of evaluation catch up with them. Asserted: the training loss of
+ * the last data epoch (chance: ln 10 = 2.30) below a bound and below the first epoch's, and the
+ * training (training mode) and test (evaluation mode) accuracies of the last data epoch above
+ * theirs (chance: 0.1). Bounds from ISB_LEARNS_SEEDS=K runs (seeds 1..K of all 8 configurations):
+ * worst cases in the comments. */
 static const isb_config_override learn_overrides[] = {
-    {"batch", "16"}, {"lr", "0.05"}, {"lr-decay", "1"}, {"max-epochs", "4"}, {"patience", "4"}};
+    {"batch", "16"}, {"lr", "0.05"}, {"milestones", "3"}, {"max-epochs", "4"}, {"patience", "4"}};
 #define LEARN_EPOCHS 4
-#define LEARN_MAX_LOSS_RATIO 0.8  /* last / first data epoch's training loss; worst seen TBD */
-#define LEARN_MIN_TRAIN_ACC 0.3   /* worst seen TBD */
-#define LEARN_MIN_TEST_ACC 0.2    /* worst seen TBD */
+#define LEARN_MAX_LOSS 1.8       /* worst seen TBD */
+#define LEARN_MIN_TRAIN_ACC 0.3  /* worst seen TBD */
+#define LEARN_MIN_TEST_ACC 0.2   /* worst seen TBD */
 
 static void every_configuration_learns(void **state) {
     (void)state;
@@ -100,7 +102,7 @@ static void every_configuration_learns(void **state) {
     const char *const *names = isb_train_config_all_names(&n);
     const char *seeds_env = getenv("ISB_LEARNS_SEEDS"); /* for measuring the bounds: more seeds */
     int seeds = seeds_env && *seeds_env ? atoi(seeds_env) : 1, failures = 0;
-    double worst_ratio = 0, worst_train = 1, worst_test = 1;
+    double worst_loss = 0, worst_train = 1, worst_test = 1;
     for (int seed = 1; seed <= seeds; seed++)
         for (int i = 0; i < n; i++) {
             char dir[512], seed_text[16];
@@ -114,17 +116,18 @@ static void every_configuration_learns(void **state) {
             metrics m = read_metrics(dir);
             assert_int_equal(m.rows, LEARN_EPOCHS);
             const double *last = m.v[m.rows - 1];
-            double ratio = last[4] / m.v[0][4];
-            bool ok = ratio <= LEARN_MAX_LOSS_RATIO && last[5] >= LEARN_MIN_TRAIN_ACC && last[7] >= LEARN_MIN_TEST_ACC;
-            printf("  %-20s seed %d: train loss %.3f -> %.3f (ratio %.3f), accuracy train %.3f test %.3f%s\n",
-                   names[i], seed, m.v[0][4], last[4], ratio, last[5], last[7], ok ? "" : "  <- FAILS");
+            bool ok = last[4] <= LEARN_MAX_LOSS && last[4] < m.v[0][4] && last[5] >= LEARN_MIN_TRAIN_ACC &&
+                      last[7] >= LEARN_MIN_TEST_ACC;
+            printf("  %-20s seed %d: train loss %.3f -> %.3f, accuracy train %.3f test %.3f%s\n", names[i], seed,
+                   m.v[0][4], last[4], last[5], last[7], ok ? "" : "  <- FAILS");
+            fflush(stdout);
             failures += !ok;
-            worst_ratio = fmax(worst_ratio, ratio);
+            worst_loss = fmax(worst_loss, last[4]);
             worst_train = fmin(worst_train, last[5]);
             worst_test = fmin(worst_test, last[7]);
         }
-    printf("  worst over %d seed(s): loss ratio %.3f (bound %.2f), accuracy train %.3f (bound %.2f), test %.3f "
-           "(bound %.2f)\n", seeds, worst_ratio, LEARN_MAX_LOSS_RATIO, worst_train, LEARN_MIN_TRAIN_ACC, worst_test,
+    printf("  worst over %d seed(s): training loss %.3f (bound %.2f), accuracy train %.3f (bound %.2f), test %.3f "
+           "(bound %.2f)\n", seeds, worst_loss, LEARN_MAX_LOSS, worst_train, LEARN_MIN_TRAIN_ACC, worst_test,
            LEARN_MIN_TEST_ACC);
     if (failures) fail_msg("%d run(s) did not learn the separable set (marked above)", failures);
 }
