@@ -161,11 +161,11 @@ static int step_setup_make(step_setup *s, isb_ocl *ocl, int width, int B) {
 
 /* `steps` traced steps (timed or only counted) into t. */
 static int traced_steps(isb_ocl *ocl, step_setup *s, isb_ocl_trace *t, int steps) {
-    ocl->trace = t;
+    isb_ocl_trace_attach(ocl, t);
     int rc = ISB_OK;
     for (int i = 0; i < steps && rc == 0; i++) rc = isb_model_train_step(s->m, &s->io, NULL, 0.01f);
     if (rc == 0) rc = isb_ocl_finish(ocl);
-    ocl->trace = NULL;
+    isb_ocl_trace_attach(ocl, NULL);
     return rc;
 }
 
@@ -176,20 +176,22 @@ static int by_time_desc(const void *a, const void *b) {
 
 static void write_profile_table(FILE *f, const isb_ocl *ocl, int width, int B, const isb_ocl_trace *t, int steps,
                                 double wall) {
-    isb_trace_entry *e = malloc((size_t)t->n_entries * sizeof *e);
+    int n = isb_ocl_trace_entries(t);
+    isb_trace_counts c = isb_ocl_trace_counts(t);
+    isb_trace_entry *e = malloc((size_t)(n ? n : 1) * sizeof *e);
     if (!e) return;
-    memcpy(e, t->entries, (size_t)t->n_entries * sizeof *e);
-    qsort(e, (size_t)t->n_entries, sizeof *e, by_time_desc);
+    for (int i = 0; i < n; i++) e[i] = isb_ocl_trace_entry(t, i);
+    qsort(e, (size_t)n, sizeof *e, by_time_desc);
     double total = 0;
-    for (int i = 0; i < t->n_entries; i++) total += e[i].seconds;
+    for (int i = 0; i < n; i++) total += e[i].seconds;
     fprintf(f, "# step profile: %s (%s), %s; ResNet18 width %d, batch %d, %d steps\n", ocl->info.name,
             ocl->info.driver_version, isb_clblast_version(), width, B, steps);
     fprintf(f, "# per step: %.1f ms booked, %.1f ms wall (a clFinish after every call), %.0f launches, %.0f CLBlast "
-            "calls, %zu bytes allocated\n", total / steps * 1e3, wall / steps * 1e3, (double)t->launches / steps,
-            (double)t->clblast_calls / steps, t->alloc_bytes / (size_t)steps);
+            "calls, %zu bytes allocated\n", total / steps * 1e3, wall / steps * 1e3, (double)c.launches / steps,
+            (double)c.clblast_calls / steps, c.alloc_bytes / (size_t)steps);
     fprintf(f, "# clock: device events for kernels (h = host clock around clFinish: CLBlast calls, or no "
             "event profiling)\n%10s %6s %7s  %s\n", "ms/step", "share", "calls", "name");
-    for (int i = 0; i < t->n_entries; i++)
+    for (int i = 0; i < n; i++)
         fprintf(f, "%10.2f %5.1f%% %7.1f  %s%s\n", e[i].seconds / steps * 1e3, 100.0 * e[i].seconds / total,
                 (double)e[i].calls / steps, e[i].name, e[i].host_clock ? " (h)" : "");
     fprintf(f, "\n");
@@ -204,13 +206,12 @@ static int profile_to_file(int width, int B, const char *path, int steps) {
     snprintf(selector, sizeof selector, "%d:%d", d->platform_index, d->device_index);
     isb_ocl ocl = {0};
     step_setup s = {0};
-    isb_ocl_trace *t = calloc(1, sizeof *t);
+    isb_ocl_trace *t = isb_ocl_trace_new(true);
     FILE *f = NULL;
     int rc = t ? isb_ocl_open(&ocl, selector, true) : isb_fail(ISB_ERR_MEMORY, "out of host memory");
     if (rc < 0) goto done;
     rc = step_setup_make(&s, &ocl, width, B); /* isb_ocl_open applied the device's CLBlast tuning */
     if (rc < 0) goto done;
-    t->timed = true;
     double t0 = isb_now();
     rc = traced_steps(&ocl, &s, t, steps);
     double wall = isb_now() - t0;
@@ -225,7 +226,7 @@ static int profile_to_file(int width, int B, const char *path, int steps) {
 done:
     step_setup_free(&s);
     isb_ocl_close(&ocl);
-    free(t);
+    isb_ocl_trace_free(t);
     return rc;
 }
 
@@ -256,10 +257,10 @@ static void set_step_counters(isb_bench_state *st, int width, int batch, double 
     isb_bench_set_counter(st, "conv_gemm_est_ms", gemm / profiled * 1e3, ISB_COUNTER_DEFAULT);
 }
 
-static void set_trace_counters(isb_bench_state *st, const isb_ocl_trace *t, int steps) {
-    isb_bench_set_counter(st, "launches_per_step", (double)t->launches / steps, ISB_COUNTER_DEFAULT);
-    isb_bench_set_counter(st, "clblast_calls_per_step", (double)t->clblast_calls / steps, ISB_COUNTER_DEFAULT);
-    isb_bench_set_counter(st, "alloc_bytes_per_step", (double)t->alloc_bytes / steps, ISB_COUNTER_DEFAULT);
+static void set_trace_counters(isb_bench_state *st, isb_trace_counts c, int steps) {
+    isb_bench_set_counter(st, "launches_per_step", (double)c.launches / steps, ISB_COUNTER_DEFAULT);
+    isb_bench_set_counter(st, "clblast_calls_per_step", (double)c.clblast_calls / steps, ISB_COUNTER_DEFAULT);
+    isb_bench_set_counter(st, "alloc_bytes_per_step", (double)c.alloc_bytes / steps, ISB_COUNTER_DEFAULT);
 }
 
 static void bm_train_step(isb_bench_state *st, void *user) {
@@ -268,11 +269,11 @@ static void bm_train_step(isb_bench_state *st, void *user) {
     const int B = (int)isb_bench_arg(st, 0);
     step_setup s;
     isb_model_profile prof = {{0}};
-    isb_ocl_trace *counts = calloc(1, sizeof *counts);
+    isb_ocl_trace *counts = isb_ocl_trace_new(false);
     const int profiled = 2;
     set_step_counters(st, sc->width, B, 0, &prof, profiled);
     isb_bench_set_counter(st, "profiled_step_ms", 0, ISB_COUNTER_DEFAULT);
-    set_trace_counters(st, &(isb_ocl_trace){0}, 1);
+    set_trace_counters(st, (isb_trace_counts){0}, 1);
     int rc = counts ? step_setup_make(&s, ocl, sc->width, B) : isb_fail(ISB_ERR_MEMORY, "out of host memory");
     double total = 0;
     while (rc == 0 && isb_bench_keep_running(st)) {
@@ -298,10 +299,10 @@ static void bm_train_step(isb_bench_state *st, void *user) {
         isb_bench_fail(st, rc, "train step");
     } else {
         set_step_counters(st, sc->width, B, total, &prof, profiled);
-        set_trace_counters(st, counts, 1);
+        set_trace_counters(st, isb_ocl_trace_counts(counts), 1);
     }
     if (counts) step_setup_free(&s);
-    free(counts);
+    isb_ocl_trace_free(counts);
 }
 
 /* ---- conv GEMMs: CLBlast vs OpenBLAS ---------------------------------------------------------- */

@@ -13,10 +13,9 @@
 #include "benches.h"
 #include <jansson.h>
 
-#include "ocl/clblast_tuning.h"
+#include "results/provenance.h"
 #include "util/error.h"
 #include "util/fileio.h"
-#include "util/version.h"
 
 static const struct {
     const char *area;
@@ -36,6 +35,7 @@ static void usage(FILE *out) {
             "  --context K=V  add K: V to the run context (repeatable; bench/run.sh records the command)\n"
             "  --device-slug  print the device's name as a folder name (results/bench/<slug>) and exit\n"
             "  --write-context FILE  write the run context as JSON to FILE (atomically) and exit\n"
+            "  --end-context FILE    add the load average now (load_average.end) to that FILE and exit\n"
             "Google Benchmark flags: --benchmark_filter=REGEX --benchmark_out=FILE\n"
             "  --benchmark_out_format=csv|json --benchmark_repetitions=K --benchmark_min_time=SECONDS\n"
             "  --benchmark_list_tests=true; all of them are listed below.\n"
@@ -58,10 +58,61 @@ static const char *take_option(int argc, char **argv, int *i, const char *name) 
     return argv[++*i];
 }
 
-/* Records a context entry for Google Benchmark's reports and for --write-context. */
-static void add_context(json_t *context, const char *key, const char *value) {
-    isb_bench_add_context(key, value);
-    json_object_set_new(context, key, json_string(value));
+/* Google Benchmark's report context takes strings: nested keys are flattened as "device.name". */
+static void add_report_context(const char *prefix, json_t *value) {
+    char key[256];
+    if (json_is_object(value)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(value, k, v) {
+            snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", k);
+            add_report_context(key, v);
+        }
+    } else if (json_is_string(value)) {
+        isb_bench_add_context(prefix, json_string_value(value));
+    } else if (!json_is_null(value)) {
+        char *text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (text) isb_bench_add_context(prefix, text);
+        free(text);
+    }
+}
+
+/* The run context: the provenance every manifest carries (results/provenance.h, same keys), the
+ * size cap, and the --context K=V entries (which may replace a key, e.g. bench/run.sh's command). */
+static json_t *make_context(const isb_ocl *ocl, const char *const *contexts, int n_contexts, long long max_n) {
+    json_t *context = json_object();
+    isb_provenance_add(context, ocl, "isbench-bench");
+    json_object_set_new(context, "max_n", json_integer((json_int_t)max_n));
+    for (int i = 0; i < n_contexts; i++) {
+        char key[128];
+        size_t klen = (size_t)(strchr(contexts[i], '=') - contexts[i]);
+        snprintf(key, sizeof key, "%.*s", (int)klen, contexts[i]);
+        json_object_set_new(context, key, json_string(contexts[i] + klen + 1));
+    }
+    add_report_context("", context);
+    return context;
+}
+
+static int write_context(const char *path, const json_t *context) {
+    char *text = json_dumps(context, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc = text ? isb_write_file_atomic(path, text, strlen(text)) : isb_fail(ISB_ERR_MEMORY, "cannot serialise %s", path);
+    free(text);
+    return rc;
+}
+
+/* --end-context FILE: the load average at the end of the run, into the context written at its start. */
+static int end_context(const char *path) {
+    json_error_t err;
+    json_t *context = json_load_file(path, 0, &err);
+    if (!context) {
+        fprintf(stderr, "isbench-bench: error: %s: %s (write it with --write-context first)\n", path, err.text);
+        return 1;
+    }
+    isb_provenance_end(context);
+    int rc = write_context(path, context);
+    json_decref(context);
+    if (rc < 0) fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
+    return rc < 0 ? 1 : 0;
 }
 
 /* "NVIDIA H200" -> "nvidia-h200": lower case, runs of other characters become one '-'. */
@@ -78,6 +129,7 @@ static void slugify(const char *name, char *out, size_t len) {
 }
 
 int main(int argc, char **argv) {
+    isb_provenance_set_command(argc, argv);
     const char *device = NULL;
     const char *contexts[32];
     int n_contexts = 0;
@@ -106,6 +158,8 @@ int main(int argc, char **argv) {
             contexts[n_contexts++] = v;
         } else if ((v = take_option(argc, argv, &i, "--write-context"))) {
             context_file = v;
+        } else if ((v = take_option(argc, argv, &i, "--end-context"))) {
+            return end_context(v);
         } else if (strcmp(argv[i], "--device-slug") == 0) {
             print_slug = true;
         } else {
@@ -133,31 +187,9 @@ int main(int argc, char **argv) {
         isb_ocl_close(&ocl);
         return 0;
     }
-    json_t *context = json_object();
-    char version[128];
-    snprintf(version, sizeof version, "%s (commit %s)", isb_version_string, isb_git_commit);
-    add_context(context, "isbench", version);
-    add_context(context, "device", ocl.info.name);
-    add_context(context, "device_vendor", ocl.info.vendor);
-    add_context(context, "device_driver", ocl.info.driver_version);
-    add_context(context, "device_version", ocl.info.device_version);
-    add_context(context, "platform", ocl.info.platform_name);
-    add_context(context, "clblast", isb_clblast_version());
-    add_context(context, "clblast_tuning", isb_clblast_tuning_applied());
-    char max_n_text[32];
-    snprintf(max_n_text, sizeof max_n_text, "%lld", max_n);
-    add_context(context, "max_n", max_n_text);
-    for (int i = 0; i < n_contexts; i++) {
-        char key[128];
-        size_t klen = (size_t)(strchr(contexts[i], '=') - contexts[i]);
-        snprintf(key, sizeof key, "%.*s", (int)klen, contexts[i]);
-        add_context(context, key, contexts[i] + klen + 1);
-    }
-
+    json_t *context = make_context(&ocl, contexts, n_contexts, max_n);
     if (context_file) {
-        char *text = json_dumps(context, JSON_INDENT(2) | JSON_SORT_KEYS);
-        rc = text ? isb_write_file_atomic(context_file, text, strlen(text)) : -1;
-        free(text);
+        rc = write_context(context_file, context);
         json_decref(context);
         isb_ocl_close(&ocl);
         if (rc < 0) fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
@@ -169,7 +201,14 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof registrations / sizeof registrations[0]; i++)
         if (registrations[i].fn) registrations[i].fn(&env);  /* NULL: that file is not linked in */
 
-    isb_bench_run();
+    /* Nothing matched --benchmark_filter (also when only listing): a run that measured nothing is a
+     * failure, not a success. */
+    if (isb_bench_run() == 0) {
+        fprintf(stderr, "isbench-bench: error: no benchmark matches --benchmark_filter (see --benchmark_list_tests=true)\n");
+        isb_bench_shutdown();
+        isb_ocl_close(&ocl);
+        return 1;
+    }
     int failed = 0;
     for (int i = 0; i < isb_bench_result_count(); i++) {
         const isb_bench_result *r = isb_bench_result_get(i);

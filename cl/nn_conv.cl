@@ -1,6 +1,7 @@
 /* Convolution data movement for im2col + GEMM (src/nn/layers.c): im2col, its gather-form adjoint
- * col2im (each input pixel sums the column entries that read it: no atomics), and the sum of the
- * chunked weight-gradient partials. Tensors are CNHW; pad = k/2. Offsets are in elements. */
+ * col2im (each input pixel sums the column entries that read it: no atomics). The sum of the
+ * chunked weight-gradient partials is nn_elem.cl's isb_column_sum. Tensors are CNHW; pad = k/2.
+ * Offsets are in elements. */
 
 /* col[(ci*k + ky)*k + kx][(b*ho + oy)*wo + ox] = x[ci][b][oy*stride - pad + ky][ox*stride - pad + kx]
  * (0 outside the image). One work-item per (ci, output pixel) writes its k*k rows: neighbouring
@@ -115,14 +116,4 @@ __kernel void isb_col2im_rows(const int cin, const int batch, const int h, const
             for (int ox = lo; ox < hi; ox++) dst[ox * stride] += src[ox];
         }
     }
-}
-
-/* out[i] = sum_j partials[j*n + i] for i < n: the chunked weight gradient's final reduction. */
-__kernel void isb_sum_chunks(const int n, const int chunks, __global float *out, const int out_off,
-                             __global const float *partials, const int partials_off) {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    float acc = 0.0f;
-    for (int j = 0; j < chunks; j++) acc += partials[partials_off + j * n + i];
-    out[out_off + i] = acc;
 }

@@ -1,7 +1,7 @@
 /* Elementwise and layout kernels of the layers (src/nn/layers.c): ReLU and its output-masked
  * backward, residual add (+ReLU), NCHW <-> CNHW transposes, global average pool, the linear layer's
- * bias broadcast and bias gradient, and the SGD update. One work-item per output element; offsets in
- * elements. */
+ * bias broadcast, the column sum (bias gradient, conv weight-gradient chunks) and the SGD update.
+ * One work-item per output element; offsets in elements. */
 
 __kernel void isb_relu_fwd(const int n, __global float *y, const int y_off, __global const float *x, const int x_off) {
     int i = get_global_id(0);
@@ -63,14 +63,15 @@ __kernel void isb_bias_broadcast(const int rows, const int out, __global float *
     if (gid < rows * out) y[y_off + gid] = bias[bias_off + gid % out];
 }
 
-/* db[o] = sum_r dy[r][o] */
-__kernel void isb_bias_grad(const int rows, const int out, __global float *db, const int db_off,
-                            __global const float *dy, const int dy_off) {
-    int o = get_global_id(0);
-    if (o >= out) return;
+/* out[i] = sum_r in[r*cols + i] for i < cols, rows summed in order: the bias gradient (rows = batch)
+ * and the chunked conv weight gradient's final reduction (rows = chunks). */
+__kernel void isb_column_sum(const int rows, const int cols, __global float *out, const int out_off,
+                             __global const float *in, const int in_off) {
+    int i = get_global_id(0);
+    if (i >= cols) return;
     float acc = 0.0f;
-    for (int r = 0; r < rows; r++) acc += dy[dy_off + r * out + o];
-    db[db_off + o] = acc;
+    for (int r = 0; r < rows; r++) acc += in[in_off + r * cols + i];
+    out[out_off + i] = acc;
 }
 
 /* PyTorch SGD with momentum and weight decay: d = g + wd*w; v = mu*v + d; w -= lr*v. */

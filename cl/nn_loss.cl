@@ -4,14 +4,20 @@
  * repeated indices applied in row order) a second phase in the same launch. Optional buffers are
  * switched by bits of `outputs` (a dummy buffer is bound when a bit is off and never touched).
  * Row values and indices wait in local memory (8 bytes per row). Prepend wg_reduce.cl and
- * score_rule.cl. */
+ * score_rule.cl. Valid C11 too, like philox.cl: src/nn/layers.c includes it for the bits below, so
+ * they are defined once (tests/test_shared_defs.c checks them on the device). */
+#ifndef ISB_NN_LOSS_CL
+#define ISB_NN_LOSS_CL
 
+/* Bits of the kernel's `outputs` argument: which optional buffers it reads or writes. */
 #define ISB_OUT_DLOGITS 1
 #define ISB_OUT_LOSSES 2
 #define ISB_OUT_CORRECT 4
 #define ISB_OUT_BATCH_LOSS 8
 #define ISB_IN_WEIGHTS 16
 #define ISB_OUT_FLAG 32
+
+#ifdef __OPENCL_VERSION__
 
 __kernel void isb_softmax_xent(const int batch, const int classes, const int outputs,
                                __global const float *logits, const int logits_off,
@@ -69,3 +75,7 @@ __kernel void isb_softmax_xent(const int batch, const int classes, const int out
     float total = isb_wg_sum_float(acc, scratch);
     if (lid == 0 && (outputs & ISB_OUT_BATCH_LOSS)) batch_loss[batch_loss_off] = total / batch;
 }
+
+#endif /* __OPENCL_VERSION__ */
+
+#endif

@@ -1,7 +1,9 @@
-/* The score rule: how one training row updates the score S_i of its sample, ONE definition for the
- * loss kernel (nn_loss.cl, the fused update training runs) and the sampling program's standalone
- * kernel (sampling.cl, what the score_update benchmarks time). Values as isb_score_rule_kind in
- * src/sampling/score_rule.h; the plain C reference is isb_sref_score_update.
+/* The score rule: how one training row updates the score S_i of its sample. ONE definition,
+ * valid C11 and OpenCL C like philox.cl: the host includes it through src/sampling/score_rule.h
+ * (the kinds and the fold), the device prepends it to the loss kernel (nn_loss.cl, the fused update
+ * training runs) and to the sampling program's standalone kernel (sampling.cl, what the
+ * score_update benchmarks time). The plain C reference is isb_sref_score_update;
+ * tests/test_shared_defs.c checks on the device that both sides see the same kinds and folds.
  *
  * Repeated dataset indices in one batch (sampling with replacement): the result is that of applying
  * the rows in order r = 0, 1, ..., and deterministic: the LAST row of each index folds all rows of
@@ -10,20 +12,26 @@
 #ifndef ISB_SCORE_RULE_CL
 #define ISB_SCORE_RULE_CL
 
-#define ISB_SCORE_RULE_NONE 0
-#define ISB_SCORE_RULE_LAST_LOSS 1     /* S = L */
-#define ISB_SCORE_RULE_RUNNING_LOSS 2  /* S = beta S + (1 - beta) L */
-#define ISB_SCORE_RULE_GRADIENT_NORM 3 /* S = ||softmax(z) - onehot(y)||_2 (Katharopoulos & Fleuret) */
+typedef enum {
+    ISB_SCORE_RULE_NONE = 0,          /* scores untouched */
+    ISB_SCORE_RULE_LAST_LOSS = 1,     /* S_i = L_r */
+    ISB_SCORE_RULE_RUNNING_LOSS = 2,  /* S_i = beta S_i + (1 - beta) L_r */
+    ISB_SCORE_RULE_GRADIENT_NORM = 3, /* S_i = ||softmax(z_r) - onehot(y_r)||_2, the gradient-norm upper
+                                         bound of Katharopoulos & Fleuret (2018) */
+} isb_score_rule_kind;
+#define ISB_SCORE_RULE_KINDS 4
 
 /* The per-row value the rule scores. */
-inline float isb_score_value(int rule, float loss, float grad_norm) {
+static inline float isb_score_value(int rule, float loss, float grad_norm) {
     return rule == ISB_SCORE_RULE_GRADIENT_NORM ? grad_norm : loss;
 }
 
-inline float isb_score_fold(int rule, float beta, float s, float value) {
+/* One row's value folded into a score. */
+static inline float isb_score_fold(int rule, float beta, float s, float value) {
     return rule == ISB_SCORE_RULE_RUNNING_LOSS ? beta * s + (1.0f - beta) * value : value;
 }
 
+#ifdef __OPENCL_VERSION__
 /* Rows r < b of (row_value, row_index), complete in local memory, into scores[]. Work-items stride
  * over the rows; no barrier inside. */
 inline void isb_score_apply_rows(int rule, float beta, __global float *scores, int n_scores, int b,
@@ -38,5 +46,7 @@ inline void isb_score_apply_rows(int rule, float beta, __global float *scores, i
         scores[i] = s;
     }
 }
+
+#endif /* __OPENCL_VERSION__ */
 
 #endif

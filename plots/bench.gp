@@ -1,6 +1,7 @@
 # Microbenchmark cost against problem size (log-log): one colour per method, solid on the device,
 # dashed on the host. Set: fmt, out, plotdir, datadir, prefix (benchmark family), series (words
-# "method.where", one file <prefix>-<series>.dat each: x seconds arg), xlab, title_text.
+# "method.where", one file <prefix>-<series>.dat each: x seconds arg min max), xlab, title_text.
+# Points are the median over the repetitions, bars their range (min–max).
 if (!exists("h_in")) h_in = 3.3
 load plotdir . "/style.gp"
 where_dash(w) = w eq "host" ? 2 : 1
@@ -24,6 +25,8 @@ set logscale xy
 set autoscale xfix
 set offsets graph 0.03, graph 0.03, 0, 0
 set format x "10^{%L}"
+# One N: x is |Z| or B within less than a decade, where a log axis would show no tick at all.
+if (exists("xlinear") && xlinear) { unset logscale x; set format x "%g"; set xtics autofreq }
 set format y "10^{%L}"
 set xlabel xlab
 set ylabel "time per call (s)"
@@ -31,5 +34,6 @@ set key below horizontal maxcols 3 reverse Left samplen 2 width key_width + 1 he
 file(s) = datadir . "/" . prefix . "-" . s . ".dat"
 plot for [s in series] file(s) using 1:2 smooth unique with linespoints lw 1.1 pt 7 ps 0.35 \
          dt where_dash(where_of(s)) lc rgb method_color(method_of(s)), \
+     for [s in series] file(s) using 1:2:4:5 with yerrorbars lw 0.8 pt 7 ps 0 lc rgb method_color(method_of(s)) notitle, \
      for [m in methods] keyentry with lines lw 1.1 lc rgb method_color(m) title method_label(m), \
      for [w in wheres] keyentry with lines lw 1.1 dt where_dash(w) lc rgb "#444444" title where_label(w)

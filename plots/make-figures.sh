@@ -31,7 +31,7 @@ device comparison in OUTDIR/compare-devices, default <parent of the first device
 Options:
   -o, --out OUTDIR      where the figures go
   --target-acc PCT      target test accuracy (percent) for "time to target"
-                        (default: 90% of the best mean final test accuracy over configurations)
+                        (default: 90% of the best mean last test accuracy over configurations)
   --target-frac F       the fraction of that default (default 0.9)
   --compare-method M    sampling method compared across devices (default full_path; else the
                         fastest device method at each N)
@@ -103,7 +103,14 @@ plot() {
             echo "$log" >&2; rm -f "$out.$fmt"
             die "gnuplot failed on $script for $out.$fmt (message above)"
         fi
-        [ -z "$log" ] || echo "$log" | sed 's/^/gnuplot: /' >&2
+        # gnuplot's messages go to gnuplot.log beside the figure, not the terminal. Its "empty x range
+        # ... adjusting" (one x value, e.g. a single measured size) is harmless: gnuplot widens the
+        # axis itself. Anything else is named in a note.
+        if [ -n "$log" ]; then
+            echo "$log" | sed "s|^|$(basename "$out").$fmt: |" >>"$(dirname "$out")/gnuplot.log"
+            grep -v -E 'Warning: empty [xyz2]* ?range|^ *$' <<<"$log" >/dev/null &&
+                note "gnuplot printed messages for $(basename "$out").$fmt: see $(dirname "$out")/gnuplot.log"
+        fi
         [ "$(wc -c <"$out.$fmt" 2>/dev/null || echo 0)" -gt 1000 ] || die "$out.$fmt is missing or nearly empty after gnuplot"
     done
     made+=("$out")
@@ -115,7 +122,7 @@ caption() { printf -- '- `%s`: %s\n' "$(basename "$1")" "$2" >>"$captions"; }
 is_suite() { compgen -G "$1/*/seed-*" >/dev/null; }
 is_bench_device() {
     { [ -f "$1/context.json" ] || compgen -G "$1/*.csv" >/dev/null || compgen -G "$1/*.json" >/dev/null; } &&
-        ! is_suite "$1" && [ "$(basename "$1")" != figures ]
+        ! is_suite "$1" && [ "$(basename "$1")" != figures ] && [ "$(basename "$1")" != raw ]  # raw/: bench/run.sh's JSON
 }
 suites=(); benches=()
 for d in "${inputs[@]}"; do
@@ -138,10 +145,24 @@ for d in "${inputs[@]}"; do
     fi
 done
 n_out=$(( ${#suites[@]} + ${#benches[@]} ))
+# With -o and several inputs, each gets OUTDIR/<its name>; two inputs of the same name (s1/smoke and
+# ref/smoke) get their parent's name in front (s1-smoke, ref-smoke), never one folder for both.
+declare -A out_name=() name_count=()
+for d in ${suites[@]+"${suites[@]}"} ${benches[@]+"${benches[@]}"}; do
+    name_count[$(basename "$d")]=$(( ${name_count[$(basename "$d")]:-0} + 1 ))
+done
+for d in ${suites[@]+"${suites[@]}"} ${benches[@]+"${benches[@]}"}; do
+    name=$(basename "$d")
+    [ "${name_count[$name]}" -eq 1 ] || name="$(basename "$(cd "$d/.." && pwd)")-$name"
+    for other in "${out_name[@]}"; do
+        [ "$other" != "$name" ] || die "$d: two inputs would share the output folder '$name'; give them separate -o runs"
+    done
+    out_name[$d]=$name
+done
 out_for() { # input dir -> its output dir
     if [ -z "$outdir" ]; then echo "$1/figures"
     elif [ "$n_out" -eq 1 ]; then echo "$outdir"
-    else echo "$outdir/$(basename "$1")"; fi
+    else echo "$outdir/${out_name[$1]}"; fi
 }
 
 # ---- training suites ----------------------------------------------------------------------------
@@ -149,10 +170,12 @@ out_for() { # input dir -> its output dir
 make_suite() {
     local dir=$1 out data seed_dirs=() files=() configs=() sd cfg status flat first_flat="" n_configs
     out=$(out_for "$dir"); data=$out/data
-    mkdir -p "$data" || die "cannot create $data"
+    mkdir -p "$data" || die "cannot create $data"; rm -f "$out/gnuplot.log"
     captions=$out/captions.md; made=()
     for sd in "$dir"/*/seed-*; do
         [ -d "$sd" ] || continue
+        # seed-<k>.old-<time>: a run that --restart moved aside, not part of the suite.
+        [[ $(basename "$sd") =~ ^seed-[0-9]+$ ]] || { note "$sd: not a seed-<k> folder (moved aside by --restart?): ignored"; continue; }
         cfg=$(basename "$(dirname "$sd")")
         [ -f "$sd/manifest.json" ] || die "$sd/manifest.json: missing (every run directory has one; see docs/results-format.md)"
         flat=$(json_flat "$sd/manifest.json") || exit 1
@@ -191,7 +214,7 @@ make_suite() {
     local preset device driver full_device protocol seeds_txt suite_name draw_text=""
     suite_name=$(basename "$dir")
     preset=$(json_pick "$first_flat" preset configuration.preset); preset=${preset:-$suite_name}
-    device=$(json_pick "$first_flat" device.name device); driver=$(json_pick "$first_flat" device.driver device_driver)
+    device=$(json_pick "$first_flat" device.name device); driver=$(json_pick "$first_flat" device.driver)
     device=${device:-unknown device}; full_device="$device${driver:+ (driver $driver)}"
     # The driver goes into the title only when the line stays short enough for one column.
     [ -n "$driver" ] && [ $(( ${#device} + ${#driver} + 10 )) -le 34 ] && device="$device (driver $driver)"
@@ -246,7 +269,7 @@ make_suite() {
     if [ "$(grep -c '^[a-z]' "$data/cost.dat")" -gt 0 ]; then
         plot cost.gp "$out/fig6-cost-breakdown" "datadir=$(gp_path "$data")" \
             "title_text=$(gp_str "Fig. 6: where the time goes (mean per run)$t2")"
-        caption "${made[-1]}" "Fig. 6: time per run by phase (timing.csv, mean over seeds); the number above a bar is the sampling share of the total time. $(u=$(sed -n 's/^untimed = "\(.*\)"/\1/p' "$data/suite-params.gp"); [ -n "$u" ] && echo "Not timed apart (nan in timing.csv, inside another phase, so not in the legend): $u.")"
+        caption "${made[-1]}" "Fig. 6: time per run by phase (timing.csv, mean over seeds); init = kernel compilation and one warm-up step before the run's clock; the number above a bar is the sampling share of the total time (init excluded). $(u=$(sed -n 's/^untimed = "\(.*\)"/\1/p' "$data/suite-params.gp"); [ -n "$u" ] && echo "Not timed apart (nan in timing.csv, inside another phase, so not in the legend): $u.")"
     else
         note "$dir: no timing.csv in any run: Fig. 6 skipped"
     fi
@@ -268,9 +291,9 @@ bench_device_name() {
     for f in "$d"/*.json; do
         [ -n "$name" ] || [ ! -f "$f" ] || [ "$(basename "$f")" = context.json ] && continue
         flat=$(json_flat "$f") || exit 1
-        name=$(json_pick "$flat" context.device)
+        name=$(json_pick "$flat" context.device.name context.device)
     done
-    [ -n "$name" ] || name=$(cat "$d"/*.csv 2>/dev/null | sed -n 's/^device: //p' | head -1)
+    [ -n "$name" ] || name=$(cat "$d"/*.csv 2>/dev/null | sed -n 's/^device\(\.name\)\{0,1\}: //p' | head -1)
     printf '%s' "${name:-$(basename "$d")}"
 }
 
@@ -320,7 +343,7 @@ bench_series() { # table family data-prefix
 make_bench() {
     local dir=$1 out data table name series
     out=$(out_for "$dir"); data=$out/data
-    mkdir -p "$data" || die "cannot create $data"
+    mkdir -p "$data" || die "cannot create $data"; rm -f "$out/gnuplot.log"
     captions=$out/captions.md; made=()
     table=$data/bench.tsv
     bench_table "$dir" "$table"
@@ -334,12 +357,17 @@ make_bench() {
         if [ -z "$series" ]; then note "$dir: no $fam benchmark rows: its figure is skipped"; continue; fi
         if [ $fam = sampling ]; then what="sampling cost against N (|Z| ≈ 0.16 N)"; xl="N (scores)"
         else what="score-update cost"; xl="N (scores)"; fi
-        if [ "$(awk -v f=$fam '$1 == f { print $4 }' "$table" | sort -u | wc -l)" -le 1 ]; then
-            xl=$([ $fam = sampling ] && echo "|Z| (samples drawn)" || echo "B (batch)")
+        local ns one_n=0 at="sampling at the measured |Z| closest to 0.16 N (the last-loss ratio 8192/50000), score updates at the largest batch B measured"
+        ns=$(awk -v f=$fam '$1 == f { print $4 }' "$table" | sort -u)
+        if [ "$(wc -l <<<"$ns")" -le 1 ]; then  # one N: every measured |Z| (or B) against itself, linear x
+            one_n=1
+            if [ $fam = sampling ]; then what="sampling cost against |Z| at N = $ns"; xl="|Z| (samples drawn)"
+            else what="score-update cost against B at N = $ns"; xl="B (batch)"; fi
+            at="every measured $([ $fam = sampling ] && echo "|Z|" || echo B) at N = $ns"
         fi
         plot bench.gp "$out/bench-${fam//_/-}" "datadir=$(gp_path "$data")" "prefix='$fam'" "series='$series'" \
-            "xlab=$(gp_str "$xl")" "title_text=$(gp_str "$what"$'\n'"$(shorten "$name")")"
-        caption "${made[-1]}" "$what on $name, log–log; solid = on the device, dashed = on the host CPU; sampling at the measured |Z| closest to 0.16 N (the last-loss ratio 8192/50000), score updates at the largest batch B measured."
+            "xlab=$(gp_str "$xl")" "title_text=$(gp_str "$what"$'\n'"$(shorten "$name")")" "xlinear=$one_n"
+        caption "${made[-1]}" "$what on $name, $([ $one_n = 1 ] && echo "log time axis" || echo "log–log"); solid = on the device, dashed = on the host CPU; points = median over the repetitions, bars = their range (min–max); $at."
     done
     echo "make-figures: $dir -> $out (${#made[@]} figures)"
 }
@@ -349,7 +377,7 @@ make_bench() {
 make_compare() {
     local out data d i=0 list="" names="" steps_note="" t name tuning tuning_note=""
     if [ -n "$outdir" ]; then out=$outdir/compare-devices; else out=$(dirname "${benches[0]}")/figures; fi
-    data=$out/data; mkdir -p "$data" || die "cannot create $data"
+    data=$out/data; mkdir -p "$data" || die "cannot create $data"; rm -f "$out/gnuplot.log"
     captions=$out/captions.md; made=()
     local table_csv=$out/compare-devices.csv
     echo "device,slug,method,N,Z,sampling_s,train_step_s,train_step_batch,steps_per_sampler_epoch,share_pct,clblast_tuning" >"$table_csv"

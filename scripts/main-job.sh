@@ -31,7 +31,7 @@ start=$(date +%s)
 "$build/isbench" suite --preset "$preset" --seeds "$seeds" --out results
 echo "main-job: suite '$preset' took $(( $(date +%s) - start )) s; results in results/$preset"
 if [ "$on_gpu" = 1 ]; then
-    cmake --build "$build" -j "$(nproc)" --target isbench-bench && bench/run.sh --bin "$build/bench/isbench-bench" ||
+    cmake --build "$build" -j "$(nproc)" --target isbench-bench isbench-bench-csv && bench/run.sh --bin "$build/bench/isbench-bench" ||
         echo "main-job: bench/run.sh failed (see above); the suite's results stand" >&2
 fi
 if [ -x plots/make-figures.sh ]; then

@@ -81,6 +81,13 @@ out=$("$isb" compare "$tmp/A/bench/pocl-cpu" "$tmp/A/bench/nvidia-h200" -o "$tmp
 expect "too few repetitions said" 'too few repetitions \(1, 1\)' "$tmp/single/compare.md"
 expect "no p-value guessed" '^[^,]*,1,.*,1,[^,]*,[^,]*,[^,]*,[^,]*,,too few repetitions$' "$tmp/single/compare.csv"
 
+# A suite holding only seed-2 folders (a --task run) is still a suite.
+mkdir -p "$tmp/C/smoke"
+for c in "$tmp"/A/smoke/*/; do mkdir -p "$tmp/C/smoke/$(basename "$c")"; cp -r "$c/seed-2" "$tmp/C/smoke/$(basename "$c")/"; done
+out=$("$isb" compare "$tmp/C/smoke" "$tmp/A/smoke" -o "$tmp/seed2" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '^uniform-aug,last_test_acc,1,' "$tmp/seed2/compare.csv" && ok "suite of seed-2 only compared (n=1: untested)" ||
+  bad "seed-2-only suite: exit $rc" "$out"
+
 # Wrong inputs
 out=$("$isb" compare "$tmp/A/smoke" "$tmp/bA" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "training suite but .* is a benchmark folder" <<<"$out" && ok "suite vs bench refused" || bad "suite vs bench: exit $rc" "$out"

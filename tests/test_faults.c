@@ -8,8 +8,13 @@
  *     ENOSPC everywhere): the previous complete state stays, the message says so, and a rerun
  *     finishes with the uninterrupted results;
  *   - the run-folder lock: a live holder is named and nothing is touched, a dead one's is taken over;
- *   - input checks: CIFAR record counts, --out '', strict seeds.
- * The kill instants are drawn from a fixed seed (printed; ISB_FAULT_SEED=K draws others). */
+ *   - input checks: CIFAR record counts, --out '', strict seeds;
+ *   - issue 24: checkpoints that pass the crc but not the sense (pos = zlen, lr, non-finite tensors,
+ *     negative variances, num_batches_tracked), a "finished" manifest short of its stop rule, a lost
+ *     or unreadable manifest beside a checkpoint, --name outside --out, the messages of its item 8;
+ *     every refusal leaves the folder byte-identical, run.lock included.
+ * The kill instants are drawn from a fixed seed (printed; ISB_FAULT_SEED=K draws others).
+ * ISB_FAULT_TESTS=PATTERN runs only the tests whose names match (cmocka's filter, e.g. "*manifest*"). */
 #include "testutil.h"
 #include "data/dataset.h"
 #include "results/checkpoint.h"
@@ -22,10 +27,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,13 +175,14 @@ static char *metrics_without_wall(const char *dir) {
     return text;
 }
 
-/* The manifest without what differs between equal runs: times, resumes, where the files are. */
+/* The manifest without what differs between equal runs: times, resumes, where the files are, the
+ * command line (its --out) and the load average. */
 static json_t *manifest_without_times(const char *dir) {
     char path[1200];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     json_t *m = json_load_file(path, 0, NULL);
     if (!m) fail_msg("%s is missing or not JSON", path);
-    const char *times[] = {"started", "updated", "ended", "resumed"};
+    const char *times[] = {"started", "updated", "ended", "resumed", "command", "load_average"};
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) json_object_del(m, times[i]);
     json_object_del(json_object_get(m, "progress"), "wall_s");
     return m;
@@ -211,19 +219,28 @@ static void fresh_out(char *out, size_t size, const char *name) {
     assert_int_equal(system(cmd), 0);
 }
 
-/* Every file of a folder (but the lock, which each attempt rewrites with its PID), concatenated
- * with its name: the "byte-identical before and after" snapshot. */
+/* Every entry of a folder, run.lock included (a refusal must not even rewrite the lock), with its
+ * name and bytes (a directory as its name, a symbolic link as its target): the "byte-identical
+ * before and after" snapshot. */
 static char *snapshot(const char *dir) {
     isb_strbuf b = {0};
     struct dirent **names;
     int n = scandir(dir, &names, NULL, alphasort);
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
-        if (name[0] != '.' && strcmp(name, ISB_RUN_LOCK_FILE) != 0) {
+        char path[1400], link[600];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (name[0] == '.') {
+        } else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+            ssize_t got = readlink(path, link, sizeof link - 1);
+            link[got > 0 ? got : 0] = '\0';
+            isb_strbuf_printf(&b, "== %s -> %s\n", name, link);
+        } else if (S_ISDIR(st.st_mode)) {
+            isb_strbuf_printf(&b, "== %s/\n", name);
+        } else {
             char *text = NULL;
             size_t len = 0;
-            char path[1400];
-            snprintf(path, sizeof path, "%s/%s", dir, name);
             TEST_OK(isb_read_file(path, &text, &len));
             isb_strbuf_printf(&b, "== %s %zu\n", name, len);
             for (size_t k = 0; k < len; k++) isb_strbuf_printf(&b, "%02x", (unsigned char)text[k]);
@@ -345,26 +362,47 @@ static void sigkill_inside_the_write_phase(void **state) {
 
 /* ---- (2) a checkpoint that cannot be resumed: refused, nothing changed --------------------------- */
 
-/* An interrupted run (stop after step 3: its checkpoint is mid-epoch) in out/.../seed-1. */
-static void interrupted_run(char *out, size_t size, const char *name, const char *width) {
+/* An interrupted run (stop after `step`; 4 steps make a data epoch, so step 3 is mid-epoch 1 and
+ * step 5 mid-epoch 2) in out/.../seed-1. */
+static void interrupted_run_at(char *out, size_t size, const char *name, const char *width, const char *step) {
     fresh_out(out, size, name);
-    const char *extra[] = {"--stop-after-step", "3", "--width", width, NULL};
+    const char *extra[] = {"--stop-after-step", step, "--width", width, NULL};
     int rc = train_with(NULL, out, extra, 0);
     if (rc != 130) fail_msg("the interrupted run exited %d, expected 130", rc);
 }
 
-static void expect_refusal(const char *what, const char *out, const char *needle) {
+static void interrupted_run(char *out, size_t size, const char *name, const char *width) {
+    interrupted_run_at(out, size, name, width, "3");
+}
+
+/* interrupted_run at width 4, and the path of its checkpoint into ck. */
+static void interrupted_checkpoint(char *out, size_t size, const char *name, char *ck, size_t ck_size) {
+    char dir[600];
+    interrupted_run(out, size, name, "4");
+    run_dir_of(dir, sizeof dir, out);
+    snprintf(ck, ck_size, "%s/checkpoint.isbc", dir);
+}
+
+/* The same command with extra arguments is refused naming `needle`, and the run folder, run.lock
+ * included, is byte-identical afterwards. */
+static void expect_refusal_with(const char *what, const char *out, const char *const *extra, const char *needle) {
     char dir[600];
     run_dir_of(dir, sizeof dir, out);
     char *before = snapshot(dir);
-    int rc = train(NULL, out, "--checkpoint-every", "0", 0);
+    int rc = train_with(NULL, out, extra, 0);
     if (rc == 0 || rc >= 128) fail_msg("%s: accepted or crashed (exit %d)", what, rc);
     expect_log(what, needle);
     expect_log(what, "nothing was changed");
     char *after = snapshot(dir);
-    if (strcmp(before, after) != 0) fail_msg("%s: the run folder changed although the resume was refused", what);
+    if (strcmp(before, after) != 0)
+        fail_msg("%s: the run folder changed although the resume was refused:\n%.600s\nvs\n%.600s", what, before, after);
     free(before);
     free(after);
+}
+
+static void expect_refusal(const char *what, const char *out, const char *needle) {
+    const char *extra[] = {"--checkpoint-every", "0", NULL};
+    expect_refusal_with(what, out, extra, needle);
 }
 
 static void put_file(const char *path, const char *data, size_t len) { TEST_OK(isb_write_file_atomic(path, data, len)); }
@@ -385,9 +423,7 @@ static void corrupt_or_foreign_checkpoints_refused(void **state) {
     (void)state;
     char out[400], other[400], dir[600], ck[700], other_ck[700];
     interrupted_run(other, sizeof other, "other", "8"); /* another width: another run */
-    interrupted_run(out, sizeof out, "corrupt", "4");
-    run_dir_of(dir, sizeof dir, out);
-    snprintf(ck, sizeof ck, "%s/checkpoint.isbc", dir);
+    interrupted_checkpoint(out, sizeof out, "corrupt", ck, sizeof ck);
     run_dir_of(dir, sizeof dir, other);
     snprintf(other_ck, sizeof other_ck, "%s/checkpoint.isbc", dir);
     char *good, *foreign;
@@ -411,7 +447,7 @@ static void corrupt_or_foreign_checkpoints_refused(void **state) {
     put_file(ck, good, len - 1);
     expect_refusal("one byte short", out, "corrupt");
     put_file(ck, foreign, foreign_len);
-    expect_refusal("another width's checkpoint", out, "configuration.width is 8 there but 4 in this run");
+    expect_refusal("another width's checkpoint", out, "configuration.width is 8 there, 4 here");
     /* counters out of range, with a valid checksum: the crashes and the endless run of issue 11 */
     static const struct { const char *name; int64_t value; } bad[] = {
         {"train/state/data_epochs", 257}, {"train/state/data_epochs", -1}, {"train/state/zlen", -5},
@@ -422,7 +458,7 @@ static void corrupt_or_foreign_checkpoints_refused(void **state) {
         set_counter(ck, bad[i].name, bad[i].value);
         char what[96];
         snprintf(what, sizeof what, "%s = %lld", bad[i].name, (long long)bad[i].value);
-        expect_refusal(what, out, "out of range");
+        expect_refusal(what, out, "is outside [");
     }
     /* the untouched checkpoint still resumes, to the uninterrupted results */
     put_file(ck, good, len);
@@ -437,9 +473,8 @@ static void corrupt_or_foreign_checkpoints_refused(void **state) {
 static void restart_moves_the_old_run_aside(void **state) {
     (void)state;
     char out[400], dir[600], ck[700];
-    interrupted_run(out, sizeof out, "restart", "4");
+    interrupted_checkpoint(out, sizeof out, "restart", ck, sizeof ck);
     run_dir_of(dir, sizeof dir, out);
-    snprintf(ck, sizeof ck, "%s/checkpoint.isbc", dir);
     put_file(ck, "garbage", 7);
     assert_int_not_equal(train(NULL, out, "--checkpoint-every", "0", 0), 0);
     assert_int_equal(train(NULL, out, "--restart", NULL, 0), 0);
@@ -568,6 +603,230 @@ static void inputs_refused(void **state) {
     assert_non_null(strstr(isb_last_error(), "exactly 10000"));
 }
 
+/* ---- issue 24: checkpoints that pass the crc but not the sense, manifests that contradict -------- */
+
+static void put_tensor_value(const char *path, const char *name, int64_t index, double value, bool as_bits) {
+    isb_checkpoint ck;
+    TEST_OK(isb_checkpoint_read(&ck, path));
+    const isb_tensor *t = isb_checkpoint_find(&ck, name);
+    if (!t || index >= isb_tensor_numel(t)) fail_msg("the checkpoint has no %s[%lld]", name, (long long)index);
+    if (t->dtype == ISB_DTYPE_F32) ((float *)t->data)[index] = (float)value;
+    else if (as_bits) memcpy((int64_t *)t->data + index, &value, sizeof value);
+    else ((int64_t *)t->data)[index] = (int64_t)value;
+    TEST_OK(isb_checkpoint_write(&ck, path));
+    isb_checkpoint_free(&ck);
+}
+
+static int64_t tensor_i64(const char *path, const char *name) {
+    isb_checkpoint ck;
+    TEST_OK(isb_checkpoint_read(&ck, path));
+    const isb_tensor *t = isb_checkpoint_find(&ck, name);
+    if (!t || t->dtype != ISB_DTYPE_I64) fail_msg("the checkpoint has no i64 %s", name);
+    int64_t v = *(const int64_t *)t->data;
+    isb_checkpoint_free(&ck);
+    return v;
+}
+
+/* Cases 1-3, 7 and num_batches_tracked of issue 24: each field changed behind a valid crc is
+ * refused naming it, before anything is uploaded or written: the folder, run.lock included, stays
+ * byte-identical, and the good checkpoint still resumes to the uninterrupted results. */
+static void nonsense_behind_a_valid_crc_refused(void **state) {
+    (void)state;
+    char out[400], ck[700];
+    interrupted_checkpoint(out, sizeof out, "sense", ck, sizeof ck);
+    char *good;
+    size_t len;
+    TEST_OK(isb_read_file(ck, &good, &len));
+    double zlen = (double)tensor_i64(ck, "train/state/zlen");
+    assert_true(zlen > 0);
+    static const struct {
+        const char *name;
+        int64_t index;
+        double value;
+        bool as_bits; /* a double stored as its bits (the state's floating-point fields) */
+        const char *needle;
+    } bad[] = {
+        {"train/state/pos", 0, -1, false, "pos"}, /* value: zlen, set below */
+        {"train/state/lr", 0, 1e300, true, "lr"},
+        {"train/state/lr", 0, 0.5, true, "lr"},         /* in range, but not the schedule's lr */
+        {"fc.weight", 3, NAN, false, "fc.weight"},
+        {"momentum/fc.weight", 0, INFINITY, false, "momentum/fc.weight"},
+        {"b1.running_var", 1, -0.5, false, "b1.running_var"},
+        {"blocks.0.b1.running_mean", 0, NAN, false, "blocks.0.b1.running_mean"},
+        {"b1.num_batches_tracked", 0, -7, false, "num_batches_tracked"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        put_file(ck, good, len);
+        put_tensor_value(ck, bad[i].name, bad[i].index, i == 0 ? zlen : bad[i].value, bad[i].as_bits);
+        char what[128];
+        snprintf(what, sizeof what, "%s[%lld] = %g", bad[i].name, (long long)bad[i].index, i == 0 ? zlen : bad[i].value);
+        expect_refusal(what, out, bad[i].needle);
+    }
+    put_file(ck, good, len);
+    assert_int_equal(train(NULL, out, "--checkpoint-every", "0", 0), 0);
+    expect_log("the good checkpoint", "resuming from");
+    assert_same_as_reference("the good checkpoint", out);
+    free(good);
+}
+
+static void edit_manifest(const char *dir, const char *key, json_t *value) {
+    char path[700];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_t *m = json_load_file(path, 0, NULL);
+    assert_non_null(m);
+    json_object_set_new(m, key, value);
+    assert_int_equal(json_dump_file(m, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER), 0);
+    json_decref(m);
+}
+
+/* Case 4: a manifest edited to "finished" with epochs left is refused naming the contradiction,
+ * and the checkpoint (the only resume state) is kept. */
+static void finished_manifest_short_of_its_stop_rule_refused(void **state) {
+    (void)state;
+    char out[400], dir[600];
+    interrupted_run_at(out, sizeof out, "short", "4", "5"); /* data epoch 1 of 2 done */
+    run_dir_of(dir, sizeof dir, out);
+    edit_manifest(dir, "status", json_string("finished"));
+    expect_refusal("a finished manifest with 1 of 2 data epochs", out, "short of its stop rule");
+    char ck[700];
+    snprintf(ck, sizeof ck, "%s/checkpoint.isbc", dir);
+    assert_true(isb_file_exists(ck));
+}
+
+/* Case 5: no manifest (or one that cannot be read) beside a checkpoint of this run resumes from the
+ * checkpoint and says so; beside another run's checkpoint it is refused. */
+static void lost_manifest_resumes_from_a_matching_checkpoint(void **state) {
+    (void)state;
+    char out[400], other[400], dir[600], path[700], other_ck[700];
+    for (int loop = 0; loop <= 1; loop++) {
+        interrupted_run(out, sizeof out, "lost", "4");
+        run_dir_of(dir, sizeof dir, out);
+        snprintf(path, sizeof path, "%s/manifest.json", dir);
+        assert_int_equal(unlink(path), 0);
+        if (loop) assert_int_equal(symlink("manifest.json", path), 0);
+        const char *what = loop ? "a manifest that is a symlink loop" : "a missing manifest";
+        assert_int_equal(train(NULL, out, "--checkpoint-every", "0", 0), 0);
+        expect_log(what, "resuming from");
+        expect_log(what, "manifest.json");
+        assert_same_as_reference(what, out);
+    }
+    interrupted_run(other, sizeof other, "lost-other", "8");
+    run_dir_of(dir, sizeof dir, other);
+    snprintf(other_ck, sizeof other_ck, "%s/checkpoint.isbc", dir);
+    interrupted_run(out, sizeof out, "lost", "4");
+    run_dir_of(dir, sizeof dir, out);
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    assert_int_equal(unlink(path), 0);
+    char *foreign;
+    size_t len;
+    TEST_OK(isb_read_file(other_ck, &foreign, &len));
+    snprintf(path, sizeof path, "%s/checkpoint.isbc", dir);
+    put_file(path, foreign, len);
+    free(foreign);
+    expect_refusal("no manifest beside another run's checkpoint", out, "configuration.width is 8 there, 4 here");
+}
+
+/* Case 6: --name is one path component; nothing is written outside --out. */
+static void run_names_stay_inside_out(void **state) {
+    (void)state;
+    char base[400], out[500], cmd[1100];
+    fresh_out(base, sizeof base, "names");
+    snprintf(out, sizeof out, "%s/out", base);
+    TEST_OK(isb_mkdir_p(out));
+    const char *names[] = {"../escape", "..", ".", "", "a/b", "/tmp/abs"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *extra[] = {"--name", names[i], NULL};
+        int rc = train_with(NULL, out, extra, 0);
+        char what[64];
+        snprintf(what, sizeof what, "train --name '%s'", names[i]);
+        if (rc == 0 || rc >= 128) fail_msg("%s: accepted or crashed (exit %d)", what, rc);
+        expect_log(what, "--name");
+        const char *argv[] = {"suite", "--preset", "smoke", "--configs", "last-loss-aug", "--data", data_dir,
+                              "--train-subset", "64", "--test-subset", "20", "--batch", "16", "--out", out,
+                              "--name", names[i], NULL};
+        rc = run_isbench(NULL, argv, 0);
+        snprintf(what, sizeof what, "suite --name '%s'", names[i]);
+        if (rc == 0 || rc >= 128) fail_msg("%s: accepted or crashed (exit %d)", what, rc);
+        expect_log(what, "--name");
+        /* nothing beside --out, nothing in it */
+        snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s')\" = out && test -z \"$(ls -A '%s')\"", base, out);
+        if (system(cmd) != 0) fail_msg("%s: something was written outside --out or into it", what);
+    }
+}
+
+/* Case 8 and the resume-mismatch message of issue 23: messages that name the real problem. */
+static void refusals_name_the_real_problem(void **state) {
+    (void)state;
+    char out[400], dir[600], path[700];
+    interrupted_run(out, sizeof out, "names", "4");
+    run_dir_of(dir, sizeof dir, out);
+    const char *width3[] = {"--width", "3", NULL};
+    expect_refusal_with("another width in the same folder", out, width3, "width is 4 there, 3 here");
+    expect_log("another width in the same folder", "--restart");
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0755), 0);
+    expect_refusal("a directory named manifest.json", out, "is a directory");
+
+    interrupted_run_at(out, sizeof out, "names", "4", "5"); /* data epoch 1 done: the manifest counts it */
+    snprintf(path, sizeof path, "%s/checkpoint.isbc", dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink("checkpoint.isbc", path), 0);
+    expect_refusal("a checkpoint that is a symlink loop", out, "symbolic link");
+}
+
+/* ENOSPC on the first and the last write gives the advice the middle writes give. */
+static void full_disk_on_the_first_and_last_write_advises(void **state) {
+    (void)state;
+    static const int writes[] = {1, 13};
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        char out[400], hook[64], what[64];
+        fresh_out(out, sizeof out, "full-ends");
+        snprintf(hook, sizeof hook, "ISBENCH_FAULT_WRITE_FAIL=%d", writes[i]);
+        snprintf(what, sizeof what, "disk full at write %d", writes[i]);
+        const char *env[] = {hook, NULL};
+        int rc = train(env, out, "--checkpoint-every", "0", 0);
+        if (rc == 0 || rc >= 128) fail_msg("%s: exit %d", what, rc);
+        expect_log(what, "No space left on device");
+        expect_log(what, "free space and run the same command again");
+        rerun_to_end(what, out);
+        assert_same_as_reference(what, out);
+    }
+}
+
+/* Two plain suites on one folder: a run the other suite holds (here: this test holds its lock) is
+ * listed with the status its manifest records, not as "failed, 0 epochs". */
+static void suite_summary_takes_the_status_from_the_manifest(void **state) {
+    (void)state;
+    char out[400], dir[600], ref[600], cmd[2000];
+    fresh_out(out, sizeof out, "two-suites");
+    run_dir_of(dir, sizeof dir, out);
+    run_dir_of(ref, sizeof ref, ref_dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp -a '%s/.' '%s/'", dir, ref, dir);
+    assert_int_equal(system(cmd), 0);
+    isb_run_lock held;
+    TEST_OK(isb_run_lock_take(&held, dir));
+    char *before = snapshot(dir);
+    const char *argv[] = {"suite", "--preset", "smoke", "--configs", "last-loss-aug", "--data", data_dir,
+                          "--train-subset", "64", "--test-subset", "20", "--batch", "16", "--out", out, NULL};
+    int rc = run_isbench(NULL, argv, 0);
+    char *after = snapshot(dir);
+    isb_run_lock_release(&held);
+    if (strcmp(before, after) != 0) fail_msg("the suite changed a run folder another process holds");
+    free(before);
+    free(after);
+    if (rc >= 128) fail_msg("the suite crashed (exit %d)", rc);
+    char *log = read_log(), *line = strstr(log, "\nlast-loss-aug ");
+    char status[32] = "";
+    int seed = 0, epochs = -1;
+    if (!line || sscanf(line + 1, "last-loss-aug %d %31s %d", &seed, status, &epochs) != 3)
+        fail_msg("no summary line for last-loss-aug:\n%s", log);
+    if (strcmp(status, "finished") != 0 || epochs != 2)
+        fail_msg("the summary lists the run as %s with %d epochs; its manifest says finished, 2:\n%s", status, epochs,
+                 log);
+    free(log);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(inputs_refused),
@@ -578,6 +837,14 @@ int main(void) {
         cmocka_unit_test(sigkill_inside_the_write_phase),
         cmocka_unit_test(sigkill_at_random_instants),
         cmocka_unit_test(restart_moves_the_old_run_aside),
+        cmocka_unit_test(nonsense_behind_a_valid_crc_refused),
+        cmocka_unit_test(finished_manifest_short_of_its_stop_rule_refused),
+        cmocka_unit_test(lost_manifest_resumes_from_a_matching_checkpoint),
+        cmocka_unit_test(run_names_stay_inside_out),
+        cmocka_unit_test(refusals_name_the_real_problem),
+        cmocka_unit_test(full_disk_on_the_first_and_last_write_advises),
+        cmocka_unit_test(suite_summary_takes_the_status_from_the_manifest),
     };
-    return TEST_RUN_GROUP(tests, setup, teardown);
+    if (getenv("ISB_FAULT_TESTS")) cmocka_set_test_filter(getenv("ISB_FAULT_TESTS")); /* e.g. "*manifest*" */
+    return TEST_RUN_GROUP(tests, setup, teardown); /* ISBENCH_TEST_FILTER does the same */
 }

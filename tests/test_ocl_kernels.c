@@ -1,6 +1,7 @@
 /* The device layer end to end: first kernels against plain C on random inputs, the program and
  * kernel cache, and a kernel that fails to compile. ISB_OCLGRIND_TEST */
 #include "testutil.h"
+#include "ocl/programs.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -20,7 +21,7 @@ static void axpy_matches_c(void **state) {
     for (int i = 0; i < n; i++) want[i] = y[i] + a * x[i];
     cl_mem dx = test_buffer_from(x, n * sizeof *x), dy = test_buffer_from(y, n * sizeof *y);
     cl_kernel k;
-    TEST_OK(isb_ocl_kernel(ocl, "wg_reduce.cl,reduce.cl", "", "isb_axpy", &k));
+    TEST_OK(isb_ocl_kernel(ocl, ISB_PROGRAM_REDUCE, "", "isb_axpy", &k));
     TEST_OK(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(a), ISB_KA(dx), ISB_KA(dy)));
     TEST_OK(isb_ocl_run1d(ocl, k, (size_t)n, 0));
     test_read(dy, y, n * sizeof *y);
@@ -39,7 +40,7 @@ static void sum_matches_c(void **state) {
     double want = 0;
     for (int i = 0; i < n; i++) want += x[i];
     cl_kernel k;
-    TEST_OK(isb_ocl_kernel(ocl, "wg_reduce.cl,reduce.cl", "", "isb_sum_partial", &k));
+    TEST_OK(isb_ocl_kernel(ocl, ISB_PROGRAM_REDUCE, "", "isb_sum_partial", &k));
     size_t local = isb_ocl_kernel_wg(ocl, k, 256);
     while (local & (local - 1)) local &= local - 1; /* power of two for the tree */
     size_t groups = 16;
@@ -61,12 +62,12 @@ static void kernels_are_cached(void **state) {
     (void)state;
     isb_ocl *ocl = test_ocl();
     cl_kernel a, b, c;
-    TEST_OK(isb_ocl_kernel(ocl, "wg_reduce.cl,reduce.cl", "", "isb_axpy", &a));
-    TEST_OK(isb_ocl_kernel(ocl, "wg_reduce.cl,reduce.cl", "", "isb_axpy", &b));
-    TEST_OK(isb_ocl_kernel(ocl, "wg_reduce.cl,reduce.cl", "-DUNUSED=1", "isb_axpy", &c));
+    TEST_OK(isb_ocl_kernel(ocl, ISB_PROGRAM_REDUCE, "", "isb_axpy", &a));
+    TEST_OK(isb_ocl_kernel(ocl, ISB_PROGRAM_REDUCE, "", "isb_axpy", &b));
+    TEST_OK(isb_ocl_kernel(ocl, ISB_PROGRAM_REDUCE, "-DUNUSED=1", "isb_axpy", &c));
     assert_ptr_equal(a, b); /* same program and kernel object */
     assert_ptr_not_equal(a, c); /* other options: another program */
-    assert_int_equal(isb_ocl_kernel(ocl, "wg_reduce.cl,reduce.cl", "", "no_such_kernel", &a), ISB_ERR_BUILD);
+    assert_int_equal(isb_ocl_kernel(ocl, ISB_PROGRAM_REDUCE, "", "no_such_kernel", &a), ISB_ERR_BUILD);
     assert_non_null(strstr(isb_last_error(), "no_such_kernel"));
 }
 
@@ -102,7 +103,7 @@ static void kernel_dir_missing_file_is_an_error(void **state) {
     isb_ocl ocl;
     TEST_OK(isb_ocl_open(&ocl, isb_ocl_selector(NULL), false));
     cl_kernel k;
-    int rc = isb_ocl_kernel(&ocl, "wg_reduce.cl,reduce.cl", "", "isb_axpy", &k);
+    int rc = isb_ocl_kernel(&ocl, ISB_PROGRAM_REDUCE, "", "isb_axpy", &k);
     unsetenv("ISBENCH_KERNEL_DIR");
     isb_ocl_close(&ocl);
     assert_true(rc < 0);

@@ -7,6 +7,7 @@
 #include "nn/layers.h"
 #include "ref/sampling.h"
 #include "sampling/sampler.h"
+#include "ocl/programs.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -257,7 +258,7 @@ static void gumbel_keys_finite_at_extreme_words(void **state) {
     cl_mem dwords = test_buffer_from(words, sizeof words), dphi = test_buffer_from(phi, sizeof phi),
            du = test_buffer_from(NULL, sizeof u), dkey = test_buffer_from(NULL, sizeof key);
     cl_kernel k;
-    TEST_OK(isb_ocl_kernel(test_ocl(), ISB_SAMPLER_PROGRAM, "", "isb_smp_key_of_word", &k));
+    TEST_OK(isb_ocl_kernel(test_ocl(), ISB_PROGRAM_SAMPLING, "", "isb_smp_key_of_word", &k));
     int count = COUNT;
     TEST_OK(ISB_SET_ARGS(k, ISB_KA(count), ISB_KA(dwords), ISB_KA(dphi), ISB_KA(du), ISB_KA(dkey)));
     TEST_OK(isb_ocl_run1d(test_ocl(), k, COUNT, 0));

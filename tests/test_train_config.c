@@ -242,11 +242,12 @@ static void result_files_and_ownership(void **state) {
     assert_non_null(strstr(text, "1,100,inf,0\n"));
     free(text);
 
-    isb_phase_times t = {1, 2, 3, -1, -1, 7};
+    isb_phase_times t = {.init = 0.5, .training = 1, .evaluation = 2, .sampling = 3, .score_update = -1, .data = -1,
+                         .total = 7};
     TEST_OK(isb_write_timing_csv(dir, &t));
     snprintf(path, sizeof path, "%s/timing.csv", dir);
     TEST_OK(isb_read_file(path, &text, NULL));
-    assert_non_null(strstr(text, "phase,seconds\ntraining,1.000000\nevaluation,2.000000\nsampling,3.000000\n"
+    assert_non_null(strstr(text, "phase,seconds\ninit,0.500000\ntraining,1.000000\nevaluation,2.000000\nsampling,3.000000\n"
                                  "score_update,nan\ndata,nan\ntotal,7.000000\n"));
     free(text);
 
@@ -256,24 +257,33 @@ static void result_files_and_ownership(void **state) {
     TEST_OK(isb_train_config_init(&b, "smoke", "last-loss-aug"));
     json_t *ja = isb_train_config_to_json(&a), *jb = isb_train_config_to_json(&b);
     isb_run_state st;
-    TEST_OK(isb_run_dir_check(dir, ja, &st));
+    char why[600];
+    TEST_OK(isb_run_dir_check(dir, ja, &st, why, sizeof why));
     assert_int_equal(st, ISB_RUN_NEW);
     json_t *m = json_pack("{s:O, s:s}", "configuration", ja, "status", "interrupted");
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     TEST_OK(isb_write_json_atomic(path, m));
-    TEST_OK(isb_run_dir_check(dir, ja, &st));
+    TEST_OK(isb_run_dir_check(dir, ja, &st, why, sizeof why));
     assert_int_equal(st, ISB_RUN_UNFINISHED);
-    assert_int_equal(isb_run_dir_check(dir, jb, &st), ISB_ERR_USAGE);
-    assert_non_null(strstr(isb_last_error(), "another configuration"));
-    printf("  refused as expected: %.160s...\n", isb_last_error());
+    assert_int_equal(isb_run_dir_check(dir, jb, &st, why, sizeof why), ISB_ERR_USAGE);
+    assert_non_null(strstr(isb_last_error(), "another configuration (name is \"uniform-aug\" there, \"last-loss-aug\" here;"));
+    assert_non_null(strstr(isb_last_error(), "--restart"));
+    printf("  refused as expected: %s\n", isb_last_error());
+    /* "finished" only with its stop rule reached: --max-epochs (2 in smoke) data epochs, or an early stop */
     json_object_set_new(m, "status", json_string("finished"));
+    json_object_set_new(m, "progress", json_pack("{s:i}", "data_epochs", 1));
     TEST_OK(isb_write_json_atomic(path, m));
-    TEST_OK(isb_run_dir_check(dir, ja, &st));
+    assert_int_equal(isb_run_dir_check(dir, ja, &st, why, sizeof why), ISB_ERR_FORMAT);
+    assert_non_null(strstr(isb_last_error(), "short of its stop rule"));
+    json_object_set_new(m, "progress", json_pack("{s:i}", "data_epochs", 2));
+    TEST_OK(isb_write_json_atomic(path, m));
+    TEST_OK(isb_run_dir_check(dir, ja, &st, why, sizeof why));
     assert_int_equal(st, ISB_RUN_FINISHED);
     /* a seed is part of the configuration */
     a.seed = 2;
     json_t *ja2 = isb_train_config_to_json(&a);
-    assert_int_equal(isb_run_dir_check(dir, ja2, &st), ISB_ERR_USAGE);
+    assert_int_equal(isb_run_dir_check(dir, ja2, &st, why, sizeof why), ISB_ERR_USAGE);
+    assert_non_null(strstr(isb_last_error(), "(seed is 1 there, 2 here)"));
     json_decref(ja); json_decref(ja2); json_decref(jb); json_decref(m);
 
     const char *names[] = {"metrics.csv", "scores_hist.csv", "timing.csv", "manifest.json"};

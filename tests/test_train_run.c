@@ -191,13 +191,14 @@ static void same_seed_same_metrics(void **state) {
     free(ma); free(mb); free(mc); free(ha); free(hb);
 }
 
-/* Interrupted after `step` steps and resumed = uninterrupted, bit for bit (wall time aside). */
-static void check_resume(const char *name, const char *step, const char *tag) {
+/* Interrupted by the test hook `hook` (stop-after-step or stop-in-evaluation) at `at` and resumed =
+ * uninterrupted, bit for bit (wall time aside). */
+static void check_resume(const char *name, const char *hook, const char *at, const char *tag) {
     char a[512], b[512];
     suite_dir(a, sizeof a, name); /* the uninterrupted run */
     snprintf(b, sizeof b, "%s/resume-%s", out_dir, tag);
     isb_run_result res;
-    isb_config_override stop = {"stop-after-step", step};
+    isb_config_override stop = {hook, at};
     isb_stop_clear();
     run_config(name, b, &stop, 1, ISB_ERR_INTERRUPTED, &res);
     isb_stop_clear();
@@ -211,7 +212,7 @@ static void check_resume(const char *name, const char *step, const char *tag) {
     assert_true(res.resumed);
     assert_false(isb_file_exists(path));
     char *ma = metrics_without_wall(a), *mb = metrics_without_wall(b);
-    printf("  %s interrupted after step %s and resumed:\n%s", name, step, mb);
+    printf("  %s interrupted (%s %s) and resumed:\n%s", name, hook, at, mb);
     assert_string_equal(ma, mb);
     char *ha = read_text(a, "scores_hist.csv"), *hb = read_text(b, "scores_hist.csv");
     assert_string_equal(ha, hb);
@@ -222,8 +223,11 @@ static void interrupt_and_resume_equals_uninterrupted(void **state) {
     (void)state;
     /* last loss: stopped inside the uniform warm-up epoch; running loss: inside an importance-sampled
      * epoch of the second data epoch, with a data-epoch boundary and partial batches before it */
-    check_resume("last-loss-noaug", "1", "warmup");
-    check_resume("running-loss-aug", "4", "sampled");
+    check_resume("last-loss-noaug", "stop-after-step", "1", "warmup");
+    check_resume("running-loss-aug", "stop-after-step", "4", "sampled");
+    /* a stop in the middle of an evaluation (after its first test batch): the evaluation is left
+     * pending and done first by the resumed run */
+    check_resume("running-loss-aug", "stop-in-evaluation", "1", "in-evaluation");
 }
 
 /* After a warm-up epoch (a uniform pass over all N), every score has been set once: none is left

@@ -1,5 +1,5 @@
 /* The isbench command-line program: one function per subcommand (cmd_<name>.c), each parsing its
- * own options with getopt_long, printing --help, and returning an exit code via isb_cli_exit(). */
+ * own options with getopt_long, printing --help, and returning one of the exit codes below. */
 #ifndef ISB_CLI_CLI_H
 #define ISB_CLI_CLI_H
 

@@ -20,7 +20,8 @@ static void help(void) {
            "      Runs of different protocols (preset, width, |Z|, weights, dataset) are refused, naming the field.\n"
            "  -o, --out DIR      output folder (default: compare-<A>-vs-<B>)\n"
            "  --force            compare runs of different protocols anyway (the differences are listed)\n"
-           "  --target-acc PCT   time-to-target accuracy in percent (default: 90%% of the best mean best accuracy)\n");
+           "  --target-acc PCT   time-to-target accuracy in percent (default: 90%% of the best mean last\n"
+           "                     test accuracy of any configuration on either side, as make-figures)\n");
 }
 
 int cmd_compare(int argc, char **argv) {

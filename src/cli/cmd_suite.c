@@ -23,7 +23,7 @@ static void help(void) {
            "preset). Finished runs are skipped and interrupted ones resumed, so an interrupted suite\n"
            "(Ctrl-C: exit 130) continues where it stopped when run again. A summary table is printed.\n\n"
            "  --preset P       paper (width 64, full CIFAR-10, a GPU job) | gpu (width 64, full CIFAR-10, 15 epochs:\n"
-           "                   <30 min on one GPU) | quick (2 CPU cores, ~15 min) | smoke\n"
+           "                   <30 min on one GPU) | quick (2 CPU cores, 6-10 min) | smoke\n"
            "  --seeds K        seeds 1..K (default 1)\n"
            "  --configs LIST   comma-separated subset of these (default: all):\n");
     isb_cli_print_config_names(stdout, 19);
@@ -121,7 +121,12 @@ static int split_list(const char *opt, const char *text, char **buf, const char 
 /* Option combinations and every configuration, checked before any device is opened. */
 static int check_options(suite_args *a) {
     isb_suite_options *so = &a->so;
-    if (!so->preset) return isb_cli_usage_error("suite", "--preset P is required (paper, quick or smoke)");
+    if (!so->preset) {
+        char list[160] = ""; /* from the preset table, so a new preset is named here too */
+        for (const char *const *p = isb_train_preset_names(); *p; p++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? ", " : "", *p);
+        return isb_cli_usage_error("suite", "--preset P is required (one of %s)", list);
+    }
     for (int i = 0; i < so->n_overrides; i++)
         if (strcmp(a->ov[i].key, "seed") == 0)
             return isb_cli_usage_error("suite", "--seed is not a suite option: the suite runs seeds 1..--seeds");

@@ -90,9 +90,9 @@ int cmd_train(int argc, char **argv) {
         isb_run_result res;
         st = isb_train_run(&env, &cfg, dir, name ? name : cfg.preset, NULL, &res);
         if (st >= 0 && !res.skipped)
-            printf("%s seed %llu: %s; %d data epochs, test accuracy %.4f (%s), %.1f s -> %s\n", cfg.name,
-                   (unsigned long long)cfg.seed, res.stop_reason, res.data_epochs, res.final_test_acc,
-                   cfg.early_stop == ISB_EARLY_STOP_CUMULATIVE ? "last" : "best", res.wall_s, dir);
+            printf("%s seed %llu: %s; %d data epochs, test accuracy last %.4f, best %.4f, %.1f s -> %s\n", cfg.name,
+                   (unsigned long long)cfg.seed, res.stop_reason, res.data_epochs, res.last_test_acc, res.best_test_acc,
+                   res.wall_s, dir);
     }
     isb_train_env_close(&env);
     isb_ocl_close(&ocl);

@@ -1,5 +1,6 @@
 /* isbench entry point: dispatches to subcommands. */
 #include "cli/cli.h"
+#include "results/provenance.h"
 #include "util/error.h"
 #include "util/version.h"
 
@@ -29,7 +30,7 @@ static void usage(FILE *out) {
             "       isbench --version | --help\n\ncommands:\n",
             isb_version_string);
     for (int i = 0; i < n_commands; i++) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nDevice choice: --device P:D | gpu | cpu | NAME-SUBSTRING, or ISBENCH_DEVICE.\n");
+    fprintf(out, "\nDevice choice: --device P:D | gpu | cpu | PLATFORM:DEVICE | NAME-SUBSTRING, or ISBENCH_DEVICE.\n");
 }
 
 int isb_cli_fail(const char *cmd, int status) {
@@ -74,6 +75,7 @@ int isb_cli_parse_double(const char *cmd, const char *opt, const char *text, dou
 }
 
 int main(int argc, char **argv) {
+    isb_provenance_set_command(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return ISB_EXIT_USAGE;

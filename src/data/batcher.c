@@ -2,6 +2,7 @@
  * uploaded once) and enqueues the gather + augmentation kernel of cl/augment.cl. No host
  * round-trip, allocation or build per batch: the kernel is built at creation. */
 #include "data/batcher.h"
+#include "ocl/programs.h"
 #include "util/error.h"
 
 #include <stdlib.h>
@@ -30,7 +31,7 @@ int isb_batcher_create(isb_batcher **out, isb_ocl *ocl, const isb_dataset *d) {
     b->shape.source_index = NULL;
     size_t pixel_bytes = (size_t)d->n * (size_t)d->channels * 32 * 32;
     int rc = ISB_OK;
-    ISB_CHECK(isb_ocl_kernel(ocl, "philox.cl,augment.cl", "", "isb_augment_gather", &b->gather));
+    ISB_CHECK(isb_ocl_kernel(ocl, ISB_PROGRAM_AUGMENT, "", "isb_augment_gather", &b->gather));
     ISB_CHECK(isb_ocl_alloc(ocl, &b->pixels, pixel_bytes, "dataset images (bytes)"));
     ISB_CHECK(isb_ocl_alloc(ocl, &b->labels, (size_t)d->n * sizeof(cl_int), "dataset labels"));
     ISB_CHECK(isb_ocl_write(ocl, b->pixels, 0, pixel_bytes, d->pixels));

@@ -68,7 +68,25 @@ typedef struct {
     char path[4096]; /* the file actually read: name or name.gz */
 } file_bytes;
 
+/* The Python (pickle) CIFAR archives (torchvision's cifar-10-batches-py, cifar-100-python) hold
+ * data_batch_1 / train without the .bin the binary version has: a common mix-up worth naming. */
+static bool pickle_layout(const char *dir) {
+    static const char *const marks[] = {"data_batch_1", "batches.meta", "meta", "cifar-10-batches-py", "cifar-100-python"};
+    char path[4096];
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+        if (isb_path_join(path, sizeof path, dir, marks[i]) == ISB_OK && isb_file_exists(path)) return true;
+    size_t len = strlen(dir);
+    return (len >= 3 && strcmp(dir + len - 3, "-py") == 0) || (len >= 7 && strcmp(dir + len - 7, "-python") == 0);
+}
+
 static int missing_file(const kind_info *k, const char *dir, const char *name) {
+    if (strncmp(k->name, "cifar", 5) == 0 && pickle_layout(dir))
+        return isb_fail(ISB_ERR_IO,
+                        "%s dataset file not found: %s/%s. %s looks like the Python (pickle) version of the "
+                        "dataset (torchvision's cifar-10-batches-py / cifar-100-python), which isbench does not "
+                        "read: it needs the binary version (%s/*.bin). datasets/get-%s.sh downloads and checks it "
+                        "(it fills data/%s); then pass --data data/%s",
+                        k->name, dir, name, dir, k->folder, k->script, k->folder, k->folder);
     return isb_fail(ISB_ERR_IO,
                     "%s dataset file not found: %s/%s (nor %s.gz). Download it with "
                     "datasets/get-%s.sh (it fills data/%s), or pass --data DIR (or set ISBENCH_DATA) "

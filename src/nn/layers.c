@@ -6,8 +6,11 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "nn_loss.cl" /* ISB_OUT_* bits of the loss kernel */
+#include "ocl/programs.h"
 #include "util/error.h"
 
 /* ---- small helpers ------------------------------------------------------------------------------ */
@@ -19,6 +22,19 @@ static int need(isb_dslice s, const char *what, const char *fn) {
     if (!s.mem) return isb_fail(ISB_ERR_USAGE, "%s: the %s buffer is NULL; pass a device buffer", fn, what);
     if (s.off > (size_t)INT_MAX)
         return isb_fail(ISB_ERR_USAGE, "%s: offset %zu of %s exceeds 2^31-1 elements; split the buffer", fn, s.off, what);
+    return 0;
+}
+
+/* need() for each slice, named as written: ISB_TRY(NEED_ALL(fn, NS(y), NS(x))). */
+typedef struct {
+    isb_dslice s;
+    const char *what;
+} named_slice;
+#define NS(slice) ((named_slice){(slice), #slice})
+#define NEED_ALL(fn, ...) \
+    need_all((fn), (int)(sizeof((named_slice[]){__VA_ARGS__}) / sizeof(named_slice)), (named_slice[]){__VA_ARGS__})
+static int need_all(const char *fn, int n, const named_slice *v) {
+    for (int i = 0; i < n; i++) ISB_TRY(need(v[i].s, v[i].what, fn));
     return 0;
 }
 
@@ -39,10 +55,10 @@ static size_t pow2_wg(isb_ocl *ocl, cl_kernel k) {
 /* ---- products ------------------------------------------------------------------------------------ */
 
 /* One row-major product C = alpha op(A) op(B) + beta C through CLBlast, the only way layers call
- * SGEMM: it passes CLBlast a temporary buffer that lives in isb_ocl and grows to the largest
- * shape's need on first use (CLBlast would otherwise create and release one inside every indirect
- * call: an allocation per GEMM per step), and it books the call in the trace under `role` and
- * the shape. */
+ * SGEMM: it passes CLBlast a temporary buffer from the context's GEMM workspace, grown to the
+ * largest shape's need on first use (CLBlast would otherwise create and release one inside every
+ * indirect call: an allocation per GEMM per step), and it books the call in the trace under `role`
+ * and the shape. */
 typedef struct {
     CLBlastTranspose ta, tb;
     size_t m, n, k;
@@ -51,37 +67,78 @@ typedef struct {
     size_t lda, ldb, ldc;
 } gemm_args;
 
+/* The GEMM workspace of one context, attached to its isb_ocl (isb_ocl_attach) and released with it:
+ * CLBlast's temporary buffer, and the temporary-buffer size of each GEMM shape seen (asking CLBlast
+ * costs about as much host time as the GEMM call itself), valid for one set of CLBlast parameters. */
+typedef struct {
+    cl_mem temp; /* NULL while no shape needed one: CLBlast then allocates nothing */
+    size_t temp_bytes;
+    struct { size_t key[11], bytes; } sizes[96];
+    int n_sizes;
+    unsigned params_version; /* isb_ocl's clblast_params_version the sizes were asked under */
+} gemm_workspace;
+
+static const char gemm_workspace_key; /* its address names the attachment */
+
+static void gemm_workspace_release(void *state) {
+    gemm_workspace *w = state;
+    isb_ocl_release(&w->temp);
+    free(w);
+}
+
+static int gemm_workspace_of(isb_ocl *ocl, gemm_workspace **out) {
+    gemm_workspace *w = isb_ocl_attached(ocl, &gemm_workspace_key);
+    if (!w) {
+        if (!(w = calloc(1, sizeof *w))) return isb_fail(ISB_ERR_MEMORY, "out of host memory (GEMM workspace)");
+        int rc = isb_ocl_attach(ocl, &gemm_workspace_key, w, gemm_workspace_release);
+        if (rc < 0) { free(w); return rc; }
+    }
+    if (w->params_version != ocl->clblast_params_version) { /* sizes asked under other parameters */
+        w->n_sizes = 0;
+        w->params_version = ocl->clblast_params_version;
+    }
+    *out = w;
+    return ISB_OK;
+}
+
+size_t isb_gemm_workspace_bytes(const isb_ocl *ocl) {
+    const gemm_workspace *w = isb_ocl_attached(ocl, &gemm_workspace_key);
+    return w && w->temp ? w->temp_bytes : 0;
+}
+
 /* CLBlast's temporary-buffer size for g, from the shapes seen before when possible (a full table
  * only means asking CLBlast every time). */
-static int gemm_temp_size(isb_ocl *ocl, const gemm_args *g, size_t *bytes) {
+static int gemm_temp_size(isb_ocl *ocl, gemm_workspace *w, const gemm_args *g, size_t *bytes) {
     size_t key[11] = {(size_t)g->ta, (size_t)g->tb, g->m, g->n, g->k, g->a.off, g->lda, g->b.off, g->ldb, g->c.off, g->ldc};
-    for (int i = 0; i < ocl->n_gemm_sizes; i++)
-        if (memcmp(ocl->gemm_sizes[i].key, key, sizeof key) == 0) {
-            *bytes = ocl->gemm_sizes[i].bytes;
+    for (int i = 0; i < w->n_sizes; i++)
+        if (memcmp(w->sizes[i].key, key, sizeof key) == 0) {
+            *bytes = w->sizes[i].bytes;
             return ISB_OK;
         }
     ISB_TRY(isb_clblast_check(CLBlastSGemmTempBufferSize(CLBlastLayoutRowMajor, g->ta, g->tb, g->m, g->n, g->k,
                                                          g->a.off, g->lda, g->b.off, g->ldb, g->c.off, g->ldc,
                                                          &ocl->queue, bytes),
                               "CLBlastSGemmTempBufferSize"));
-    const int capacity = (int)(sizeof ocl->gemm_sizes / sizeof ocl->gemm_sizes[0]);
-    if (ocl->n_gemm_sizes < capacity) {
-        memcpy(ocl->gemm_sizes[ocl->n_gemm_sizes].key, key, sizeof key);
-        ocl->gemm_sizes[ocl->n_gemm_sizes++].bytes = *bytes;
+    const int capacity = (int)(sizeof w->sizes / sizeof w->sizes[0]);
+    if (w->n_sizes < capacity) {
+        memcpy(w->sizes[w->n_sizes].key, key, sizeof key);
+        w->sizes[w->n_sizes++].bytes = *bytes;
     }
     return ISB_OK;
 }
 
 static int gemm_temp(isb_ocl *ocl, const gemm_args *g, cl_mem *temp) {
+    gemm_workspace *w = NULL;
+    ISB_TRY(gemm_workspace_of(ocl, &w));
     size_t bytes = 0;
-    ISB_TRY(gemm_temp_size(ocl, g, &bytes));
-    if (bytes > ocl->gemm_temp_bytes) {
-        isb_ocl_release(&ocl->gemm_temp);
-        ocl->gemm_temp_bytes = 0;
-        ISB_TRY(isb_ocl_alloc(ocl, &ocl->gemm_temp, bytes, "CLBlast GEMM temporary buffer"));
-        ocl->gemm_temp_bytes = bytes;
+    ISB_TRY(gemm_temp_size(ocl, w, g, &bytes));
+    if (bytes > w->temp_bytes) {
+        isb_ocl_release(&w->temp);
+        w->temp_bytes = 0;
+        ISB_TRY(isb_ocl_alloc(ocl, &w->temp, bytes, "CLBlast GEMM temporary buffer"));
+        w->temp_bytes = bytes;
     }
-    *temp = ocl->gemm_temp; /* NULL while no shape needed one: CLBlast then allocates nothing */
+    *temp = w->temp;
     return ISB_OK;
 }
 
@@ -149,6 +206,15 @@ int isb_conv_default_chunks(const isb_conv_shape *s) {
     return chunks > 256 ? 256 : (int)chunks;
 }
 
+/* out [cols] = the sum of the rows of in [rows][cols] (cl/nn_elem.cl). */
+static int column_sum(isb_ocl *ocl, int rows, int cols, isb_dslice out, isb_dslice in) {
+    cl_kernel k;
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_column_sum", &k));
+    int oo = ioff(out), io = ioff(in);
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(rows), ISB_KA(cols), ISB_KA(out.mem), ISB_KA(oo), ISB_KA(in.mem), ISB_KA(io)));
+    return isb_ocl_run1d(ocl, k, (size_t)cols, 0);
+}
+
 static int resolve_chunks(const isb_conv_shape *s, int chunks) {
     if (chunks <= 0) chunks = isb_conv_default_chunks(s);
     if ((size_t)chunks > conv_columns(s)) chunks = (int)conv_columns(s);
@@ -163,7 +229,7 @@ size_t isb_conv_partials_floats(const isb_conv_shape *s, int chunks) {
 static int conv_data_kernel(isb_ocl *ocl, const char *name, const isb_conv_shape *s, isb_dslice out, isb_dslice in,
                             size_t items) {
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", name, &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_CONV, "", name, &k));
     int ho = isb_conv_out_size(s->h, s->k, s->stride), wo = isb_conv_out_size(s->w, s->k, s->stride);
     int oo = ioff(out), io = ioff(in);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->cin), ISB_KA(s->batch), ISB_KA(s->h), ISB_KA(s->w), ISB_KA(s->k),
@@ -178,8 +244,7 @@ int isb_cpu_form(const isb_ocl *ocl, isb_kernel_form form) {
 
 int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice x) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(col, "col", "im2col"));
-    ISB_TRY(need(x, "x", "im2col"));
+    ISB_TRY(NEED_ALL("im2col", NS(col), NS(x)));
     if (isb_cpu_form(ocl, s->form))
         return conv_data_kernel(ocl, "isb_im2col_rows", s, col, x,
                                 conv_rows(s) * s->batch * isb_conv_out_size(s->h, s->k, s->stride));
@@ -188,8 +253,7 @@ int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice
 
 int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(dx, "dx", "col2im"));
-    ISB_TRY(need(col, "col", "col2im"));
+    ISB_TRY(NEED_ALL("col2im", NS(dx), NS(col)));
     if (isb_cpu_form(ocl, s->form))
         return conv_data_kernel(ocl, "isb_col2im_rows", s, dx, col, (size_t)s->cin * s->batch * s->h);
     return conv_data_kernel(ocl, "isb_col2im", s, dx, col, (size_t)s->cin * s->batch * s->h * s->w);
@@ -209,9 +273,7 @@ static int conv_columns_of(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice x, 
 int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_dslice x, isb_dslice w,
                        isb_dslice col) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(y, "y", "conv2d_forward"));
-    ISB_TRY(need(x, "x", "conv2d_forward"));
-    ISB_TRY(need(w, "w", "conv2d_forward"));
+    ISB_TRY(NEED_ALL("conv2d_forward", NS(y), NS(x), NS(w)));
     isb_dslice c;
     ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     size_t m = (size_t)s->cout, n = conv_columns(s), kdim = conv_rows(s);
@@ -244,28 +306,20 @@ static int clblast_chunked_wgrad(isb_ocl *ocl, size_t m, size_t kdim, size_t n, 
 int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw, isb_dslice dy, isb_dslice col,
                            isb_dslice partials, int chunks) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(dw, "dw", "conv2d_weight_grad"));
-    ISB_TRY(need(dy, "dy", "conv2d_weight_grad"));
-    ISB_TRY(need(col, "col", "conv2d_weight_grad"));
+    ISB_TRY(NEED_ALL("conv2d_weight_grad", NS(dw), NS(dy), NS(col)));
     size_t m = (size_t)s->cout, kdim = conv_rows(s), n = conv_columns(s);
     chunks = resolve_chunks(s, chunks);
     if (chunks == 1) /* dw [cout][K] = dy [cout][N] x col[K][N]^T as one product */
         return sgemm(ocl, "conv weight gradient", &(gemm_args){NT, TR, m, kdim, n, 1.0f, 0.0f, dy, col, dw, n, n, kdim});
     ISB_TRY(need(partials, "partials workspace", "conv2d_weight_grad"));
     ISB_TRY(clblast_chunked_wgrad(ocl, m, kdim, n, chunks, partials, dy, col));
-    size_t wsize = m * kdim;
-    cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_conv.cl", "", "isb_sum_chunks", &k));
-    int wn = (int)wsize, dwo = ioff(dw), po = ioff(partials);
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(wn), ISB_KA(chunks), ISB_KA(dw.mem), ISB_KA(dwo), ISB_KA(partials.mem), ISB_KA(po)));
-    return isb_ocl_run1d(ocl, k, wsize, 0);
+    return column_sum(ocl, chunks, (int)(m * kdim), dw, partials);
 }
 
 int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dw, isb_dslice dy,
                         isb_dslice x, isb_dslice w, isb_dslice col, isb_dslice partials, int chunks) {
     ISB_TRY(isb_conv_check(s));
-    ISB_TRY(need(x, "x", "conv2d_backward"));
-    ISB_TRY(need(w, "w", "conv2d_backward"));
+    ISB_TRY(NEED_ALL("conv2d_backward", NS(x), NS(w)));
     isb_dslice c;
     ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     ISB_TRY(isb_conv2d_weight_grad(ocl, s, dw, dy, c, partials, chunks));
@@ -307,7 +361,7 @@ static int bn_elementwise(isb_ocl *ocl, cl_kernel k, const isb_bn_shape *s) {
 static int bn_apply(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_dslice x, isb_dslice gamma, isb_dslice beta,
                     isb_dslice mean, isb_dslice spread, int stat_is_var, isb_dslice res) {
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, stat_is_var), "isb_bn_apply", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, stat_is_var), "isb_bn_apply", &k));
     int add = res.mem != NULL;
     if (!add) res = x; /* bound but never read */
     int yo = ioff(y), xo = ioff(x), ro = ioff(res), go = ioff(gamma), bo = ioff(beta), mo = ioff(mean), so = ioff(spread);
@@ -323,16 +377,10 @@ int isb_bn_forward_train_add(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, 
                              isb_dslice gamma, isb_dslice beta, isb_dslice res) {
     const char *fn = "bn_forward_train";
     ISB_TRY(bn_check(s));
-    ISB_TRY(need(y, "y", fn));
-    ISB_TRY(need(save_mean, "save_mean", fn));
-    ISB_TRY(need(save_invstd, "save_invstd", fn));
-    ISB_TRY(need(running_mean, "running_mean", fn));
-    ISB_TRY(need(running_var, "running_var", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(gamma, "gamma", fn));
-    ISB_TRY(need(beta, "beta", fn));
+    ISB_TRY(NEED_ALL(fn, NS(y), NS(save_mean), NS(save_invstd), NS(running_mean), NS(running_var), NS(x), NS(gamma),
+                     NS(beta)));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_stats", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, 0), "isb_bn_stats", &k));
     size_t local = pow2_wg(ocl, k);
     int xo = ioff(x), mo = ioff(save_mean), io = ioff(save_invstd), rmo = ioff(running_mean), rvo = ioff(running_var);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->n), ISB_KA(s->momentum), ISB_KA(s->eps), ISB_KA(x.mem), ISB_KA(xo),
@@ -355,12 +403,7 @@ int isb_bn_forward_eval(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice y, isb_d
                         isb_dslice beta, isb_dslice running_mean, isb_dslice running_var) {
     const char *fn = "bn_forward_eval";
     ISB_TRY(bn_check(s));
-    ISB_TRY(need(y, "y", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(gamma, "gamma", fn));
-    ISB_TRY(need(beta, "beta", fn));
-    ISB_TRY(need(running_mean, "running_mean", fn));
-    ISB_TRY(need(running_var, "running_var", fn));
+    ISB_TRY(NEED_ALL(fn, NS(y), NS(x), NS(gamma), NS(beta), NS(running_mean), NS(running_var)));
     return bn_apply(ocl, s, y, x, gamma, beta, running_mean, running_var, 1, isb_ds(NULL, 0));
 }
 
@@ -369,27 +412,20 @@ int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dsli
                     isb_dslice save_invstd) {
     const char *fn = "bn_backward";
     ISB_TRY(bn_check(s));
-    ISB_TRY(need(dx, "dx", fn));
-    ISB_TRY(need(dgamma, "dgamma", fn));
-    ISB_TRY(need(dbeta, "dbeta", fn));
-    ISB_TRY(need(dy, "dy", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(gamma, "gamma", fn));
-    ISB_TRY(need(save_mean, "save_mean", fn));
-    ISB_TRY(need(save_invstd, "save_invstd", fn));
+    ISB_TRY(NEED_ALL(fn, NS(dx), NS(dgamma), NS(dbeta), NS(dy), NS(x), NS(gamma), NS(save_mean), NS(save_invstd)));
     if (s->relu) ISB_TRY(need(y, "y (the fused ReLU's output, for its mask)", fn));
     else y = x; /* bound but never read */
     int dyo = ioff(dy), xo = ioff(x), yo = ioff(y), mo = ioff(save_mean), io = ioff(save_invstd);
     int dgo = ioff(dgamma), dbo = ioff(dbeta), dxo = ioff(dx), go = ioff(gamma);
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_backward_sums", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, 0), "isb_bn_backward_sums", &k));
     size_t local = pow2_wg(ocl, k);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo),
                          ISB_KA(y.mem), ISB_KA(yo), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),
                          ISB_KA(io), ISB_KA(dgamma.mem), ISB_KA(dgo), ISB_KA(dbeta.mem), ISB_KA(dbo),
                          ISB_KLOCAL(local * sizeof(float))));
     ISB_TRY(isb_ocl_run_groups(ocl, k, (size_t)s->channels, local));
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,nn_bn.cl", bn_options(ocl, s, 0), "isb_bn_backward_dx", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_BN, bn_options(ocl, s, 0), "isb_bn_backward_dx", &k));
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->channels), ISB_KA(s->n), ISB_KA(s->relu), ISB_KA(dx.mem), ISB_KA(dxo),
                          ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(x.mem), ISB_KA(xo), ISB_KA(y.mem), ISB_KA(yo),
                          ISB_KA(gamma.mem), ISB_KA(go), ISB_KA(save_mean.mem), ISB_KA(mo), ISB_KA(save_invstd.mem),
@@ -401,10 +437,9 @@ int isb_bn_backward(isb_ocl *ocl, const isb_bn_shape *s, isb_dslice dx, isb_dsli
 
 int isb_relu_forward(isb_ocl *ocl, int n, isb_dslice y, isb_dslice x) {
     ISB_TRY(positive(n, "n", "relu_forward"));
-    ISB_TRY(need(y, "y", "relu_forward"));
-    ISB_TRY(need(x, "x", "relu_forward"));
+    ISB_TRY(NEED_ALL("relu_forward", NS(y), NS(x)));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_relu_fwd", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_relu_fwd", &k));
     int yo = ioff(y), xo = ioff(x);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(y.mem), ISB_KA(yo), ISB_KA(x.mem), ISB_KA(xo)));
     return isb_ocl_run1d(ocl, k, (size_t)n, 0);
@@ -412,11 +447,9 @@ int isb_relu_forward(isb_ocl *ocl, int n, isb_dslice y, isb_dslice x) {
 
 int isb_relu_backward(isb_ocl *ocl, int n, isb_dslice dx, isb_dslice dy, isb_dslice y) {
     ISB_TRY(positive(n, "n", "relu_backward"));
-    ISB_TRY(need(dx, "dx", "relu_backward"));
-    ISB_TRY(need(dy, "dy", "relu_backward"));
-    ISB_TRY(need(y, "y", "relu_backward"));
+    ISB_TRY(NEED_ALL("relu_backward", NS(dx), NS(dy), NS(y)));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_relu_bwd", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_relu_bwd", &k));
     int dxo = ioff(dx), dyo = ioff(dy), yo = ioff(y);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(dx.mem), ISB_KA(dxo), ISB_KA(dy.mem), ISB_KA(dyo), ISB_KA(y.mem), ISB_KA(yo)));
     return isb_ocl_run1d(ocl, k, (size_t)n, 0);
@@ -424,11 +457,9 @@ int isb_relu_backward(isb_ocl *ocl, int n, isb_dslice dx, isb_dslice dy, isb_dsl
 
 int isb_add(isb_ocl *ocl, int n, isb_dslice y, isb_dslice a, isb_dslice b, int relu) {
     ISB_TRY(positive(n, "n", "add"));
-    ISB_TRY(need(y, "y", "add"));
-    ISB_TRY(need(a, "a", "add"));
-    ISB_TRY(need(b, "b", "add"));
+    ISB_TRY(NEED_ALL("add", NS(y), NS(a), NS(b)));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_add", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_add", &k));
     int yo = ioff(y), ao = ioff(a), bo = ioff(b);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(relu), ISB_KA(y.mem), ISB_KA(yo), ISB_KA(a.mem), ISB_KA(ao),
                          ISB_KA(b.mem), ISB_KA(bo)));
@@ -441,11 +472,10 @@ static int swap_outer(isb_ocl *ocl, int n0, int n1, int hw, isb_dslice dst, isb_
     ISB_TRY(positive(n1, "channels/batch", fn));
     ISB_TRY(positive(hw, "hw", fn));
     ISB_TRY(positive((long)n0 * n1 * hw, "element count", fn));
-    ISB_TRY(need(dst, "dst", fn));
-    ISB_TRY(need(src, "src", fn));
+    ISB_TRY(NEED_ALL(fn, NS(dst), NS(src)));
     if (dst.mem == src.mem) return isb_fail(ISB_ERR_USAGE, "%s: cannot transpose in place; use another buffer", fn);
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_swap_outer", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_swap_outer", &k));
     int dso = ioff(dst), sro = ioff(src);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n0), ISB_KA(n1), ISB_KA(hw), ISB_KA(dst.mem), ISB_KA(dso), ISB_KA(src.mem), ISB_KA(sro)));
     return isb_ocl_run1d(ocl, k, (size_t)n0 * n1 * hw, 0);
@@ -467,7 +497,7 @@ static int pool_kernel(isb_ocl *ocl, const char *name, int batch, int c, int hw,
     ISB_TRY(need(out, "output", name));
     ISB_TRY(need(in, "input", name));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", name, &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", name, &k));
     int oo = ioff(out), io = ioff(in);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(batch), ISB_KA(c), ISB_KA(hw), ISB_KA(out.mem), ISB_KA(oo), ISB_KA(in.mem), ISB_KA(io)));
     return isb_ocl_run1d(ocl, k, items, 0);
@@ -494,12 +524,9 @@ int isb_linear_forward(isb_ocl *ocl, int batch, int in, int out, isb_dslice y, i
                        isb_dslice b) {
     const char *fn = "linear_forward";
     ISB_TRY(linear_check(batch, in, out, fn));
-    ISB_TRY(need(y, "y", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(w, "w", fn));
-    ISB_TRY(need(b, "b", fn));
+    ISB_TRY(NEED_ALL(fn, NS(y), NS(x), NS(w), NS(b)));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_bias_broadcast", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_bias_broadcast", &k));
     int yo = ioff(y), bo = ioff(b);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(batch), ISB_KA(out), ISB_KA(y.mem), ISB_KA(yo), ISB_KA(b.mem), ISB_KA(bo)));
     ISB_TRY(isb_ocl_run1d(ocl, k, (size_t)batch * out, 0));
@@ -512,11 +539,7 @@ int isb_linear_backward(isb_ocl *ocl, int batch, int in, int out, isb_dslice dx,
                         isb_dslice dy, isb_dslice x, isb_dslice w) {
     const char *fn = "linear_backward";
     ISB_TRY(linear_check(batch, in, out, fn));
-    ISB_TRY(need(dw, "dw", fn));
-    ISB_TRY(need(db, "db", fn));
-    ISB_TRY(need(dy, "dy", fn));
-    ISB_TRY(need(x, "x", fn));
-    ISB_TRY(need(w, "w", fn));
+    ISB_TRY(NEED_ALL(fn, NS(dw), NS(db), NS(dy), NS(x), NS(w)));
     size_t B = (size_t)batch, I = (size_t)in, O = (size_t)out;
     if (dx.mem) { /* dx [batch][in] = dy [batch][out] x w [out][in] */
         ISB_TRY(need(dx, "dx", fn));
@@ -524,17 +547,10 @@ int isb_linear_backward(isb_ocl *ocl, int batch, int in, int out, isb_dslice dx,
     }
     /* dw [out][in] = dy^T x */
     ISB_TRY(sgemm(ocl, "linear weight gradient", &(gemm_args){TR, NT, O, I, B, 1.0f, 0.0f, dy, x, dw, O, I, I}));
-    cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_bias_grad", &k));
-    int dbo = ioff(db), dyo = ioff(dy);
-    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(batch), ISB_KA(out), ISB_KA(db.mem), ISB_KA(dbo), ISB_KA(dy.mem), ISB_KA(dyo)));
-    return isb_ocl_run1d(ocl, k, (size_t)out, 0);
+    return column_sum(ocl, batch, out, db, dy); /* db [out] = sum over the batch of dy */
 }
 
 /* ---- loss ------------------------------------------------------------------------------------ */
-
-/* Bits of the kernel's `outputs` argument (cl/nn_loss.cl). */
-enum { OUT_DLOGITS = 1, OUT_LOSSES = 2, OUT_CORRECT = 4, OUT_BATCH_LOSS = 8, IN_WEIGHTS = 16, OUT_FLAG = 32 };
 
 /* An optional slice: its buffer and offset, or a harmless dummy (never touched) and 0. */
 static int optional(isb_dslice s, cl_mem dummy, int bit, int *outputs, cl_mem *mem, int *off, const char *what) {
@@ -565,11 +581,11 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
     cl_mem wm, dlm, lm, cm, blm, scores = dummy, im = dummy, flag = dummy;
     int n_scores = 0; /* the kernel skips indices outside [0, n_scores): a bad index must not write out of bounds */
     int wo, dlo, lo, co, blo, io = 0;
-    ISB_TRY(optional(a->weights, dummy, IN_WEIGHTS, &outputs, &wm, &wo, "weights"));
-    ISB_TRY(optional(a->dlogits, dummy, OUT_DLOGITS, &outputs, &dlm, &dlo, "dlogits"));
-    ISB_TRY(optional(a->losses, dummy, OUT_LOSSES, &outputs, &lm, &lo, "losses"));
-    ISB_TRY(optional(a->correct, dummy, OUT_CORRECT, &outputs, &cm, &co, "correct"));
-    ISB_TRY(optional(a->batch_loss, dummy, OUT_BATCH_LOSS, &outputs, &blm, &blo, "batch_loss"));
+    ISB_TRY(optional(a->weights, dummy, ISB_IN_WEIGHTS, &outputs, &wm, &wo, "weights"));
+    ISB_TRY(optional(a->dlogits, dummy, ISB_OUT_DLOGITS, &outputs, &dlm, &dlo, "dlogits"));
+    ISB_TRY(optional(a->losses, dummy, ISB_OUT_LOSSES, &outputs, &lm, &lo, "losses"));
+    ISB_TRY(optional(a->correct, dummy, ISB_OUT_CORRECT, &outputs, &cm, &co, "correct"));
+    ISB_TRY(optional(a->batch_loss, dummy, ISB_OUT_BATCH_LOSS, &outputs, &blm, &blo, "batch_loss"));
     if (update_scores) {
         if (!a->scores) return isb_fail(ISB_ERR_USAGE, "%s: a score update needs the scores buffer", fn);
         ISB_TRY(need(a->indices, "indices (for the score update)", fn));
@@ -582,11 +598,11 @@ int isb_softmax_xent(isb_ocl *ocl, const isb_loss_args *a) {
         io = ioff(a->indices);
     }
     if (a->nonfinite_flag) {
-        outputs |= OUT_FLAG;
+        outputs |= ISB_OUT_FLAG;
         flag = a->nonfinite_flag;
     }
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "wg_reduce.cl,score_rule.cl,nn_loss.cl", "", "isb_softmax_xent", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_LOSS, "", "isb_softmax_xent", &k));
     size_t local = pow2_wg(ocl, k);
     /* the score update keeps each row's loss and index in local memory (see nn_loss.cl) */
     size_t rows_local = update_scores ? (size_t)a->batch : 1;
@@ -617,11 +633,9 @@ int isb_loss_flag_reset(isb_ocl *ocl, cl_mem flag) {
 
 int isb_sgd_update(isb_ocl *ocl, int n, isb_dslice w, isb_dslice g, isb_dslice v, float lr, float mu, float wd) {
     ISB_TRY(positive(n, "n", "sgd_update"));
-    ISB_TRY(need(w, "w", "sgd_update"));
-    ISB_TRY(need(g, "g", "sgd_update"));
-    ISB_TRY(need(v, "v", "sgd_update"));
+    ISB_TRY(NEED_ALL("sgd_update", NS(w), NS(g), NS(v)));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, "nn_elem.cl", "", "isb_sgd", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_ELEM, "", "isb_sgd", &k));
     int wo = ioff(w), go = ioff(g), vo = ioff(v);
     ISB_TRY(ISB_SET_ARGS(k, ISB_KA(n), ISB_KA(lr), ISB_KA(mu), ISB_KA(wd), ISB_KA(w.mem), ISB_KA(wo), ISB_KA(g.mem),
                          ISB_KA(go), ISB_KA(v.mem), ISB_KA(vo)));

@@ -87,6 +87,9 @@ int isb_im2col(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice col, isb_dslice
 int isb_col2im(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice col);
 /* Whether `form` means the CPU form on this device (AUTO: by device type). */
 int isb_cpu_form(const isb_ocl *ocl, isb_kernel_form form);
+/* Bytes of the CLBlast temporary buffer the layers' GEMMs hold on this context (0: none needed yet).
+ * The layers keep it, per context, until isb_ocl_close. */
+size_t isb_gemm_workspace_bytes(const isb_ocl *ocl);
 
 /* ---- batch normalisation over CNHW: channel c is the row x[c][0 .. n) with n = batch*h*w ---------
  * Training: batch mean and biased variance normalise; running_mean/var (float [channels]) are updated

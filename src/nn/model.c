@@ -416,7 +416,7 @@ int isb_model_read_batch_loss(isb_model *m, float *loss) {
 /* ---- checkpoint state ------------------------------------------------------------------------- */
 
 static char *momentum_name(const char *name, char *buf, size_t n) {
-    snprintf(buf, n, "momentum/%s", name);
+    snprintf(buf, n, ISB_RN_MOMENTUM_PREFIX "%s", name);
     return buf;
 }
 
@@ -440,13 +440,10 @@ int isb_model_save_state(isb_model *m, isb_checkpoint *ck, int include_optimizer
         }
         /* PyTorch's BatchNorm2d state also has num_batches_tracked: saved so that
          * torch's load_state_dict(strict=True) accepts the file */
-        const char *suffix = ".running_mean";
-        size_t len = strlen(t->name), slen = strlen(suffix);
-        if (rc == 0 && t->is_stat && len > slen && strcmp(t->name + len - slen, suffix) == 0) {
-            char name[80];
-            snprintf(name, sizeof name, "%.*s.num_batches_tracked", (int)(len - slen), t->name);
+        char tracked[80];
+        if (rc == 0 && isb_resnet18_tracked_name(t, tracked, sizeof tracked)) {
             int64_t steps = m->steps;
-            rc = isb_checkpoint_add(ck, name, ISB_DTYPE_I64, 0, NULL, &steps);
+            rc = isb_checkpoint_add(ck, tracked, ISB_DTYPE_I64, 0, NULL, &steps);
         }
     }
     free(params);
@@ -455,49 +452,23 @@ int isb_model_save_state(isb_model *m, isb_checkpoint *ck, int include_optimizer
     return rc;
 }
 
-/* The tensor `name` of ck as floats of exactly the table's shape, or a reason. */
-static int find_matching(const isb_checkpoint *ck, const isb_rn_tensor *t, const char *name, const float **data) {
-    const isb_tensor *c = isb_checkpoint_find(ck, name);
-    if (!c)
-        return isb_fail(ISB_ERR_FORMAT, "the checkpoint has no tensor %s: it was not saved from an isbench "
-                        "ResNet18 (or a torch_anchor.py state_dict)", name);
-    int same = c->dtype == ISB_DTYPE_F32 && c->ndim == t->ndim;
-    for (int d = 0; same && d < t->ndim; d++) same = c->dims[d] == t->dims[d];
-    if (!same) {
-        char want[96] = "", got[96] = "";
-        for (int d = 0; d < t->ndim; d++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", d ? "x" : "", (long long)t->dims[d]);
-        for (int d = 0; d < c->ndim; d++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "x" : "", (long long)c->dims[d]);
-        return isb_fail(ISB_ERR_FORMAT, "checkpoint tensor %s has shape [%s]%s but the model needs f32 [%s]: was it "
-                        "saved with another width, class count or input channels?", name, got,
-                        c->dtype == ISB_DTYPE_F32 ? "" : " (i64)", want);
-    }
-    *data = c->data;
-    return ISB_OK;
-}
-
 int isb_model_load_state(isb_model *m, const isb_checkpoint *ck) {
     const isb_resnet18_plan *p = &m->plan;
+    bool with_momentum;
+    int64_t tracked;
+    ISB_TRY(isb_resnet18_check_state(p, ck, &with_momentum, &tracked)); /* before anything is uploaded */
     float *params = malloc(p->n_params * sizeof(float)), *stats = malloc(p->n_stats * sizeof(float));
     float *mom = calloc(p->n_params, sizeof(float));
     int rc = (!params || !stats || !mom) ? isb_fail(ISB_ERR_MEMORY, "out of host memory loading the model") : ISB_OK;
-    char probe[80];
-    /* momentum is optional (a weights-only file starts a fresh optimizer), but all or nothing */
-    int with_momentum = isb_checkpoint_find(ck, momentum_name(p->tensors[0].name, probe, sizeof probe)) != NULL;
+    char name[80];
     for (int i = 0; i < p->n_tensors && rc == 0; i++) {
         const isb_rn_tensor *t = &p->tensors[i];
-        const float *data;
-        rc = find_matching(ck, t, t->name, &data);
-        if (rc == 0) memcpy((t->is_stat ? stats : params) + t->off, data, t->numel * sizeof(float));
-        if (rc == 0 && with_momentum && !t->is_stat) {
-            rc = find_matching(ck, t, momentum_name(t->name, probe, sizeof probe), &data);
-            if (rc == 0) memcpy(mom + t->off, data, t->numel * sizeof(float));
-        }
+        memcpy((t->is_stat ? stats : params) + t->off, isb_checkpoint_find(ck, t->name)->data, t->numel * sizeof(float));
+        if (with_momentum && !t->is_stat)
+            memcpy(mom + t->off, isb_checkpoint_find(ck, momentum_name(t->name, name, sizeof name))->data,
+                   t->numel * sizeof(float));
     }
-    const isb_tensor *tracked = isb_checkpoint_find(ck, "b1.num_batches_tracked");
-    if (rc == 0 && tracked && tracked->dtype == ISB_DTYPE_I64 && isb_tensor_numel(tracked) == 1)
-        m->steps = (long)*(const int64_t *)tracked->data;
+    if (rc == 0 && tracked >= 0) m->steps = (long)tracked;
     if (rc == 0) rc = isb_model_write_params(m, params);
     if (rc == 0) rc = isb_ocl_write(m->ocl, m->stats, 0, p->n_stats * sizeof(float), stats);
     if (rc == 0) rc = isb_ocl_write(m->ocl, m->momentum, 0, p->n_params * sizeof(float), mom);

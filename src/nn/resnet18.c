@@ -172,3 +172,83 @@ void isb_resnet18_init(const isb_resnet18_plan *p, uint64_t seed, float *params,
         }
     }
 }
+
+/* ---- a checkpoint's model state ---------------------------------------------------------------- */
+
+bool isb_resnet18_tracked_name(const isb_rn_tensor *t, char *buf, size_t size) {
+    const char *suffix = ".running_mean";
+    size_t len = strlen(t->name), slen = strlen(suffix);
+    if (!t->is_stat || len <= slen || strcmp(t->name + len - slen, suffix) != 0) return false;
+    snprintf(buf, size, "%.*s.num_batches_tracked", (int)(len - slen), t->name);
+    return true;
+}
+
+/* The tensor `name` of ck as floats of exactly the table's shape, or a reason. */
+static int find_matching(const isb_checkpoint *ck, const isb_rn_tensor *t, const char *name, const float **data) {
+    const isb_tensor *c = isb_checkpoint_find(ck, name);
+    if (!c)
+        return isb_fail(ISB_ERR_FORMAT, "the checkpoint has no tensor %s: it was not saved from an isbench "
+                        "ResNet18 (or a torch_anchor.py state_dict)", name);
+    int same = c->dtype == ISB_DTYPE_F32 && c->ndim == t->ndim;
+    for (int d = 0; same && d < t->ndim; d++) same = c->dims[d] == t->dims[d];
+    if (!same) {
+        char want[96] = "", got[96] = "";
+        for (int d = 0; d < t->ndim; d++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", d ? "x" : "", (long long)t->dims[d]);
+        for (int d = 0; d < c->ndim; d++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "x" : "", (long long)c->dims[d]);
+        return isb_fail(ISB_ERR_FORMAT, "checkpoint tensor %s has shape [%s]%s but the model needs f32 [%s]: was it "
+                        "saved with another width, class count or input channels?", name, got,
+                        c->dtype == ISB_DTYPE_F32 ? "" : " (i64)", want);
+    }
+    *data = c->data;
+    return ISB_OK;
+}
+
+
+/* Every value finite, and >= 0 where nonneg (a running variance), or a reason naming the first. */
+static int check_values(const char *name, const float *v, size_t n, bool nonneg) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]) || (nonneg && v[i] < 0))
+            return isb_fail(ISB_ERR_FORMAT, "checkpoint tensor %s[%zu] = %g is %s", name, i, (double)v[i],
+                            isfinite(v[i]) ? "negative (a variance is >= 0)" : "not finite");
+    return ISB_OK;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t len = strlen(s), slen = strlen(suffix);
+    return len >= slen && strcmp(s + len - slen, suffix) == 0;
+}
+
+/* X.num_batches_tracked, when present: an i64 scalar >= 0, the same in every BN layer (*tracked; -1 until one). */
+static int check_tracked(const isb_checkpoint *ck, const isb_rn_tensor *t, int64_t *tracked) {
+    char name[80];
+    const isb_tensor *c = isb_resnet18_tracked_name(t, name, sizeof name) ? isb_checkpoint_find(ck, name) : NULL;
+    if (!c) return ISB_OK;
+    int64_t v = c->dtype == ISB_DTYPE_I64 && isb_tensor_numel(c) == 1 ? *(const int64_t *)c->data : -1;
+    if (v < 0 || (*tracked >= 0 && v != *tracked))
+        return isb_fail(ISB_ERR_FORMAT, "checkpoint tensor %s = %lld is not the i64 count of training steps (>= 0, the "
+                        "same in every BatchNorm layer)", name, (long long)(c->dtype == ISB_DTYPE_I64 ? v : -1));
+    *tracked = v;
+    return ISB_OK;
+}
+
+int isb_resnet18_check_state(const isb_resnet18_plan *p, const isb_checkpoint *ck, bool *with_momentum,
+                             int64_t *tracked) {
+    char name[80];
+    snprintf(name, sizeof name, ISB_RN_MOMENTUM_PREFIX "%s", p->tensors[0].name);
+    *with_momentum = isb_checkpoint_find(ck, name) != NULL; /* optional (a weights-only file), but all or nothing */
+    *tracked = -1;
+    for (int i = 0; i < p->n_tensors; i++) {
+        const isb_rn_tensor *t = &p->tensors[i];
+        const float *data;
+        ISB_TRY(find_matching(ck, t, t->name, &data));
+        ISB_TRY(check_values(t->name, data, t->numel, ends_with(t->name, ".running_var")));
+        ISB_TRY(check_tracked(ck, t, tracked));
+        if (!*with_momentum || t->is_stat) continue;
+        snprintf(name, sizeof name, ISB_RN_MOMENTUM_PREFIX "%s", t->name);
+        ISB_TRY(find_matching(ck, t, name, &data));
+        ISB_TRY(check_values(name, data, t->numel, false));
+    }
+    return ISB_OK;
+}

@@ -6,11 +6,13 @@
 #ifndef ISB_NN_RESNET18_H
 #define ISB_NN_RESNET18_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "nn/layers.h"
 #include "nn/model.h"
 #include "nn/model_limits.h"
+#include "results/checkpoint.h"
 
 #define ISB_RN_BLOCKS 8
 #define ISB_RN_MAX_TENSORS 128
@@ -72,5 +74,17 @@ int isb_resnet18_plan_make(isb_resnet18_plan *p, const isb_model_config *cfg);
  * ISB_STREAM_INIT, one counter range per tensor so a tensor's values do not depend on the others). */
 void isb_resnet18_init(const isb_resnet18_plan *p, uint64_t seed, float *params, float *stats);
 const isb_rn_tensor *isb_resnet18_find(const isb_resnet18_plan *p, const char *name);
+
+/* Checkpoint names of the model state: the SGD momentum of a parameter is "momentum/<name>"; a BN
+ * layer's PyTorch step counter is "<layer>.num_batches_tracked", named after its running_mean t
+ * (false: t is not a running_mean). */
+#define ISB_RN_MOMENTUM_PREFIX "momentum/"
+bool isb_resnet18_tracked_name(const isb_rn_tensor *t, char *buf, size_t size);
+/* The model state in ck, host side, before anything is uploaded: every tensor of the plan present
+ * with its shape, every value finite, running variances >= 0, momentum buffers all or none (then
+ * finite; *with_momentum), num_batches_tracked >= 0 and equal in every layer (*tracked; -1 when
+ * absent). ISB_ERR_FORMAT naming the tensor (and element) otherwise. */
+int isb_resnet18_check_state(const isb_resnet18_plan *p, const isb_checkpoint *ck, bool *with_momentum,
+                             int64_t *tracked);
 
 #endif

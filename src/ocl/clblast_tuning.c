@@ -252,7 +252,7 @@ int isb_clblast_override(isb_ocl *ocl, const char *kernel, int precision, size_t
                          const size_t *values) {
     CLBlastStatusCode s = CLBlastOverrideParameters(ocl->info.device, kernel, (CLBlastPrecision)precision, n,
                                                     (const char **)names, values);
-    ocl->n_gemm_sizes = 0; /* GEMM temporary-buffer sizes depend on the parameters (layers.c) */
+    ocl->clblast_params_version++; /* what depends on the parameters (GEMM temporary sizes) is stale */
     if (s != CLBlastSuccess)
         return isb_fail(ISB_ERR_CLBLAST, "%s rejected the \"%s\" parameters: %s (%d)", isb_clblast_version(), kernel,
                         isb_clblast_status_name(s), s);

@@ -50,6 +50,17 @@ static void fill_info(isb_device_info *di) {
     clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof di->max_wg, &di->max_wg, NULL);
 }
 
+/* Whether platform p has devices (*nd of them); if not, appends "'NAME': what the driver said" to why. */
+static bool platform_has_devices(cl_platform_id p, cl_uint *nd, isb_strbuf *why) {
+    cl_int st = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, NULL, nd);
+    if (st == CL_SUCCESS && *nd > 0) return true;
+    char name[256];
+    query_string_platform(p, CL_PLATFORM_NAME, name, sizeof name);
+    if (st == CL_SUCCESS) isb_strbuf_printf(why, "%s'%s': no device", why->len ? "; " : "", name);
+    else isb_strbuf_printf(why, "%s'%s': clGetDeviceIDs returned %s (%d)", why->len ? "; " : "", name, isb_cl_status_name(st), st);
+    return false;
+}
+
 int isb_ocl_list_devices(isb_device_info **devices, int *count) {
     *devices = NULL;
     *count = 0;
@@ -65,13 +76,14 @@ int isb_ocl_list_devices(isb_device_info **devices, int *count) {
     clGetPlatformIDs(np, plats, NULL);
     isb_device_info *list = NULL;
     int n = 0;
+    isb_strbuf why = {0}; /* each platform without a device, and what its driver said */
     for (cl_uint p = 0; p < np; p++) {
         cl_uint nd = 0;
-        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) != CL_SUCCESS || nd == 0) continue;
+        if (!platform_has_devices(plats[p], &nd, &why)) continue;
         cl_device_id *ids = calloc(nd, sizeof *ids);
         isb_device_info *grown = realloc(list, (size_t)(n + (int)nd) * sizeof *list);
         if (!ids || !grown) {
-            free(ids); free(grown ? grown : list); free(plats);
+            free(ids); free(grown ? grown : list); free(plats); isb_strbuf_free(&why);
             return isb_fail(ISB_ERR_MEMORY, "out of host memory");
         }
         list = grown;
@@ -90,8 +102,15 @@ int isb_ocl_list_devices(isb_device_info **devices, int *count) {
     free(plats);
     if (n == 0) {
         free(list);
-        return isb_fail(ISB_ERR_NO_DEVICE, "OpenCL platforms exist but none has a device. %s", NO_PLATFORM_ADVICE);
+        int rc = isb_fail(ISB_ERR_NO_DEVICE,
+                          "%u OpenCL platform(s) found, but none offers a usable device: %s. The driver is installed "
+                          "but cannot open a device: check that it supports this machine (`clinfo` shows the same "
+                          "view; PoCL: the CPU and its POCL_DEVICES setting; a GPU driver: its kernel module and "
+                          "/dev permissions)", np, why.data ? why.data : "?");
+        isb_strbuf_free(&why);
+        return rc;
     }
+    isb_strbuf_free(&why);
     *devices = list;
     *count = n;
     return ISB_OK;
@@ -283,12 +302,30 @@ int isb_ocl_open(isb_ocl *ocl, const char *selector, bool profiling) {
 
 void isb_ocl_close(isb_ocl *ocl) {
     if (!ocl) return;
+    for (int i = 0; i < ISB_OCL_ATTACHMENTS; i++)
+        if (ocl->attached[i].key) ocl->attached[i].release(ocl->attached[i].state);
+    memset(ocl->attached, 0, sizeof ocl->attached);
     isb_ocl_release_programs(ocl);
-    isb_ocl_release(&ocl->gemm_temp);
     if (ocl->queue) clReleaseCommandQueue(ocl->queue);
     if (ocl->context) clReleaseContext(ocl->context);
     ocl->queue = NULL;
     ocl->context = NULL;
+}
+
+void *isb_ocl_attached(const isb_ocl *ocl, const void *key) {
+    for (int i = 0; i < ISB_OCL_ATTACHMENTS; i++)
+        if (ocl->attached[i].key == key) return ocl->attached[i].state;
+    return NULL;
+}
+
+int isb_ocl_attach(isb_ocl *ocl, const void *key, void *state, void (*release)(void *state)) {
+    for (int i = 0; i < ISB_OCL_ATTACHMENTS; i++)
+        if (!ocl->attached[i].key) {
+            ocl->attached[i] = (isb_ocl_attachment){key, state, release};
+            return ISB_OK;
+        }
+    return isb_fail(ISB_ERR_USAGE, "isb_ocl_attach: all %d attachment slots of the context are taken; raise "
+                    "ISB_OCL_ATTACHMENTS", ISB_OCL_ATTACHMENTS);
 }
 
 int isb_ocl_alloc(isb_ocl *ocl, cl_mem *buf, size_t bytes, const char *what) {
@@ -299,10 +336,7 @@ int isb_ocl_alloc(isb_ocl *ocl, cl_mem *buf, size_t bytes, const char *what) {
                         "buffer '%s' needs %.1f MiB but %s allows at most %.1f MiB per buffer "
                         "(use a smaller width, batch or dataset)",
                         what, bytes / 1048576.0, ocl->info.name, ocl->info.max_alloc / 1048576.0);
-    if (ocl->trace) {
-        ocl->trace->allocations++;
-        ocl->trace->alloc_bytes += bytes;
-    }
+    isb_ocl_trace_alloc(ocl, bytes);
     cl_int st;
     *buf = clCreateBuffer(ocl->context, CL_MEM_READ_WRITE, bytes, NULL, &st);
     if (st != CL_SUCCESS)
@@ -371,6 +405,21 @@ int isb_ocl_copy(isb_ocl *ocl, cl_mem src, size_t src_offset, cl_mem dst, size_t
 
 int isb_ocl_finish(isb_ocl *ocl) { return isb_ocl_check(clFinish(ocl->queue), "clFinish"); }
 
+int isb_ocl_mark_and_wait_previous(isb_ocl *ocl, cl_event *mark) {
+    if (*mark) {
+        cl_int st = clWaitForEvents(1, mark);
+        isb_ocl_mark_release(mark);
+        ISB_TRY(isb_ocl_check(st, "clWaitForEvents (the previous step)"));
+    }
+    ISB_TRY(isb_ocl_check(clFlush(ocl->queue), "clFlush"));
+    return isb_ocl_check(clEnqueueMarkerWithWaitList(ocl->queue, 0, NULL, mark), "clEnqueueMarkerWithWaitList");
+}
+
+void isb_ocl_mark_release(cl_event *mark) {
+    if (*mark) clReleaseEvent(*mark);
+    *mark = NULL;
+}
+
 int isb_ocl_set_args(cl_kernel k, int n, const isb_karg *args) {
     for (int i = 0; i < n; i++) {
         cl_int st = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
@@ -392,17 +441,7 @@ size_t isb_ocl_kernel_wg(isb_ocl *ocl, cl_kernel k, size_t cap) {
     return wg ? wg : 1;
 }
 
-/* shared with ocl_trace.c, which launches in place of enqueue() while a trace is attached */
-int isb_ocl_trace_launch(isb_ocl *ocl, cl_kernel k, size_t global, size_t local);
-int isb_ocl_launch_status(cl_int st, cl_kernel k, size_t global, size_t local);
-
-static int enqueue(isb_ocl *ocl, cl_kernel k, size_t global, size_t local) {
-    if (ocl->trace) return isb_ocl_trace_launch(ocl, k, global, local);
-    cl_int st = clEnqueueNDRangeKernel(ocl->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
-    return isb_ocl_launch_status(st, k, global, local);
-}
-
-int isb_ocl_launch_status(cl_int st, cl_kernel k, size_t global, size_t local) {
+static int launch_status(cl_int st, cl_kernel k, size_t global, size_t local) {
     if (st != CL_SUCCESS) {
         char name[128] = "?";
         clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
@@ -412,6 +451,16 @@ int isb_ocl_launch_status(cl_int st, cl_kernel k, size_t global, size_t local) {
                         isb_cl_status_name(st), st);
     }
     return ISB_OK;
+}
+
+/* Every launch goes through here; with a trace attached it is counted (and timed: ocl_trace.c). */
+static int enqueue(isb_ocl *ocl, cl_kernel k, size_t global, size_t local) {
+    double t0 = isb_ocl_trace_start(ocl);
+    cl_event e = NULL;
+    cl_int st = clEnqueueNDRangeKernel(ocl->queue, k, 1, NULL, &global, &local, 0, NULL,
+                                       isb_ocl_trace_timed(ocl) ? &e : NULL);
+    ISB_TRY(launch_status(st, k, global, local));
+    return isb_ocl_trace_kernel(ocl, k, e, t0);
 }
 
 int isb_ocl_run1d(isb_ocl *ocl, cl_kernel k, size_t n, size_t local) {

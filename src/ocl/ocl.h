@@ -32,24 +32,31 @@ typedef struct {
 typedef struct isb_ocl_program isb_ocl_program; /* cached program + its kernels */
 
 /* Accounting of enqueued work (the step benchmark's profile mode, src/ocl/ocl_trace.c): with a
- * trace attached to isb_ocl, every kernel launch, CLBlast call (isb_ocl_trace_clblast) and buffer
- * allocation (isb_ocl_alloc) is counted; with `timed`, each launch and CLBlast call also finishes
- * the queue and books its time under its name: event start..end for kernels when the queue
- * profiles, else (and always for CLBlast calls) a host clock around clFinish. */
-#define ISB_TRACE_ENTRIES 256
+ * trace attached (isb_ocl_trace_attach), every kernel launch, CLBlast call (isb_ocl_trace_clblast)
+ * and buffer allocation (isb_ocl_alloc) is counted; with `timed`, each launch and CLBlast call also
+ * finishes the queue and books its time under its name: event start..end for kernels when the queue
+ * profiles, else (and always for CLBlast calls) a host clock around clFinish. Opaque: read it through
+ * the functions below. */
+typedef struct isb_ocl_trace isb_ocl_trace;
+typedef struct {
+    long launches, clblast_calls, allocations;
+    size_t alloc_bytes;
+} isb_trace_counts;
 typedef struct {
     char name[96];
     long calls;
     double seconds;
     bool host_clock; /* the time is a host clock around clFinish, not device events */
 } isb_trace_entry;
+
+/* State that a layer above keeps per context (e.g. nn/'s GEMM workspace), found by the address
+ * `key` and released with `release` by isb_ocl_close: this layer does not know what it holds. */
+#define ISB_OCL_ATTACHMENTS 4
 typedef struct {
-    bool timed;
-    long launches, clblast_calls, allocations;
-    size_t alloc_bytes;
-    int n_entries;
-    isb_trace_entry entries[ISB_TRACE_ENTRIES]; /* first-use order; overflow goes to the last */
-} isb_ocl_trace;
+    const void *key;
+    void *state;
+    void (*release)(void *state);
+} isb_ocl_attachment;
 
 typedef struct {
     isb_device_info info;
@@ -59,14 +66,11 @@ typedef struct {
     size_t wg_size;           /* default 1-D work-group size: min(256, device max) */
     bool zero_by_write;       /* Oclgrind treats clEnqueueFillBuffer data as uninitialised: write zeros */
     isb_ocl_program *programs;
-    isb_ocl_trace *trace;     /* NULL (default): no accounting */
-    cl_mem gemm_temp;         /* CLBlast's GEMM temporary buffer, grown once (src/nn/layers.c) */
-    size_t gemm_temp_bytes;
-    /* the temporary-buffer size of each GEMM shape seen (layers.c): asking CLBlast costs about
-     * as much host time as the GEMM call itself. Whoever calls CLBlastOverrideParameters sets
-     * n_gemm_sizes = 0 (the sizes depend on the parameters). */
-    struct { size_t key[11], bytes; } gemm_sizes[96];
-    int n_gemm_sizes;
+    isb_ocl_trace *trace;     /* NULL (default): no accounting; set with isb_ocl_trace_attach */
+    isb_ocl_attachment attached[ISB_OCL_ATTACHMENTS];
+    /* Counts CLBlast parameter overrides on this device (isb_clblast_override): whatever depends on
+     * the parameters (the GEMM temporary-buffer sizes nn/ caches) is stale when it changed. */
+    unsigned clblast_params_version;
 } isb_ocl;
 
 /* All devices of all platforms (malloc'd array). ISB_ERR_NO_DEVICE with install advice if none. */
@@ -96,6 +100,11 @@ void isb_ocl_close(isb_ocl *ocl); /* accepts a zeroed or half-opened struct */
 int isb_ocl_kernel(isb_ocl *ocl, const char *files, const char *options, const char *kernel_name,
                    cl_kernel *kernel);
 
+/* The state attached under `key`, or NULL. */
+void *isb_ocl_attached(const isb_ocl *ocl, const void *key);
+/* Attaches `state` under `key` (not attached yet); isb_ocl_close calls release(state). */
+int isb_ocl_attach(isb_ocl *ocl, const void *key, void *state, void (*release)(void *state));
+
 /* Device buffer; on failure the error names `what`, the size and the device's memory. */
 int isb_ocl_alloc(isb_ocl *ocl, cl_mem *buf, size_t bytes, const char *what);
 void isb_ocl_release(cl_mem *buf); /* NULL-safe, sets *buf to NULL */
@@ -106,6 +115,11 @@ int isb_ocl_fill_zero(isb_ocl *ocl, cl_mem buf, size_t offset, size_t bytes);
 int isb_ocl_copy(isb_ocl *ocl, cl_mem src, size_t src_offset, cl_mem dst, size_t dst_offset, size_t bytes,
                  const char *what);
 int isb_ocl_finish(isb_ocl *ocl);
+/* Bounded run-ahead: waits until the work enqueued before the previous call has finished, then
+ * marks the work enqueued so far (*mark: NULL at first; isb_ocl_mark_release drops it). The host
+ * stays at most one such interval ahead of the device, so it notices a stop request in time. */
+int isb_ocl_mark_and_wait_previous(isb_ocl *ocl, cl_event *mark);
+void isb_ocl_mark_release(cl_event *mark); /* NULL-safe */
 
 /* Kernel arguments: ISB_SET_ARGS(k, ISB_KA(buf), ISB_KA(n), ISB_KLOCAL(bytes)). */
 typedef struct { size_t size; const void *ptr; } isb_karg;
@@ -123,16 +137,23 @@ int isb_ocl_run_groups(isb_ocl *ocl, cl_kernel k, size_t groups, size_t local);
 /* Largest work-group size usable for this kernel on this device, capped at `cap` (0 = no cap). */
 size_t isb_ocl_kernel_wg(isb_ocl *ocl, cl_kernel k, size_t cap);
 
-/* Trace hooks (see isb_ocl_trace): call start before a CLBlast call (finishes the queue when
- * timed; returns the host time or 0) and isb_ocl_trace_clblast after it. Both are no-ops without a
- * trace. isb_ocl_trace_book adds `seconds` to the entry `name`. */
+/* The trace (see isb_ocl_trace): a new one (NULL when out of memory), counting only or timed;
+ * attached to a context for the work to account (NULL detaches); its counts and named entries
+ * (0 <= i < isb_ocl_trace_entries, in first-use order; overflow goes to the last). */
+isb_ocl_trace *isb_ocl_trace_new(bool timed);
+void isb_ocl_trace_free(isb_ocl_trace *t); /* NULL-safe */
+void isb_ocl_trace_attach(isb_ocl *ocl, isb_ocl_trace *t);
+isb_trace_counts isb_ocl_trace_counts(const isb_ocl_trace *t);
+int isb_ocl_trace_entries(const isb_ocl_trace *t);
+isb_trace_entry isb_ocl_trace_entry(const isb_ocl_trace *t, int i);
+/* Hooks around a CLBlast call: start before it (finishes the queue when timed; returns the host
+ * time or 0) and isb_ocl_trace_clblast after it. Both are no-ops without a trace. */
 double isb_ocl_trace_start(isb_ocl *ocl);
 int isb_ocl_trace_clblast(isb_ocl *ocl, const char *name, double t0);
-void isb_ocl_trace_book(isb_ocl_trace *t, const char *name, double seconds, bool host_clock);
 
 /* Turns an OpenCL status into ISB_ERR_OPENCL with "<what>: <CL_NAME> (<code>)"; returns 0 if ok. */
 int isb_ocl_check(cl_int status, const char *what);
-const char *isb_cl_status_name(cl_int status);
+const char *isb_cl_status_name(cl_int status); /* also names CLBlast's own codes (they do not overlap) */
 const char *isb_clblast_status_name(int status); /* CLBlast's own codes and OpenCL's */
 /* CLBlast status → ISB_ERR_CLBLAST (or ISB_ERR_MEMORY) with the routine's name. */
 int isb_clblast_check(int status, const char *routine);

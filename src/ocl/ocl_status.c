@@ -5,6 +5,7 @@
 #include <clblast_c.h>
 #include <stdio.h>
 
+/* One switch over OpenCL's codes and CLBlast's own (which lie below -1000 and mirror OpenCL's above). */
 const char *isb_cl_status_name(cl_int s) {
     switch (s) {
 #define N(x) case x: return #x;
@@ -28,15 +29,6 @@ const char *isb_cl_status_name(cl_int s) {
     N(CL_INVALID_MIP_LEVEL) N(CL_INVALID_GLOBAL_WORK_SIZE) N(CL_INVALID_PROPERTY)
     N(CL_INVALID_IMAGE_DESCRIPTOR) N(CL_INVALID_COMPILER_OPTIONS) N(CL_INVALID_LINKER_OPTIONS)
     N(CL_INVALID_DEVICE_PARTITION_COUNT)
-#undef N
-    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
-    default: return "unknown OpenCL status";
-    }
-}
-
-const char *isb_clblast_status_name(int s) {
-    switch (s) {
-#define N(x) case x: return #x;
     N(CLBlastNotImplemented) N(CLBlastInvalidMatrixA) N(CLBlastInvalidMatrixB) N(CLBlastInvalidMatrixC)
     N(CLBlastInvalidVectorX) N(CLBlastInvalidVectorY) N(CLBlastInvalidDimension)
     N(CLBlastInvalidLeadDimA) N(CLBlastInvalidLeadDimB) N(CLBlastInvalidLeadDimC)
@@ -48,9 +40,12 @@ const char *isb_clblast_status_name(int s) {
     N(CLBlastInsufficientMemoryScalar) N(CLBlastDatabaseError) N(CLBlastUnknownError)
     N(CLBlastUnexpectedError)
 #undef N
-    default: return isb_cl_status_name(s); /* CLBlast mirrors OpenCL's codes above -1000 */
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
+    default: return "unknown OpenCL status";
     }
 }
+
+const char *isb_clblast_status_name(int s) { return isb_cl_status_name(s); }
 
 int isb_ocl_check(cl_int status, const char *what) {
     if (status == CL_SUCCESS) return ISB_OK;

@@ -2,16 +2,41 @@
  * allocations, and in timed mode the time of each by name. Used by the step benchmark's profile
  * mode only; training never attaches a trace. */
 #include "ocl/ocl.h"
+#include "ocl/ocl_internal.h"
 #include "util/error.h"
 #include "util/timer.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-int isb_ocl_trace_launch(isb_ocl *ocl, cl_kernel k, size_t global, size_t local);
-int isb_ocl_launch_status(cl_int st, cl_kernel k, size_t global, size_t local);
+#define ISB_TRACE_ENTRIES 256
+struct isb_ocl_trace {
+    bool timed;
+    isb_trace_counts counts;
+    int n_entries;
+    isb_trace_entry entries[ISB_TRACE_ENTRIES]; /* first-use order; overflow goes to the last */
+};
 
-void isb_ocl_trace_book(isb_ocl_trace *t, const char *name, double seconds, bool host_clock) {
+isb_ocl_trace *isb_ocl_trace_new(bool timed) {
+    isb_ocl_trace *t = calloc(1, sizeof *t);
+    if (t) t->timed = timed;
+    return t;
+}
+void isb_ocl_trace_free(isb_ocl_trace *t) { free(t); }
+void isb_ocl_trace_attach(isb_ocl *ocl, isb_ocl_trace *t) { ocl->trace = t; }
+isb_trace_counts isb_ocl_trace_counts(const isb_ocl_trace *t) { return t->counts; }
+int isb_ocl_trace_entries(const isb_ocl_trace *t) { return t->n_entries; }
+isb_trace_entry isb_ocl_trace_entry(const isb_ocl_trace *t, int i) { return t->entries[i]; }
+
+void isb_ocl_trace_alloc(isb_ocl *ocl, size_t bytes) {
+    if (!ocl->trace) return;
+    ocl->trace->counts.allocations++;
+    ocl->trace->counts.alloc_bytes += bytes;
+}
+
+/* Adds `seconds` to the entry `name`. */
+static void book(isb_ocl_trace *t, const char *name, double seconds, bool host_clock) {
     int i = 0;
     while (i < t->n_entries && strcmp(t->entries[i].name, name) != 0) i++;
     if (i == t->n_entries) {
@@ -23,6 +48,11 @@ void isb_ocl_trace_book(isb_ocl_trace *t, const char *name, double seconds, bool
     t->entries[i].host_clock |= host_clock;
 }
 
+/* clFinish as an error (this file calls nothing of ocl.c, which calls it). */
+static int finish(isb_ocl *ocl) { return isb_ocl_check(clFinish(ocl->queue), "clFinish"); }
+
+bool isb_ocl_trace_timed(const isb_ocl *ocl) { return ocl->trace && ocl->trace->timed; }
+
 double isb_ocl_trace_start(isb_ocl *ocl) {
     if (!ocl->trace || !ocl->trace->timed) return 0.0;
     clFinish(ocl->queue); /* an error here shows again at the call's own finish */
@@ -31,10 +61,10 @@ double isb_ocl_trace_start(isb_ocl *ocl) {
 
 int isb_ocl_trace_clblast(isb_ocl *ocl, const char *name, double t0) {
     if (!ocl->trace) return ISB_OK;
-    ocl->trace->clblast_calls++;
+    ocl->trace->counts.clblast_calls++;
     if (!ocl->trace->timed) return ISB_OK;
-    ISB_TRY(isb_ocl_finish(ocl));
-    isb_ocl_trace_book(ocl->trace, name, isb_now() - t0, true);
+    ISB_TRY(finish(ocl));
+    book(ocl->trace, name, isb_now() - t0, true);
     return ISB_OK;
 }
 
@@ -47,20 +77,17 @@ static double event_seconds(cl_event e) {
     return (double)(end - start) * 1e-9;
 }
 
-int isb_ocl_trace_launch(isb_ocl *ocl, cl_kernel k, size_t global, size_t local) {
+int isb_ocl_trace_kernel(isb_ocl *ocl, cl_kernel k, cl_event e, double t0) {
     isb_ocl_trace *t = ocl->trace;
-    t->launches++;
-    double t0 = isb_ocl_trace_start(ocl);
-    cl_event e = NULL;
-    cl_int st = clEnqueueNDRangeKernel(ocl->queue, k, 1, NULL, &global, &local, 0, NULL, t->timed ? &e : NULL);
-    ISB_TRY(isb_ocl_launch_status(st, k, global, local));
+    if (!t) return ISB_OK;
+    t->counts.launches++;
     if (!t->timed) return ISB_OK;
-    int rc = isb_ocl_finish(ocl);
-    double host = isb_now() - t0, device = rc == 0 ? event_seconds(e) : -1.0;
-    clReleaseEvent(e);
+    int rc = finish(ocl);
+    double host = isb_now() - t0, device = rc == 0 && e ? event_seconds(e) : -1.0;
+    if (e) clReleaseEvent(e);
     ISB_TRY(rc);
     char name[96] = "?";
     clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-    isb_ocl_trace_book(t, name, device >= 0 ? device : host, device < 0);
+    book(t, name, device >= 0 ? device : host, device < 0);
     return ISB_OK;
 }

@@ -60,12 +60,13 @@ static int row_from_json(json_t *b, isb_bench_row *r) {
     r->cpu_time = json_number(b, "cpu_time");
     copy_text(r->unit, sizeof r->unit, json_string_value(json_object_get(b, "time_unit")));
     const char *agg_unit = json_string_value(json_object_get(b, "aggregate_unit"));
-    if (agg_unit && strcmp(agg_unit, "percentage") == 0) { /* a fraction in the JSON */
+    r->items_per_second = json_number(b, "items_per_second");
+    if (agg_unit && strcmp(agg_unit, "percentage") == 0) { /* fractions in the JSON */
         r->real_time *= 100;
         r->cpu_time *= 100;
+        r->items_per_second *= 100;
         copy_text(r->unit, sizeof r->unit, "%");
     }
-    r->items_per_second = json_number(b, "items_per_second");
     r->label = dup_or_empty(json_string_value(json_object_get(b, "label")));
     r->error_message = dup_or_empty(json_string_value(json_object_get(b, "error_message")));
     r->error = json_is_true(json_object_get(b, "error_occurred"));

@@ -19,6 +19,18 @@ static bool is_dir(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool isb_compare_is_config_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool found = false;
+    char path[4096];
+    for (struct dirent *e; !found && (e = readdir(d));)
+        found = strncmp(e->d_name, "seed-", 5) == 0 && snprintf(path, sizeof path, "%s/%s/manifest.json", dir, e->d_name) < (int)sizeof path &&
+                isb_file_exists(path);
+    closedir(d);
+    return found;
+}
+
 /* A suite holds <config>/seed-<k>/manifest.json; a benchmark folder holds context.json or
  * Google Benchmark *.csv / *.json files. */
 static folder_kind kind_of(const char *dir) {
@@ -33,8 +45,8 @@ static folder_kind kind_of(const char *dir) {
         if (e->d_name[0] == '.') continue;
         if ((len > 4 && strcmp(e->d_name + len - 4, ".csv") == 0) || (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0))
             kind = KIND_BENCH;
-        snprintf(path, sizeof path, "%s/%s/seed-1/manifest.json", dir, e->d_name);
-        if (isb_file_exists(path)) kind = KIND_SUITE;
+        if (e->d_name[0] != '.' && isb_path_join(path, sizeof path, dir, e->d_name) == ISB_OK && isb_compare_is_config_dir(path))
+            kind = KIND_SUITE;
     }
     closedir(d);
     return kind;

@@ -21,7 +21,7 @@ typedef struct {
     const char *a, *b;  /* the two folders: A is the baseline */
     const char *out_dir;
     bool force;         /* compare runs of different protocols anyway (the differences are listed) */
-    double target_acc;  /* time-to-target accuracy as a fraction; <= 0: 90% of the best mean best accuracy */
+    double target_acc;  /* time-to-target accuracy as a fraction; <= 0: 90% of the best mean last accuracy */
 } isb_compare_options;
 
 int isb_compare(const isb_compare_options *o);
@@ -34,6 +34,8 @@ typedef struct {
 } isb_compare_text;
 int isb_compare_write_outputs(const char *out_dir, const isb_compare_text *text);
 void isb_compare_text_free(isb_compare_text *text);
+/* Whether dir is a configuration folder of a suite: it holds some seed-<k>/manifest.json. */
+bool isb_compare_is_config_dir(const char *dir);
 
 int isb_compare_bench(const isb_compare_options *o);
 int isb_compare_suites(const isb_compare_options *o);

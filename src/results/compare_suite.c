@@ -121,10 +121,9 @@ static int read_suite(const char *dir, suite_result *s) {
     int n = scandir(dir, &list, NULL, alphasort), rc = ISB_OK;
     if (n < 0) return isb_fail(ISB_ERR_IO, "cannot list %s", dir);
     for (int i = 0; i < n; i++) {
-        char probe[4096];
-        int room = snprintf(probe, sizeof probe, "%s/%s/seed-1", dir, list[i]->d_name);
-        bool fits = room > 0 && (size_t)room < sizeof probe;
-        if (rc == ISB_OK && fits && list[i]->d_name[0] != '.' && s->n < MAX_CONFIGS && isb_file_exists(probe)) {
+        char config_dir[4096];
+        bool fits = isb_path_join(config_dir, sizeof config_dir, dir, list[i]->d_name) == ISB_OK;
+        if (rc == ISB_OK && fits && list[i]->d_name[0] != '.' && s->n < MAX_CONFIGS && isb_compare_is_config_dir(config_dir)) {
             rc = read_config(dir, list[i]->d_name, &s->configs[s->n]);
             s->n += s->configs[s->n].n > 0;
         }
@@ -206,13 +205,13 @@ static const config_result *find_config(const suite_result *s, const char *name)
     return NULL;
 }
 
-/* 90% of the highest mean best accuracy of any configuration on either side. */
+/* 90% of the highest mean last accuracy of any configuration on either side (as make-figures). */
 static double default_target(const suite_result *a, const suite_result *b) {
     double top = 0, v[MAX_SEEDS];
     for (int side = 0; side < 2; side++) {
         const suite_result *s = side ? b : a;
         for (int i = 0; i < s->n; i++) {
-            isb_summary m = isb_summarize(v, metric_values(&s->configs[i], METRIC_BEST, 0, v));
+            isb_summary m = isb_summarize(v, metric_values(&s->configs[i], METRIC_LAST, 0, v));
             if (m.mean > top) top = m.mean;
         }
     }
@@ -250,7 +249,7 @@ static void compare_metric(suite_report *rep, const config_result *ca, const con
     isb_strbuf_printf(&rep->text.md, " ");
     summary_cell(&rep->text.md, &sb, cb->n);
     if (tested) isb_strbuf_printf(&rep->text.md, " %+.2f | %.4f | %s |\n", w.diff, w.p, sig ? "**significant**" : "not significant");
-    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (needs 2 values with spread per side) |\n", w.diff);
+    else if (isfinite(w.diff)) isb_strbuf_printf(&rep->text.md, " %+.2f | – | no test (fewer than 2 seeds on a side, or no spread at all) |\n", w.diff);
     else isb_strbuf_printf(&rep->text.md, " – | – | no test |\n");
     isb_csv_field(&rep->text.csv, ca->name);
     isb_strbuf_printf(&rep->text.csv, ",%s", metric_keys[m]);

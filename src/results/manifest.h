@@ -38,10 +38,14 @@ typedef struct {
     bool cumulative;                   /* "reported": last (cumulative early stopping) or best */
 } isb_manifest_progress;
 
+/* NULL when any part cannot be made (out of memory, a NULL string). */
 json_t *isb_manifest_new(const isb_manifest_info *info);
-/* Carries "started" and the "resumed" list over from the manifest at old_path, adding now. */
-void isb_manifest_note_resume(json_t *manifest, const char *old_path);
-void isb_manifest_update(json_t *manifest, const isb_manifest_progress *p);
+/* Carries "started" and the "resumed" list over from the manifest at old_path (if it can be read),
+ * adding now. */
+int isb_manifest_note_resume(json_t *manifest, const char *old_path);
+/* Status, times and the "progress" / "final" objects. A non-finite number is refused
+ * (ISB_ERR_NUMERIC naming it) before anything changes; every JSON write is checked. */
+int isb_manifest_update(json_t *manifest, const isb_manifest_progress *p);
 /* progress.data_epochs of the manifest at path: 0 when it has none, -1 when there is no file. */
 int isb_manifest_data_epochs(const char *path);
 

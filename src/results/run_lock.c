@@ -30,6 +30,8 @@ int isb_run_lock_take(isb_run_lock *lock, const char *dir) {
                         "wait for it to end, or stop it, or use another --out",
                         dir, holder[0] ? holder : "unknown");
     }
+    /* what the file held, so that a refused run can put it back byte for byte */
+    lock->previous_len = pread(fd, lock->previous, sizeof lock->previous, 0);
     char host[64] = "?", text[128];
     gethostname(host, sizeof host);
     host[sizeof host - 1] = '\0';
@@ -41,6 +43,12 @@ int isb_run_lock_take(isb_run_lock *lock, const char *dir) {
     }
     lock->fd = fd;
     return ISB_OK;
+}
+
+void isb_run_lock_restore(isb_run_lock *lock) {
+    if (lock->fd < 0 || lock->previous_len < 0 || (size_t)lock->previous_len >= sizeof lock->previous) return;
+    if (ftruncate(lock->fd, 0) != 0 || pwrite(lock->fd, lock->previous, (size_t)lock->previous_len, 0) != lock->previous_len)
+        fprintf(stderr, "warning: cannot restore the run lock's previous content: %s\n", strerror(errno));
 }
 
 void isb_run_lock_release(isb_run_lock *lock) {

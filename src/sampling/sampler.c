@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ocl/programs.h"
 #include "util/error.h"
 
 #define ISB_SMP_MAX_GROUPS 1024
@@ -79,7 +80,7 @@ int isb_sampler_create(isb_sampler **out, isb_ocl *ocl, int n_max, int z_max) {
     int rc = ISB_OK;
     s->wg = 256;
     for (int i = 0; i < K_COUNT && rc == ISB_OK; i++) {
-        rc = isb_ocl_kernel(ocl, ISB_SAMPLER_PROGRAM, "", kernel_names[i], &s->k[i]);
+        rc = isb_ocl_kernel(ocl, ISB_PROGRAM_SAMPLING, "", kernel_names[i], &s->k[i]);
         if (rc == ISB_OK) {
             size_t wg = isb_ocl_kernel_wg(ocl, s->k[i], 256);
             if (wg < s->wg) s->wg = wg;
@@ -441,7 +442,7 @@ int isb_scores_update(isb_ocl *ocl, cl_mem scores, cl_mem indices, cl_mem values
                           "clGetMemObjectInfo(scores)"));
     int n_scores = scores_bytes / sizeof(float) > INT_MAX ? INT_MAX : (int)(scores_bytes / sizeof(float));
     cl_kernel k;
-    ISB_TRY(isb_ocl_kernel(ocl, ISB_SAMPLER_PROGRAM, "", "isb_smp_score_update", &k));
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_SAMPLING, "", "isb_smp_score_update", &k));
     size_t rows_bytes = (size_t)b * (sizeof(float) + sizeof(cl_int));
     if (rows_bytes > ocl->info.local_mem)
         return isb_fail(ISB_ERR_USAGE, "score update: a batch of %d needs %zu bytes of local memory but %s has %lu; "

@@ -10,9 +10,6 @@
 #include "ocl/ocl.h"
 #include "sampling/score_rule.h"
 
-/* The program of the sampling kernels (and of isb_scores_update), for isb_ocl_kernel. */
-#define ISB_SAMPLER_PROGRAM "philox.cl,batch_order.cl,wg_reduce.cl,score_rule.cl,sampling.cl"
-
 typedef enum {
     ISB_DRAW_ALIAS = 0,         /* with replacement, alias table (O(N) set-up, O(1) per draw) */
     ISB_DRAW_CDF = 1,           /* with replacement, prefix sums + binary search */

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,15 +90,38 @@ static bool lock_held(const char *dir) {
     return held;
 }
 
-void isb_suite_run_status(const char *dir, char *status, size_t size) {
+/* What a run's manifest.json records: its status as isb_suite_run_status gives it, and its progress
+ * (data_epochs -1 when none). */
+typedef struct {
+    char status[32];
+    int data_epochs;
+    int64_t samples_seen;
+    double last_acc, best_acc, wall_s; /* NAN before the first evaluation */
+} run_record;
+
+static void read_run_record(const char *dir, run_record *rec) {
     char path[4200];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     json_t *m = json_load_file(path, 0, NULL);
     const char *s = json_string_value(json_object_get(m, "status"));
     /* "running" in the manifest of a folder nobody holds: its writer died (SIGKILL, OOM, power) */
     if (s && strcmp(s, "running") == 0 && !lock_held(dir)) s = "interrupted";
-    snprintf(status, size, "%s", s ? s : m ? "unknown" : "new");
+    snprintf(rec->status, sizeof rec->status, "%s", s ? s : m ? "unknown" : "new");
+    json_t *p = json_object_get(m, "progress"), *f = json_object_get(m, "final");
+    rec->data_epochs = json_is_integer(json_object_get(p, "data_epochs"))
+                           ? (int)json_integer_value(json_object_get(p, "data_epochs")) : -1;
+    rec->samples_seen = json_integer_value(json_object_get(p, "samples_seen"));
+    rec->wall_s = json_number_value(json_object_get(p, "wall_s"));
+    json_t *last = json_object_get(f, "last_test_acc"), *best = json_object_get(f, "best_test_acc");
+    rec->last_acc = json_is_number(last) ? json_number_value(last) : NAN;
+    rec->best_acc = json_is_number(best) ? json_number_value(best) : NAN;
     json_decref(m);
+}
+
+void isb_suite_run_status(const char *dir, char *status, size_t size) {
+    run_record rec;
+    read_run_record(dir, &rec);
+    snprintf(status, size, "%s", rec.status);
 }
 
 void isb_suite_list(const isb_suite_options *o, FILE *out) {
@@ -135,28 +159,33 @@ done:
     return rc;
 }
 
+/* One line per run, from its manifest (another process may have run it meanwhile), with what
+ * happened to it in this process when that differs from a plain run. */
 static void print_summary(const isb_suite_options *o, const int *runs, int k, const int *status,
                           const isb_run_result *res, double wall) {
     printf("\nsuite %s (preset %s) in %s/%s: %.1f s\n", suite_name(o), o->preset, o->out, suite_name(o), wall);
-    printf("%-20s %5s %-12s %7s %10s %9s %9s\n", "config", "seed", "status", "epochs", "samples", "test_acc", "wall_s");
+    printf("%-20s %5s %-12s %7s %10s %9s %9s %9s\n", "config", "seed", "status", "epochs", "samples", "last_acc",
+           "best_acc", "wall_s");
     for (int j = 0; j < k; j++) {
         isb_suite_entry e;
+        run_record rec;
         isb_suite_entry_at(o, runs[j], &e);
-        const char *st = status[j] == ISB_ERR_INTERRUPTED ? "interrupted"
-                         : status[j] < 0                 ? "failed"
-                         : res[j].skipped                ? "skipped"
-                                                         : "finished";
-        if (res[j].skipped)
-            printf("%-20s %5d %-12s (see its manifest.json)\n", e.config, e.seed, st);
+        read_run_record(e.dir, &rec);
+        const char *here = status[j] == ISB_ERR_INTERRUPTED ? "" : status[j] < 0 ? "  (this process: refused or failed, "
+                           "see above)" : res[j].skipped ? "  (skipped: finished before)" : "";
+        if (rec.data_epochs < 0)
+            printf("%-20s %5d %-12s %7s %10s %9s %9s %9s%s\n", e.config, e.seed, rec.status, "-", "-", "-", "-", "-",
+                   here);
         else
-            printf("%-20s %5d %-12s %7d %10" PRId64 " %9.4f %9.1f\n", e.config, e.seed, st, res[j].data_epochs,
-                   res[j].samples_seen, res[j].final_test_acc, res[j].wall_s);
+            printf("%-20s %5d %-12s %7d %10" PRId64 " %9.4f %9.4f %9.1f%s\n", e.config, e.seed, rec.status,
+                   rec.data_epochs, rec.samples_seen, rec.last_acc, rec.best_acc, rec.wall_s, here);
     }
 }
 
 int isb_suite_run(isb_ocl *ocl, const isb_suite_options *o) {
     if (o->seeds < 1) return isb_fail(ISB_ERR_USAGE, "--seeds must be >= 1, got %d", o->seeds);
     ISB_TRY(isb_suite_check_selection(o));
+    ISB_TRY(isb_run_name_check("--name", suite_name(o)));
     int n, total = isb_suite_size(o), k = 0, first_failure = 0;
     suite_configs(o, &n);
     isb_train_env env = {0};

@@ -17,7 +17,7 @@
 #include "train/train_config.h"
 
 typedef struct {
-    const char *preset;        /* paper | quick | smoke */
+    const char *preset;        /* paper | gpu | quick | smoke */
     const char *name;          /* results/<name>/...; NULL = preset */
     const char *out;           /* results root */
     const char *data_dir;      /* NULL: isb_data_dir default */

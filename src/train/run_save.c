@@ -7,6 +7,7 @@
  * run finishes the files and the "finished" manifest are written and only then the checkpoint is
  * removed. A rerun resumes from the checkpoint and rewrites the files from it. */
 #include "train/run.h"
+#include "nn/resnet18.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -37,14 +38,14 @@ static cl_mem buffer_of(const isb_run *r, const device_tensor *d) {
     return *(const cl_mem *)((const char *)r + d->buffer);
 }
 
-static int length_of(const isb_run *r, const isb_train_state *s, const device_tensor *d) {
+static int length_of(int n, const isb_train_state *s, const device_tensor *d) {
     if (strcmp(d->length, "zlen") == 0) return s->zlen;
     if (strcmp(d->length, "since_eval") == 0) return s->since_eval;
-    return r->n;
+    return n;
 }
 
 static int add_device(isb_run *r, isb_checkpoint *ck, const device_tensor *d) {
-    int n = length_of(r, &r->s, d);
+    int n = length_of(r->n, &r->s, d);
     int64_t dims[1] = {n};
     ISB_TRY(isb_checkpoint_add(ck, d->name, d->is_int ? ISB_DTYPE_I64 : ISB_DTYPE_F32, 1, dims, NULL));
     void *h = ck->tensors[ck->count - 1].data;
@@ -72,22 +73,51 @@ done:
 
 /* Shape and values of a device tensor, before anything is uploaded: Z's indices in 0..N-1, hits 0
  * or 1, and losses, scores and weights finite and non-negative (a NaN score would poison the draw). */
-static int check_device(const isb_run *r, const isb_train_state *s, const isb_checkpoint *ck,
-                        const device_tensor *d) {
+static int check_device(const isb_run_identity *id, const isb_train_state *s, const isb_checkpoint *ck,
+                        const device_tensor *d, const char *path) {
     const isb_tensor *t = isb_checkpoint_find(ck, d->name);
-    int n = length_of(r, s, d);
+    int n = length_of(id->n, s, d);
     if (!t || t->dtype != (d->is_int ? ISB_DTYPE_I64 : ISB_DTYPE_F32) || t->ndim != 1 || t->dims[0] != n)
         return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s is missing or not %d %s values: nothing was changed; move "
-                        "the checkpoint away (or rerun with --restart)", r->checkpoint_path, d->name, n,
-                        d->is_int ? "i64" : "f32");
-    int64_t limit = strcmp(d->length, "zlen") == 0 ? r->n : 2;
+                        "the checkpoint away (or rerun with --restart)", path, d->name, n, d->is_int ? "i64" : "f32");
+    int64_t limit = strcmp(d->length, "zlen") == 0 ? id->n : 2;
     for (int i = 0; i < n; i++) {
         double v = d->is_int ? (double)((const int64_t *)t->data)[i] : (double)((const float *)t->data)[i];
         if (!(v >= 0 && v <= FLT_MAX) || (d->is_int && v >= (double)limit))
             return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s[%d] = %g is out of range: nothing was changed; move "
-                            "the checkpoint away (or rerun with --restart)", r->checkpoint_path, d->name, i, v);
+                            "the checkpoint away (or rerun with --restart)", path, d->name, i, v);
     }
     return ISB_OK;
+}
+
+/* The model and optimizer state: finite, variances >= 0, with momentum, and trained for as many
+ * steps as the loop state says (num_batches_tracked = step). */
+static int check_model(const isb_resnet18_plan *plan, const isb_train_state *s, const isb_checkpoint *ck,
+                       const char *path) {
+    bool with_momentum;
+    int64_t tracked;
+    int rc = isb_resnet18_check_state(plan, ck, &with_momentum, &tracked);
+    if (rc >= 0 && !with_momentum) rc = isb_fail(ISB_ERR_FORMAT, "it holds no momentum buffers");
+    if (rc >= 0 && tracked != s->step)
+        rc = isb_fail(ISB_ERR_FORMAT, "num_batches_tracked = %lld does not match train/state/step = %lld",
+                      (long long)tracked, (long long)s->step);
+    return rc < 0 ? isb_fail_context(rc, "%s is corrupt", path) : ISB_OK;
+}
+
+int isb_run_checkpoint_check(const isb_checkpoint *ck, const isb_run_identity *id, const isb_resnet18_plan *plan,
+                             isb_train_state *s, const char *path) {
+    isb_train_state got;
+    isb_train_state_init(&got, &id->cfg);
+    int rc = ISB_OK;
+    ISB_CHECK(isb_train_state_load(&got, id, ck, path));
+    for (int i = 0; i < N_DEVICE_TENSORS; i++) ISB_CHECK(check_device(id, &got, ck, &device_tensors[i], path));
+    ISB_CHECK(check_model(plan, &got, ck, path));
+    isb_train_state_free(s);
+    *s = got;
+    got = (isb_train_state){0};
+done:
+    isb_train_state_free(&got);
+    return rc;
 }
 
 static int upload_device(isb_run *r, const isb_checkpoint *ck, const device_tensor *d, int n) {
@@ -104,15 +134,12 @@ static int upload_device(isb_run *r, const isb_checkpoint *ck, const device_tens
 
 int isb_run_load_checkpoint(isb_run *r) {
     isb_checkpoint ck = {0};
-    isb_train_state s;
-    isb_train_state_init(&s, r->cfg);
+    isb_train_state s = {0};
     int rc = ISB_OK;
     ISB_CHECK(isb_checkpoint_read(&ck, r->checkpoint_path));
-    ISB_CHECK(isb_train_state_load(&s, &r->id, &ck, r->checkpoint_path));
+    ISB_CHECK(isb_run_checkpoint_check(&ck, &r->id, isb_model_plan(r->model), &s, r->checkpoint_path));
     for (int i = 0; i < N_DEVICE_TENSORS; i++) /* all checked before anything is uploaded */
-        ISB_CHECK(check_device(r, &s, &ck, &device_tensors[i]));
-    for (int i = 0; i < N_DEVICE_TENSORS; i++)
-        ISB_CHECK(upload_device(r, &ck, &device_tensors[i], length_of(r, &s, &device_tensors[i])));
+        ISB_CHECK(upload_device(r, &ck, &device_tensors[i], length_of(r->n, &s, &device_tensors[i])));
     ISB_CHECK(isb_model_load_state(r->model, &ck));
     isb_train_state_free(&r->s);
     r->s = s; /* from here on the run is the checkpoint's */
@@ -135,6 +162,6 @@ int isb_run_write_results(isb_run *r, const char *status, const char *stop_reaso
                                .data_epochs = s->n_rows, .samples_seen = s->samples_seen, .steps = s->step,
                                .sampler_epochs = s->sampler_epoch, .lr = s->lr, .wall_s = t.total,
                                .accuracy = isb_train_state_accuracy(s, cumulative), .cumulative = cumulative};
-    isb_manifest_update(r->manifest, &p);
+    ISB_TRY(isb_manifest_update(r->manifest, &p));
     return isb_write_json_atomic(r->manifest_path, r->manifest);
 }

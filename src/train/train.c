@@ -145,19 +145,18 @@ static int move_aside(const char *dir, isb_run_lock *lock, const char *label) {
     return ISB_OK;
 }
 
-/* mkdir, lock, --restart, ownership check (another configuration is refused), stale temp files. */
-static int open_run_dir(const isb_run *r, const json_t *config, isb_run_lock *lock, isb_run_state *state) {
+/* mkdir, lock, --restart, what the folder holds (another configuration is refused); *why says why
+ * a manifest.json present cannot be read. Reads only, but for a leftover checkpoint of a finished run. */
+static int open_run_dir(const isb_run *r, const json_t *config, isb_run_lock *lock, isb_run_state *state, char *why,
+                        size_t why_size) {
     ISB_TRY(isb_mkdir_p(r->dir));
     ISB_TRY(isb_run_lock_take(lock, r->dir));
-    if (r->env->restart && (isb_file_exists(r->manifest_path) || isb_file_exists(r->checkpoint_path)))
+    if (r->env->restart && (isb_entry_exists(r->manifest_path) || isb_entry_exists(r->checkpoint_path)))
         ISB_TRY(move_aside(r->dir, lock, r->label));
-    ISB_TRY(isb_run_dir_check(r->dir, config, state));
-    int removed = isb_remove_stale_temp_files(r->dir);
-    if (removed > 0)
-        fprintf(stderr, "[%s] removed %d temporary file(s) of a killed writer in %s\n", r->label, removed, r->dir);
+    ISB_TRY(isb_run_dir_check(r->dir, config, state, why, why_size));
     /* a kill after the "finished" manifest, before the checkpoint was removed */
-    if (*state == ISB_RUN_FINISHED && isb_file_exists(r->checkpoint_path)) unlink(r->checkpoint_path);
-    return removed < 0 ? removed : ISB_OK;
+    if (*state == ISB_RUN_FINISHED && isb_entry_exists(r->checkpoint_path)) unlink(r->checkpoint_path);
+    return ISB_OK;
 }
 
 /* The model, the buffers, the identity and a new manifest of a run about to start or resume. */
@@ -177,25 +176,33 @@ static int create_run(isb_run *r, const json_t *config) {
                             .configuration = config, .train_n = r->n, .test_n = r->n_test, .z = r->z,
                             .model_parameters = isb_model_param_count(r->model)};
     r->manifest = isb_manifest_new(&mi);
-    return r->manifest ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory for the manifest");
+    return r->manifest ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "cannot make the manifest: out of host memory, or a text in it "
+                                           "(the --data path, a device name) is not UTF-8");
 }
 
 /* ---- resume or start, finish ------------------------------------------------------------------ */
 
-/* Resumes from the checkpoint if there is one. A checkpoint that cannot be resumed, or results
+/* Resumes from the checkpoint if there is one (also when the manifest is missing or unreadable: the
+ * checkpoint's identity proves it is this run's). A checkpoint that cannot be resumed, or results
  * without a checkpoint, are refused: nothing is written, the message says what to do. */
-static int resume_or_start(isb_run *r, isb_run_state state, isb_run_result *result) {
-    if (state == ISB_RUN_UNFINISHED && isb_file_exists(r->checkpoint_path)) {
+static int resume_or_start(isb_run *r, isb_run_state state, const char *why, isb_run_result *result) {
+    if (isb_entry_exists(r->checkpoint_path)) {
         int rc = isb_run_load_checkpoint(r);
         if (rc < 0)
             return isb_fail_context(rc, "cannot resume the run in %s (nothing was changed; rerun with --restart to "
                                     "start it over, the old folder is kept beside it)", r->dir);
-        isb_manifest_note_resume(r->manifest, r->manifest_path);
+        ISB_TRY(isb_manifest_note_resume(r->manifest, r->manifest_path));
         result->resumed = true;
         if (!r->cfg->profile) r->s.t.data = -1;
         else if (r->s.t.data < 0) r->s.t.data = 0; /* earlier sessions did not time it */
+        if (state == ISB_RUN_NEW || state == ISB_RUN_NO_MANIFEST)
+            fprintf(stderr, "[%s] %s: the checkpoint belongs to this run, so the run resumes from it and manifest.json "
+                    "is written anew from it\n", r->label, state == ISB_RUN_NEW ? "manifest.json is missing" : why);
         fprintf(stderr, "[%s] resuming from %s at data epoch %d, step %" PRId64 "\n", r->label, r->checkpoint_path,
                 r->s.n_rows, r->s.step);
+    } else if (state == ISB_RUN_NO_MANIFEST) {
+        return isb_fail(ISB_ERR_FORMAT, "%s and there is no checkpoint.isbc to resume from: nothing was changed; move "
+                        "it away, or rerun with --restart to start the run over (the old folder is kept beside it)", why);
     } else if (state == ISB_RUN_UNFINISHED) {
         int epochs = isb_manifest_data_epochs(r->manifest_path);
         if (epochs > 0)
@@ -203,35 +210,42 @@ static int resume_or_start(isb_run *r, isb_run_state state, isb_run_result *resu
                             "cannot resume: nothing was changed; rerun with --restart to start it over (the old "
                             "folder is kept beside it)", r->dir, epochs);
     }
+    ISB_TRY(isb_run_warm_up(r)); /* before the clock */
     r->session_start = r->mark = r->last_checkpoint = isb_now();
     isb_progress_start(&r->progress, r->label, r->cfg->max_epochs, r->n, r->s.samples_seen);
-    return isb_run_write_results(r, "running", NULL, NULL);
+    return ISB_OK;
+}
+
+/* A failed write (a full disk) stops the run with nothing more written: the advice to rerun. */
+static int io_advice(const isb_run *r, int rc) {
+    if (rc != ISB_ERR_IO) return rc;
+    return isb_fail_context(rc, "the run in %s stopped; its files and checkpoint hold the last complete state (data "
+                            "epoch %d or earlier): free space and run the same command again to resume", r->dir,
+                            r->s.n_rows);
 }
 
 /* Writes the end state of a run that returned rc from the loop; returns the run's status. */
 static int finish_run(isb_run *r, int rc, char *reason, size_t reason_size) {
     if (rc == ISB_ERR_INTERRUPTED) {
         int sig = isb_stop_signal();
-        snprintf(reason, reason_size, "interrupted (%s) at step %" PRId64 "",
-                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "stop request", r->s.step);
-        ISB_TRY(isb_run_save_checkpoint(r));
-        ISB_TRY(isb_run_write_results(r, "interrupted", reason, NULL));
+        snprintf(reason, reason_size, "interrupted (%s) at step %" PRId64 "%s",
+                 sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "stop request", r->s.step,
+                 isb_run_evaluation_due(r) ? ", before the evaluation of the data epoch it completed" : "");
+        ISB_TRY(io_advice(r, isb_run_save_checkpoint(r)));
+        ISB_TRY(io_advice(r, isb_run_write_results(r, "interrupted", reason, NULL)));
         fprintf(stderr, "[%s] %s; checkpoint %s\n", r->label, reason, r->checkpoint_path);
         return isb_fail(ISB_ERR_INTERRUPTED, "%s: state saved in %s; run the same command again to resume", reason,
                         r->checkpoint_path);
     }
     if (rc >= 0) {
         /* files, then the "finished" manifest, then the resume state goes */
-        ISB_TRY(isb_run_write_results(r, "finished", reason, NULL));
+        ISB_TRY(io_advice(r, isb_run_write_results(r, "finished", reason, NULL)));
         if (unlink(r->checkpoint_path) != 0 && errno != ENOENT)
             return isb_fail(ISB_ERR_IO, "cannot remove %s: %s", r->checkpoint_path, strerror(errno));
         fprintf(stderr, "[%s] finished: %s\n", r->label, reason);
         return ISB_OK;
     }
-    if (rc == ISB_ERR_IO) /* a full disk: write nothing more; the last complete state stays */
-        return isb_fail_context(rc, "the run in %s stopped; its files and checkpoint hold the last complete state "
-                                "(data epoch %d or earlier): free space and run the same command again to resume",
-                                r->dir, r->s.n_rows);
+    if (rc == ISB_ERR_IO) return io_advice(r, rc); /* write nothing more; the last complete state stays */
     /* keep what was measured; the manifest says why it stopped */
     char *msg = strdup(isb_last_error());
     snprintf(reason, reason_size, rc == ISB_ERR_NUMERIC ? "non-finite loss" : "error: %s", isb_status_name(rc));
@@ -247,7 +261,7 @@ static void fill_result(const isb_run *r, isb_run_result *res, const char *reaso
     res->samples_seen = r->s.samples_seen;
     res->best_test_acc = a.best;
     res->last_test_acc = a.last;
-    res->final_test_acc = a.reported;
+    res->reported_test_acc = a.reported;
     res->wall_s = isb_run_wall(r);
     snprintf(res->stop_reason, sizeof res->stop_reason, "%s", reason ? reason : "");
 }
@@ -256,17 +270,20 @@ int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *r
                   const char *label, isb_run_result *result) {
     memset(result, 0, sizeof *result);
     ISB_TRY(check_inputs(env, cfg));
+    ISB_TRY(isb_run_name_check("--name", suite)); /* OUT/SUITE/CONFIG stays inside OUT */
+    ISB_TRY(isb_run_name_check("--config", cfg->name));
     isb_run r = {.cfg = cfg, .env = env, .ocl = env->ocl, .dir = run_dir, .suite = suite,
                  .label = label ? label : cfg->name, .n = env->train.n, .n_test = env->test.n,
                  .z = isb_train_config_z(cfg, env->train.n)};
     snprintf(r.checkpoint_path, sizeof r.checkpoint_path, "%s/checkpoint.isbc", run_dir);
     snprintf(r.manifest_path, sizeof r.manifest_path, "%s/manifest.json", run_dir);
     json_t *config = isb_train_config_to_json(cfg);
-    isb_run_lock lock = {-1};
+    isb_run_lock lock = {.fd = -1};
     isb_run_state state;
-    char reason[160] = "";
+    char reason[160] = "", why[600] = "";
+    bool accepted = false; /* until the run is accepted, a refusal leaves run.lock as it was */
     int rc = ISB_OK;
-    ISB_CHECK(open_run_dir(&r, config, &lock, &state));
+    ISB_CHECK(open_run_dir(&r, config, &lock, &state, why, sizeof why));
     if (state == ISB_RUN_FINISHED) {
         fprintf(stderr, "[%s] %s already holds this finished run: skipped (rerun with --restart to run it again)\n",
                 r.label, run_dir);
@@ -274,10 +291,17 @@ int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *r
         goto done;
     }
     ISB_CHECK(create_run(&r, config));
-    ISB_CHECK(resume_or_start(&r, state, result)); /* on failure nothing of the run was changed */
-    rc = finish_run(&r, isb_run_loop(&r, reason, sizeof reason), reason, sizeof reason);
+    ISB_CHECK(resume_or_start(&r, state, why, result)); /* on failure nothing of the run was changed */
+    accepted = true;
+    int removed = isb_remove_stale_temp_files(run_dir);
+    if (removed > 0)
+        fprintf(stderr, "[%s] removed %d temporary file(s) of a killed writer in %s\n", r.label, removed, run_dir);
+    rc = isb_run_write_results(&r, "running", NULL, NULL);
+    if (rc >= 0) rc = isb_run_loop(&r, reason, sizeof reason);
+    rc = finish_run(&r, rc, reason, sizeof reason);
     fill_result(&r, result, reason);
 done:
+    if (!accepted) isb_run_lock_restore(&lock);
     free_run(&r);
     isb_run_lock_release(&lock);
     json_decref(config);

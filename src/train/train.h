@@ -29,6 +29,10 @@ typedef struct {
     isb_batcher *train_batcher, *test_batcher;
     isb_sampler *sampler;
     int sampler_n, sampler_z; /* sizes the sampler was created for */
+    /* steps already warmed up in this process (src/train/warm_up.c: width, kind, batch size), so
+     * that the runs of a suite each build only what the earlier runs did not */
+    int n_warmed;
+    long warmed[16];
     /* run policy (set after opening; the defaults are isb_train_env_open's) */
     double checkpoint_every_s; /* a checkpoint at most this long after the last one (0: at evaluations only) */
     bool restart;              /* move an existing run folder aside (DIR.old-TIME) and start it over */
@@ -46,8 +50,9 @@ typedef struct {
     bool resumed;
     int data_epochs;
     int64_t samples_seen;
-    double final_test_acc;  /* best (early-stop best) or last (cumulative) test accuracy */
-    double best_test_acc, last_test_acc;
+    double last_test_acc;      /* of the last evaluation */
+    double best_test_acc;      /* the highest of any evaluation */
+    double reported_test_acc;  /* the one the early-stopping rule reports: best, or last (cumulative) */
     double wall_s;
     char stop_reason[160];
 } isb_run_result;

@@ -1,5 +1,5 @@
 /* The configuration of one training run: the six named configurations of the study (sampler ×
- * augmentation), the presets (paper / quick / smoke) and every hyper-parameter of Appendix A as an
+ * augmentation), the presets (paper / gpu / quick / smoke) and every hyper-parameter of Appendix A as an
  * overridable key (the same keys are the command-line options: `lr` is --lr). Pure host code:
  * knows nothing of OpenCL, the model or the data.
  *
@@ -27,7 +27,7 @@ typedef enum { ISB_EARLY_STOP_BEST = 0, ISB_EARLY_STOP_CUMULATIVE = 1 } isb_earl
 
 typedef struct {
     char name[32];            /* "uniform-aug", ... */
-    char preset[16];          /* "paper", "quick", "smoke" */
+    char preset[16];          /* "paper", "gpu", "quick", "smoke" */
     isb_sampler_kind sampler;
     bool augment;             /* random crop (4-pixel padding) + horizontal flip */
     bool normalize;           /* per-channel mean/std; default = augment (docs/protocol-notes.md, note 5) */
@@ -62,13 +62,14 @@ typedef struct {
     uint64_t seed;
     bool profile;             /* also synchronise around batch assembly to time `data` separately */
     long stop_after_step;     /* test hook: behave as if interrupted after this many steps (-1: never) */
+    long stop_in_evaluation;  /* test hook: ... after this many test batches of an evaluation (-1: never) */
 } isb_train_config;
 
 /* The six configuration names in suite order; *count set to 6. */
 const char *const *isb_train_config_names(int *count);
 /* Every configuration --config accepts: the study's six, then those selected by name only. */
 const char *const *isb_train_config_all_names(int *count);
-/* The presets, NULL-terminated: "paper", "quick", "smoke". */
+/* The presets, NULL-terminated: "paper", "quick", "smoke", "gpu". */
 const char *const *isb_train_preset_names(void);
 
 /* preset defaults + the named configuration's defaults (Appendix A). Unknown names → ISB_ERR_USAGE
@@ -79,6 +80,9 @@ int isb_train_config_init(isb_train_config *cfg, const char *preset, const char 
 int isb_train_config_set(isb_train_config *cfg, const char *key, const char *value);
 /* Every settable key with a one-line description, NULL-terminated pairs {key, help, key, help, ...}. */
 const char *const *isb_train_config_keys(void);
+/* The range [min, max] the key table gives a numeric key (the option's limits), for checks of
+ * values that come from elsewhere (a checkpoint); ISB_ERR_INTERNAL for an unknown key. */
+int isb_train_config_key_range(const char *key, double *min, double *max);
 /* Whether the key takes no value (a switch such as "normalize"). */
 bool isb_train_config_key_is_flag(const char *key);
 
@@ -106,5 +110,7 @@ json_t *isb_train_config_to_json(const isb_train_config *cfg);
 const char *isb_draw_method_name(isb_draw_method m);
 const char *isb_weight_mode_name(isb_weight_mode m);
 const char *isb_sampler_kind_name(isb_sampler_kind k);
+/* The score rule a configuration's runs track (its sampler kind's, with its beta). */
+isb_score_rule isb_train_config_score_rule(const isb_train_config *cfg);
 
 #endif

@@ -20,8 +20,6 @@
 #include <math.h>
 #include <stdio.h>
 
-double isb_run_wall(const isb_run *r) { return r->s.wall_before + (isb_now() - r->session_start); }
-
 /* Ends the phase that ran since the last synchronisation: waits for the device, adds the elapsed
  * host time to *phase (NULL: to none) and moves the mark. */
 static int sync_into(isb_run *r, double *phase) {
@@ -41,15 +39,6 @@ static int check_finite(isb_run *r) {
                         "check the inputs; the metrics up to the last evaluation are kept",
                         bad, r->s.step);
     return ISB_OK;
-}
-
-/* The score rule of a configuration: uniform runs track the last loss too, so that their score
- * histograms are comparable. The one place that maps a configuration to a score rule. */
-static isb_score_rule score_rule(const isb_train_config *c) {
-    isb_score_rule_kind kind = c->sampler == ISB_SAMPLER_RUNNING_LOSS    ? ISB_SCORE_RULE_RUNNING_LOSS
-                               : c->sampler == ISB_SAMPLER_GRADIENT_NORM ? ISB_SCORE_RULE_GRADIENT_NORM
-                                                                         : ISB_SCORE_RULE_LAST_LOSS;
-    return (isb_score_rule){kind, c->beta};
 }
 
 /* Draws the next sampler epoch's Z (and weights) from the scores as they are now. */
@@ -92,7 +81,8 @@ static int train_one_step(isb_run *r) {
     }
     isb_batch_io io = {.x = r->x, .labels = r->labels, .weights = weights, .batch = b, .losses = r->since_loss,
                        .losses_offset = s->since_eval, .correct = r->since_correct, .correct_offset = s->since_eval};
-    isb_score_update su = {.rule = score_rule(c), .scores = r->scores, .indices = r->z_idx, .indices_offset = s->pos};
+    isb_score_update su = {.rule = isb_train_config_score_rule(c), .scores = r->scores, .indices = r->z_idx,
+                           .indices_offset = s->pos};
     ISB_TRY(isb_model_train_step(r->model, &io, &su, s->lr));
     s->pos += b;
     s->samples_seen += b;
@@ -105,7 +95,9 @@ static int train_one_step(isb_run *r) {
     return ISB_OK;
 }
 
-/* Test-set forward passes; reads the per-sample test and training results and the scores. */
+/* Test-set forward passes; reads the per-sample test and training results and the scores. A stop
+ * request is acted on after the batch in progress (ISB_ERR_INTERRUPTED, the evaluation left pending
+ * for the resumed run): each batch is waited for, so that a stop never waits for the whole set. */
 static int run_test_set(isb_run *r) {
     const isb_train_config *c = r->cfg;
     isb_augment plain = {false, false, c->normalize};
@@ -115,6 +107,9 @@ static int run_test_set(isb_run *r) {
         isb_batch_io io = {.x = r->x, .labels = r->labels, .batch = b, .losses = r->test_loss, .losses_offset = off,
                            .correct = r->test_correct, .correct_offset = off};
         ISB_TRY(isb_model_eval_step(r->model, &io));
+        ISB_TRY(isb_ocl_mark_and_wait_previous(r->ocl, &r->step_mark));
+        if (c->stop_in_evaluation >= 0 && off / c->batch + 1 == c->stop_in_evaluation) isb_stop_request();
+        if (isb_stop_requested()) return ISB_ERR_INTERRUPTED;
     }
     ISB_TRY(isb_ocl_read(r->ocl, r->test_loss, 0, (size_t)r->n_test * sizeof(float), r->h_test_loss));
     ISB_TRY(isb_ocl_read(r->ocl, r->test_correct, 0, (size_t)r->n_test * sizeof(int), r->h_test_correct));
@@ -128,20 +123,26 @@ static int run_test_set(isb_run *r) {
 static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
     const isb_train_config *c = r->cfg;
     isb_train_state *s = &r->s;
+    *stop = true;
     ISB_TRY(sync_into(r, &s->t.training));
     ISB_TRY(check_finite(r));
-    ISB_TRY(run_test_set(r));
+    int rc = run_test_set(r);
     ISB_TRY(sync_into(r, &s->t.evaluation));
+    if (rc < 0) return rc;
 
     double test_loss = 0, train_loss = 0;
     long test_hits = 0, train_hits = 0;
     for (int i = 0; i < r->n_test; i++) test_loss += r->h_test_loss[i], test_hits += r->h_test_correct[i];
     for (int i = 0; i < s->since_eval; i++) train_loss += r->h_since_loss[i], train_hits += r->h_since_correct[i];
-    ISB_TRY(isb_train_state_grow_rows(s, s->n_rows + 1));
     int epoch = s->n_rows + 1;
+    train_loss /= s->since_eval, test_loss /= r->n_test;
+    if (!isfinite(train_loss) || !isfinite(test_loss)) /* before the row is committed: no nan reaches a file */
+        return isb_fail(ISB_ERR_NUMERIC, "non-finite mean loss at data epoch %d (train %g, test %g): lower --lr",
+                        epoch, train_loss, test_loss);
+    ISB_TRY(isb_train_state_grow_rows(s, s->n_rows + 1));
     isb_metrics_row *row = &s->rows[s->n_rows];
-    *row = (isb_metrics_row){epoch, s->samples_seen, isb_run_wall(r), s->lr, train_loss / s->since_eval,
-                             (double)train_hits / s->since_eval, test_loss / r->n_test, (double)test_hits / r->n_test};
+    *row = (isb_metrics_row){epoch, s->samples_seen, isb_run_wall(r), s->lr, train_loss,
+                             (double)train_hits / s->since_eval, test_loss, (double)test_hits / r->n_test};
     s->hist_epochs[s->n_rows] = epoch;
     isb_score_hist_compute(s->hist + (size_t)s->n_rows * ISB_HIST_BINS, r->h_scores, r->n);
     s->n_rows++;
@@ -149,11 +150,7 @@ static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
 
     bool early = isb_early_stop_update(&s->es, c, row->test_acc);
     s->lr = isb_lr_at(c, epoch);
-    *stop = true;
-    if (!isfinite(row->train_loss) || !isfinite(row->test_loss))
-        return isb_fail(ISB_ERR_NUMERIC, "non-finite mean loss at data epoch %d (train %g, test %g): lower --lr",
-                        epoch, row->train_loss, row->test_loss);
-    if (early) snprintf(reason, reason_size, "early stop: %d evaluations without improvement (%s rule)",
+    if (early) snprintf(reason, reason_size, ISB_STOP_REASON_EARLY ": %d evaluations without improvement (%s rule)",
                         s->es.bad_evals, c->early_stop == ISB_EARLY_STOP_BEST ? "consecutive" : "cumulative");
     else if (epoch >= c->max_epochs) snprintf(reason, reason_size, "reached --max-epochs %d", c->max_epochs);
     else *stop = false;
@@ -174,27 +171,48 @@ static bool checkpoint_due(const isb_run *r) {
     return every > 0 && isb_now() - r->last_checkpoint >= every;
 }
 
+/* The data epoch is complete (samples_seen reached the next multiple of N) and not yet evaluated:
+ * right after the step that completed it, or after a resume from a checkpoint written by a stop
+ * that came before or during that evaluation. */
+bool isb_run_evaluation_due(const isb_run *r) { return r->s.samples_seen >= (int64_t)(r->s.n_rows + 1) * r->n; }
+
+/* One turn of the loop: the pending evaluation, else one training step. *stop: the run is over. */
+static int loop_turn(isb_run *r, bool *stop, char *reason, size_t reason_size) {
+    isb_train_state *s = &r->s;
+    *stop = false;
+    if (isb_run_evaluation_due(r)) {
+        ISB_TRY(evaluate(r, stop, reason, reason_size));
+        if (*stop) return ISB_OK; /* the lifecycle writes the final files */
+        /* checkpoint first, then the files derived from it: a kill in between loses nothing */
+        ISB_TRY(checkpoint(r, NULL));
+        return isb_run_write_results(r, "running", NULL, NULL);
+    }
+    if (s->zlen == 0) ISB_TRY(begin_sampler_epoch(r));
+    ISB_TRY(train_one_step(r));
+    ISB_TRY(isb_ocl_mark_and_wait_previous(r->ocl, &r->step_mark)); /* at most one step ahead */
+    if (isb_run_evaluation_due(r)) return ISB_OK;
+    isb_progress_between_evaluations(&r->progress, s, isb_run_wall(r));
+    return checkpoint_due(r) ? checkpoint(r, &s->t.training) : ISB_OK;
+}
+
 int isb_run_loop(isb_run *r, char *reason, size_t reason_size) {
     const isb_train_config *c = r->cfg;
     isb_train_state *s = &r->s;
+    int rc = ISB_OK;
     for (;;) {
-        if (s->zlen == 0) ISB_TRY(begin_sampler_epoch(r));
-        ISB_TRY(train_one_step(r));
-        if (s->samples_seen >= (int64_t)(s->n_rows + 1) * r->n) {
-            bool stop;
-            ISB_TRY(evaluate(r, &stop, reason, reason_size));
-            if (stop) return ISB_OK; /* the lifecycle writes the final files */
-            /* checkpoint first, then the files derived from it: a kill in between loses nothing */
-            ISB_TRY(checkpoint(r, NULL));
-            ISB_TRY(isb_run_write_results(r, "running", NULL, NULL));
-        } else {
-            isb_progress_between_evaluations(&r->progress, s, isb_run_wall(r));
-            if (checkpoint_due(r)) ISB_TRY(checkpoint(r, &s->t.training));
-        }
-        if (c->stop_after_step >= 0 && s->step == c->stop_after_step) isb_stop_request();
+        bool stop;
+        int64_t step = s->step;
+        ISB_CHECK(loop_turn(r, &stop, reason, reason_size));
+        if (stop) break;
+        if (c->stop_after_step >= 0 && s->step == c->stop_after_step && s->step != step) isb_stop_request();
         if (isb_stop_requested()) {
-            ISB_TRY(sync_into(r, &s->t.training));
-            return ISB_ERR_INTERRUPTED;
+            ISB_CHECK(sync_into(r, &s->t.training));
+            rc = ISB_ERR_INTERRUPTED;
+            break;
         }
     }
+done:
+    if (rc == ISB_ERR_INTERRUPTED) sync_into(r, NULL); /* a stop inside an evaluation: the device is idle */
+    isb_ocl_mark_release(&r->step_mark);
+    return rc;
 }

@@ -24,12 +24,13 @@ typedef enum { F_I32, F_U32, F_I64, F_F32, F_F64 } field_type;
 typedef enum {
     R_BOOL,           /* 0..1 */
     R_ZCAP,           /* 0..max(|Z|, N): positions in Z (warm-up epochs draw N) */
-    R_SINCE,          /* 0..N: samples since the last evaluation */
+    R_SINCE,          /* 0..N+batch-1: samples since the last evaluation */
     R_SAMPLES,        /* 0..max_epochs * N + batch */
     R_EPOCHS,         /* 0..max_epochs */
     R_ACC,            /* 0..1 */
     R_BEST_ACC,       /* -1 (none yet) or 0..1 */
-    R_NONNEG,         /* finite, >= 0: losses, lr */
+    R_NONNEG,         /* finite, >= 0: losses */
+    R_LR,             /* the --lr range of the key table, lowered by the schedule's decays */
     R_SECONDS,        /* finite, >= 0 */
     R_SECONDS_OR_UNSET /* -1 (not measured) or finite >= 0 */
 } range_kind;
@@ -39,9 +40,11 @@ typedef struct {
     size_t offset;
     field_type type;
     range_kind range;
+    bool optional; /* added later: a checkpoint without it keeps the initial value */
 } state_field;
 
-#define STATE(name, member, type, range) {name, offsetof(isb_train_state, member), type, range}
+#define STATE(name, member, type, range) {name, offsetof(isb_train_state, member), type, range, false}
+#define STATE_ADDED(name, member, type, range) {name, offsetof(isb_train_state, member), type, range, true}
 static const state_field state_fields[] = {
     STATE("sampler_epoch", sampler_epoch, F_U32, R_SAMPLES),
     STATE("pos", pos, F_I32, R_ZCAP), /* when zlen == 0: where the finished epoch ended */
@@ -53,20 +56,21 @@ static const state_field state_fields[] = {
     STATE("early_stop.bad_evals", es.bad_evals, F_I32, R_EPOCHS),
     STATE("early_stop.evals", es.evals, F_I32, R_EPOCHS),
     STATE("early_stop.best_acc", es.best_acc, F_F64, R_BEST_ACC),
-    STATE("lr", lr, F_F32, R_NONNEG),
+    STATE("lr", lr, F_F32, R_LR),
     STATE("wall_s", wall_before, F_F64, R_SECONDS),
     STATE("time.training", t.training, F_F64, R_SECONDS),
     STATE("time.evaluation", t.evaluation, F_F64, R_SECONDS),
     STATE("time.sampling", t.sampling, F_F64, R_SECONDS),
     STATE("time.data", t.data, F_F64, R_SECONDS_OR_UNSET),
     STATE("data_epochs", n_rows, F_I32, R_EPOCHS),
+    STATE_ADDED("time.init", t.init, F_F64, R_SECONDS),
 };
 #define N_STATE_FIELDS (int)(sizeof state_fields / sizeof state_fields[0])
 
-#define COLUMN(name, member, type, range) {name, offsetof(isb_metrics_row, member), type, range}
+#define COLUMN(name, member, type, range) {name, offsetof(isb_metrics_row, member), type, range, false}
 static const state_field metric_columns[] = {
     COLUMN("data_epoch", data_epoch, F_I32, R_EPOCHS),  COLUMN("samples_seen", samples_seen, F_I64, R_SAMPLES),
-    COLUMN("wall_s", wall_s, F_F64, R_SECONDS),         COLUMN("lr", lr, F_F64, R_NONNEG),
+    COLUMN("wall_s", wall_s, F_F64, R_SECONDS),         COLUMN("lr", lr, F_F64, R_LR),
     COLUMN("train_loss", train_loss, F_F64, R_NONNEG),  COLUMN("train_acc", train_acc, F_F64, R_ACC),
     COLUMN("test_loss", test_loss, F_F64, R_NONNEG),    COLUMN("test_acc", test_acc, F_F64, R_ACC),
 };
@@ -106,32 +110,49 @@ static void field_decode(void *base, const state_field *f, int64_t bits) {
     }
 }
 
-static bool in_range(const state_field *f, double v, const isb_run_identity *id) {
-    double samples = (double)id->max_epochs * id->n + id->batch;
+/* The range [*lo, *hi] of a field for this run (R_BEST_ACC and R_SECONDS_OR_UNSET also allow -1).
+ * Learning rates: the command line's range for --lr (from the one key table), its lower end
+ * multiplied by lr-decay at each milestone. */
+static void range_of(const state_field *f, const isb_run_identity *id, double *lo, double *hi) {
+    *lo = 0, *hi = DBL_MAX;
     switch (f->range) {
-    case R_BOOL: return v == 0 || v == 1;
-    case R_ZCAP: return v >= 0 && v <= (id->z > id->n ? id->z : id->n);
-    case R_SINCE: return v >= 0 && v <= id->n;
-    case R_SAMPLES: return v >= 0 && v <= samples;
-    case R_EPOCHS: return v >= 0 && v <= id->max_epochs;
-    case R_ACC: return v >= 0 && v <= 1;
-    case R_BEST_ACC: return v == -1 || (v >= 0 && v <= 1);
-    case R_NONNEG: case R_SECONDS: return v >= 0 && v <= DBL_MAX;
-    case R_SECONDS_OR_UNSET: return v == -1 || (v >= 0 && v <= DBL_MAX);
+    case R_BOOL: case R_ACC: case R_BEST_ACC: *hi = 1; break;
+    case R_ZCAP: *hi = id->z > id->n ? id->z : id->n; break;
+    case R_SINCE: *hi = id->n + id->batch - 1; break; /* the step that completes a data epoch may pass N */
+    case R_SAMPLES: *hi = (double)id->max_epochs * id->n + id->batch; break;
+    case R_EPOCHS: *hi = id->max_epochs; break;
+    case R_NONNEG: case R_SECONDS: case R_SECONDS_OR_UNSET: break;
+    case R_LR:
+        if (isb_train_config_key_range("lr", lo, hi) < 0) *lo = 1, *hi = 0; /* nothing fits */
+        for (int i = 0; i < id->cfg.n_milestones; i++) *lo *= id->cfg.lr_decay;
+        *lo *= 1 - 1e-6; /* the float the loop holds may round just below */
+        break;
     }
-    return false;
 }
 
-static int out_of_range(const char *path, const char *what, const state_field *f, int64_t bits) {
-    return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s%s = %.17g is out of range for this run: nothing was "
-                    "changed; move the checkpoint away (or rerun with --restart) to start the run over",
-                    path, what, f->name, field_value(f, bits));
+static bool in_range(const state_field *f, double v, const isb_run_identity *id) {
+    double lo, hi;
+    range_of(f, id, &lo, &hi);
+    if (v == -1 && (f->range == R_BEST_ACC || f->range == R_SECONDS_OR_UNSET)) return true;
+    if (f->range == R_BOOL && v != 0 && v != 1) return false;
+    return v >= lo && v <= hi; /* NaN fails */
+}
+
+static int out_of_range(const char *path, const char *what, const state_field *f, int64_t bits,
+                        const isb_run_identity *id) {
+    double lo, hi;
+    range_of(f, id, &lo, &hi);
+    return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s%s = %.17g is outside [%g, %g], its range for this run%s: "
+                    "nothing was changed; move the checkpoint away (or rerun with --restart) to start the run over",
+                    path, what, f->name, field_value(f, bits), lo, hi,
+                    f->range == R_LR ? " (--lr's range, lowered by --lr-decay at each milestone)" : "");
 }
 
 /* ---- identity ------------------------------------------------------------------------------------ */
 
 int isb_run_identity_make(isb_run_identity *id, const isb_train_config *cfg, int n, int n_test, int z) {
-    *id = (isb_run_identity){.n = n, .n_test = n_test, .z = z, .batch = cfg->batch, .max_epochs = cfg->max_epochs};
+    *id = (isb_run_identity){.cfg = *cfg, .n = n, .n_test = n_test, .z = z, .batch = cfg->batch,
+                             .max_epochs = cfg->max_epochs};
     id->json = json_pack("{s:i, s:i, s:i, s:i, s:o}", "state_version", STATE_VERSION, "train_n", n, "test_n", n_test,
                          "z", z, "configuration", isb_train_config_to_json(cfg));
     return id->json ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory for the run identity");
@@ -140,28 +161,6 @@ int isb_run_identity_make(isb_run_identity *id, const isb_train_config *cfg, int
 void isb_run_identity_free(isb_run_identity *id) {
     json_decref(id->json);
     id->json = NULL;
-}
-
-/* The first key (one level into "configuration") whose value differs, as "key: theirs vs ours". */
-static void first_difference(const json_t *theirs, const json_t *ours, const char *prefix, char *buf, size_t size) {
-    const char *key;
-    json_t *mine;
-    json_object_foreach((json_t *)ours, key, mine) {
-        json_t *other = json_object_get(theirs, key);
-        if (other && json_equal(other, mine)) continue;
-        if (other && json_is_object(mine) && json_is_object(other) && !*prefix) {
-            first_difference(other, mine, key, buf, size);
-            return;
-        }
-        char *a = other ? json_dumps(other, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        char *b = json_dumps(mine, JSON_ENCODE_ANY | JSON_COMPACT);
-        snprintf(buf, size, "%s%s%s is %s there but %s in this run", prefix, *prefix ? "." : "", key,
-                 a ? a : "(missing)", b ? b : "?");
-        free(a);
-        free(b);
-        return;
-    }
-    snprintf(buf, size, "it holds fields this run does not have");
 }
 
 static int check_identity(const isb_checkpoint *ck, const isb_run_identity *id, const char *path) {
@@ -179,8 +178,8 @@ static int check_identity(const isb_checkpoint *ck, const isb_run_identity *id, 
     free(text);
     int rc = ISB_OK;
     if (!theirs || !json_equal(theirs, id->json)) {
-        char diff[512] = "its identity is unreadable";
-        if (theirs) first_difference(theirs, id->json, "", diff, sizeof diff);
+        char diff[1024] = "its identity is unreadable";
+        if (theirs) isb_json_differences(theirs, id->json, diff, sizeof diff);
         rc = isb_fail(ISB_ERR_USAGE, "%s belongs to another run (%s): nothing was changed; put back this run's "
                       "checkpoint, or move it away (or rerun with --restart) to start the run over", path, diff);
     }
@@ -265,14 +264,17 @@ static int check_relations(const isb_train_state *s, const isb_run_identity *id,
     int64_t n = id->n, seen = s->samples_seen;
     const char *bad = NULL;
     if (s->n_rows >= id->max_epochs) bad = "data_epochs reaches max_epochs (a finished run has no checkpoint)";
-    else if (seen < s->n_rows * n || seen >= (s->n_rows + 1) * n) bad = "samples_seen does not match data_epochs";
+    /* up to one step past the data epoch: a stop before or during its evaluation leaves it pending */
+    else if (seen < s->n_rows * n || seen >= (s->n_rows + 1) * n + id->batch) bad = "samples_seen does not match data_epochs";
     else if (s->since_eval > seen - s->n_rows * n || (s->n_rows == 0 && s->since_eval != seen))
         bad = "since_eval does not match samples_seen";
     else if (s->step > seen || s->step * id->batch < seen) bad = "step does not match samples_seen and the batch";
-    else if (s->zlen != 0 && ((s->zlen != id->z && s->zlen != id->n) || s->pos > s->zlen))
-        bad = "pos / zlen do not describe a sampler epoch of this run";
-    else if (s->es.evals != s->n_rows || s->es.bad_evals > s->es.evals)
-        bad = "the early-stopping counters do not match data_epochs";
+    else if (s->zlen != 0 && ((s->zlen != id->z && s->zlen != id->n) || s->pos >= s->zlen))
+        bad = "pos / zlen do not describe a sampler epoch of this run (the loop draws a new one when pos reaches zlen)";
+    else if (s->es.evals != s->n_rows || s->es.bad_evals > s->es.evals || s->es.bad_evals >= id->cfg.patience)
+        bad = "the early-stopping counters do not match data_epochs and --patience";
+    else if (s->lr != isb_lr_at(&id->cfg, s->n_rows))
+        bad = "lr is not the schedule's learning rate after data_epochs (--lr, --lr-decay, --milestones)";
     if (bad) return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: %s: nothing was changed; move the checkpoint away (or "
                              "rerun with --restart) to start the run over", path, bad);
     return ISB_OK;
@@ -298,7 +300,7 @@ static int load_rows(isb_train_state *s, const isb_run_identity *id, const isb_c
         for (int c = 0; c < N_METRIC_COLUMNS; c++) {
             const state_field *f = &metric_columns[c];
             int64_t v = cells[r * N_METRIC_COLUMNS + c];
-            if (!in_range(f, field_value(f, v), id)) return out_of_range(path, what, f, v);
+            if (!in_range(f, field_value(f, v), id)) return out_of_range(path, what, f, v, id);
             field_decode(&s->rows[r], f, v);
         }
         int64_t total = 0;
@@ -309,6 +311,10 @@ static int load_rows(isb_train_state *s, const isb_run_identity *id, const isb_c
                                 "0..%d scores: nothing was changed; move the checkpoint away (or rerun with --restart)",
                                 path, r + 1, id->n);
         }
+        if (s->rows[r].lr != (double)isb_lr_at(&id->cfg, r))
+            return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: metrics row %d's lr %g is not the schedule's %g: nothing was "
+                            "changed; move the checkpoint away (or rerun with --restart)", path, r + 1, s->rows[r].lr,
+                            (double)isb_lr_at(&id->cfg, r));
         if (s->rows[r].data_epoch != r + 1)
             return isb_fail(ISB_ERR_FORMAT, "%s is corrupt: metrics row %d says data epoch %d: nothing was changed; "
                             "move the checkpoint away (or rerun with --restart)", path, r + 1, s->rows[r].data_epoch);
@@ -327,11 +333,12 @@ int isb_train_state_load(isb_train_state *s, const isb_run_identity *id, const i
         char name[96];
         snprintf(name, sizeof name, PREFIX "%s", f->name);
         const isb_tensor *t = isb_checkpoint_find(ck, name);
+        if (!t && f->optional) continue;
         if (!t || t->dtype != ISB_DTYPE_I64 || isb_tensor_numel(t) != 1)
             return isb_fail(ISB_ERR_FORMAT, "%s lacks %s (written by another isbench version?): nothing was "
                             "changed; move it away (or rerun with --restart) to start the run over", path, name);
         int64_t v = *(const int64_t *)t->data;
-        if (!in_range(f, field_value(f, v), id)) return out_of_range(path, PREFIX, f, v);
+        if (!in_range(f, field_value(f, v), id)) return out_of_range(path, PREFIX, f, v, id);
         field_decode(&got, f, v);
     }
     ISB_TRY(check_relations(&got, id, path));

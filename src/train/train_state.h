@@ -45,6 +45,7 @@ typedef struct {
 /* What a checkpoint must match to be resumed by a run. */
 typedef struct {
     json_t *json;             /* {"state_version", "train_n", "test_n", "z", "configuration": {...}} */
+    isb_train_config cfg;     /* the run's configuration: the schedule and limits the state must follow */
     int n, n_test, z, batch, max_epochs;
 } isb_run_identity;
 

@@ -194,6 +194,11 @@ bool isb_file_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+bool isb_entry_exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
 int isb_path_join(char *out, size_t len, const char *dir, const char *name) {
     int n = snprintf(out, len, "%s/%s", dir, name);
     if (n < 0 || (size_t)n >= len) return isb_fail(ISB_ERR_USAGE, "path too long: %s/%s", dir, name);

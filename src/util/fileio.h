@@ -29,5 +29,8 @@ int isb_mkdir_p(const char *path);
 /* out = DIR/NAME; a path that does not fit in len is an error naming it. */
 int isb_path_join(char *out, size_t len, const char *dir, const char *name);
 bool isb_file_exists(const char *path);
+/* Whether a directory entry named path exists at all: also a dangling or looping symbolic link,
+ * which isb_file_exists (stat) reports as absent. */
+bool isb_entry_exists(const char *path);
 
 #endif

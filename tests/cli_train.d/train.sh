@@ -36,5 +36,17 @@ if [ -f "$shared_cifar/test_batch.bin" ]; then # always: cli_test.sh makes a syn
   check "train finished is skipped"  0 "already holds this finished run: skipped"  "$isb" "${run[@]}"
   check "train other config refused" 2 "already holds a run of another configuration" "$isb" "${run[@]}" --lr 0.5
   check "train stop-after-step"      130 "interrupted .* at step 1"                "$isb" "${run[@]}" --name stop --stop-after-step 1
+  # A stop in the middle of an evaluation (after 2 of its 4 test batches) acts there: exit 130 with
+  # the evaluation pending, and the resumed run equals an uninterrupted one.
+  ev=(train --config running-loss-aug --preset smoke --data "$shared_cifar" --batch 32)
+  "$isb" "${ev[@]}" --out "$tout/whole" >/dev/null 2>&1
+  check "train stop-in-evaluation"   130 "at step [0-9]+, before the evaluation of the data epoch it completed" \
+    "$isb" "${ev[@]}" --out "$tout/cut" --stop-in-evaluation 2
+  check "train resumes the evaluation" 0 "resuming from .*checkpoint.isbc"       "$isb" "${ev[@]}" --out "$tout/cut"
+  if "$(dirname "$0")/compare-results.sh" "$tout/whole/smoke" "$tout/cut/smoke" >/dev/null 2>"$tout/cmp"; then
+    echo "ok   train stopped in an evaluation and resumed = uninterrupted"; pass=$((pass+1))
+  else
+    echo "FAIL train stopped in an evaluation and resumed != uninterrupted"; cat "$tout/cmp"; fail=$((fail+1))
+  fi
   rm -rf "$tout"
 fi
