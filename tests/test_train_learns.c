@@ -87,14 +87,17 @@ static void run(const char *name, const char *dir, const isb_config_override *ov
  * that the running BN statistics of evaluation catch up with them. Asserted: the training loss of
  * the last data epoch (chance: ln 10 = 2.30) below a bound and below the first epoch's, and the
  * training (training mode) and test (evaluation mode) accuracies of the last data epoch above
- * theirs (chance: 0.1). Bounds from ISB_LEARNS_SEEDS=K runs (seeds 1..K of all 8 configurations):
- * worst cases in the comments. */
+ * theirs (chance: 0.1; the training accuracy of an importance-sampled epoch is over the harder
+ * samples, hence the lower bound). Measured with ISB_LEARNS_SEEDS=2 (all 8 configurations, seeds
+ * 1-2, PoCL on 2 Xeon cores), worst of the 16 runs: training loss 1.78 (running-loss-aug),
+ * training accuracy 0.258 (last-loss-aug), test accuracy 0.30. Without learning (lr 0) the loss
+ * stays at its initial 2.1-2.4 and the accuracies near 0.1. */
 static const isb_config_override learn_overrides[] = {
     {"batch", "16"}, {"lr", "0.05"}, {"milestones", "3"}, {"max-epochs", "4"}, {"patience", "4"}};
 #define LEARN_EPOCHS 4
-#define LEARN_MAX_LOSS 1.8       /* worst seen TBD */
-#define LEARN_MIN_TRAIN_ACC 0.3  /* worst seen TBD */
-#define LEARN_MIN_TEST_ACC 0.2   /* worst seen TBD */
+#define LEARN_MAX_LOSS 2.0      /* worst 1.78: margin 0.22 */
+#define LEARN_MIN_TRAIN_ACC 0.2 /* worst 0.258: margin 0.058 */
+#define LEARN_MIN_TEST_ACC 0.2  /* worst 0.30: margin 0.10 */
 
 static void every_configuration_learns(void **state) {
     (void)state;
@@ -305,9 +308,11 @@ static void weighted_and_unweighted_runs_differ(void **state) {
 
 /* uniform-noaug on class-balanced subsets of the real CIFAR-10 (2000 training, 500 test images),
  * width 4, 3 data epochs in batches of 32 at lr 0.05: about 190 steps. Measured with
- * ISB_LEARNS_SEEDS=K (seeds 1..K; the numbers next to the bounds). */
-#define REAL_MAX_LOSS_RATIO 0.95 /* TBD */
-#define REAL_MIN_TEST_ACC 0.2    /* TBD */
+ * ISB_LEARNS_SEEDS=4 (seeds 1-4, PoCL on 2 Xeon cores): last/first data epoch's training loss
+ * 0.818, 0.880, 0.838, 0.841 (worst 0.880); test accuracy 0.264, 0.274, 0.358, 0.222 (worst 0.222).
+ * Bounds: ratio 0.95 (margin 0.07), test accuracy 0.16 (margin 0.06; chance is 0.1). */
+#define REAL_MAX_LOSS_RATIO 0.95
+#define REAL_MIN_TEST_ACC 0.16
 
 static void needs_real_cifar10_learns(void **state) {
     (void)state;
