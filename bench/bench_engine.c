@@ -23,6 +23,7 @@
  * checks its result before timing. Width 64 is slow on a CPU device: select with
  * --benchmark_filter (e.g. 'w16|W:16'). */
 #include "benches.h"
+#include "util/env.h"
 #include "nn/layers.h"
 #include "nn/model.h"
 #include "nn/resnet18.h"
@@ -293,7 +294,7 @@ static void bm_train_step(isb_bench_state *st, void *user) {
         isb_model_set_profile(s.m, NULL);
     }
     if (rc == 0) rc = traced_steps(ocl, &s, counts, 1);
-    const char *profile_path = getenv("ISBENCH_STEP_PROFILE");
+    const char *profile_path = isb_env(ISB_ENV_STEP_PROFILE);
     if (rc == 0 && profile_path && *profile_path) rc = profile_to_file(sc->width, B, profile_path, profiled);
     if (rc < 0) {
         isb_bench_fail(st, rc, "train step");

@@ -1,10 +1,9 @@
-/* isbench-bench: the microbenchmark program. Parses --device and --max-n (removing them from argv),
- * hands every other flag to Google Benchmark (--benchmark_filter, --benchmark_out=FILE,
+/* isbench-bench: the microbenchmark program. Parses its options (config/options.h; --device is the
+ * device group's), hands every other flag to Google Benchmark (--benchmark_filter, --benchmark_out=FILE,
  * --benchmark_out_format=csv|json, --benchmark_repetitions, --benchmark_min_time, ...), opens the
  * device (which applies its CLBlast tuning), records the run context (device, driver, CLBlast
  * version and tuning entry) and calls each benchmark file's registration function
  * (bench/benches.h says how to add one). */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "benches.h"
 #include <jansson.h>
 
+#include "config/options.h"
 #include "results/provenance.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -26,36 +26,53 @@ static const struct {
     {"data", isb_bench_register_data},
 };
 
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: isbench-bench [--device SEL] [--max-n N] [--benchmark_* flags]\n"
-            "  --device SEL   OpenCL device: P:D | gpu | cpu | PLATFORM:DEVICE | NAME-SUBSTRING matching one\n"
-            "                 device (default $ISBENCH_DEVICE, else the first GPU)\n"
-            "  --max-n N      register no problem size above N (e.g. 10000000 on a CPU device)\n"
-            "  --context K=V  add K: V to the run context (repeatable; bench/run.sh records the command)\n"
-            "  --device-slug  print the device's name as a folder name (results/bench/<slug>) and exit\n"
-            "  --write-context FILE  write the run context as JSON to FILE (atomically) and exit\n"
-            "  --end-context FILE    add the load average now (load_average.end) to that FILE and exit\n"
-            "Google Benchmark flags: --benchmark_filter=REGEX --benchmark_out=FILE\n"
-            "  --benchmark_out_format=csv|json --benchmark_repetitions=K --benchmark_min_time=SECONDS\n"
-            "  --benchmark_list_tests=true; all of them are listed below.\n"
-            "Exit status: 0 all ran, 1 a benchmark failed its correctness check or the device failed,\n"
-            "2 usage error.\n\n");
-}
+static const char about[] =
+    "Google Benchmark flags: --benchmark_filter=REGEX --benchmark_out=FILE\n"
+    "  --benchmark_out_format=csv|json --benchmark_repetitions=K --benchmark_min_time=SECONDS\n"
+    "  --benchmark_list_tests=true; all of them are listed with --help.\n"
+    "Exit status: 0 all ran, 1 a benchmark failed its correctness check or the device failed,\n"
+    "2 usage error.";
 
-/* Value of option `name` at argv[*i] ("--name VALUE" or "--name=VALUE"), advancing *i; NULL if
- * argv[*i] is not that option. Exits with usage on a missing value. */
-static const char *take_option(int argc, char **argv, int *i, const char *name) {
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0) return NULL;
-    if (argv[*i][len] == '=') return argv[*i] + len + 1;
-    if (argv[*i][len] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "isbench-bench: option %s needs a value\n", name);
-        usage(stderr);
-        exit(2);
+static const isb_option_def bench_opts[] = {
+    {"max-n", "N", ISB_ARG_INT, 1, 1e15, NULL, "register no problem size above N (e.g. 10000000 on a CPU device)"},
+    {"context", "K=V", ISB_ARG_TEXT_LIST, 0, ISB_TEXT_LIST_MAX, NULL,
+     "add K: V to the run context (repeatable; bench/run.sh records the command)"},
+    {"device-slug", NULL, ISB_ARG_SWITCH, 0, 0, NULL, "print the device's name as a folder name (results/bench/<slug>) and exit"},
+    {"write-context", "FILE", ISB_ARG_TEXT, 1, 0, NULL, "write the run context as JSON to FILE (atomically) and exit"},
+    {"end-context", "FILE", ISB_ARG_TEXT, 1, 0, NULL, "add the load average now (load_average.end) to that FILE and exit"},
+};
+
+typedef struct {
+    isb_common_options common; /* device */
+    long max_n;
+    isb_text_list contexts;
+    bool print_slug;
+    const char *context_file, *end_context_file;
+} bench_options;
+
+/* Takes our options out of argv, so that Google Benchmark sees only its flags. Returns ISB_PARSED,
+ * or the exit code after --help (our options, then the library's) or a usage error. */
+static int parse_options(int *argc, char **argv, bench_options *o) {
+    void *values[] = {&o->max_n, &o->contexts, &o->print_slug, &o->context_file, &o->end_context_file};
+    isb_cmdline p;
+    isb_cmdline_init(&p, "isbench-bench", "isbench-bench [--device SEL] [--max-n N] [--benchmark_* flags]", about);
+    isb_cmdline_add_group(&p, ISB_GROUP_DEVICE, &o->common);
+    for (size_t i = 0; i < sizeof bench_opts / sizeof bench_opts[0]; i++) isb_cmdline_add(&p, &bench_opts[i], values[i]);
+    p.keep_unknown = p.exact_names = true;
+    int st = isb_cmdline_parse(&p, argc, argv);
+    if (st == ISB_PARSE_HELP) {
+        isb_cmdline_print_help(&p, stdout);
+        char *help[] = {argv[0], "--help", NULL};
+        int n = 2;
+        return isb_bench_initialize(&n, help) == 0 ? 0 : 2; /* the library prints its flags */
     }
-    return argv[++*i];
+    for (int i = 0; st == ISB_PARSED && i < o->contexts.n; i++)
+        if (!strchr(o->contexts.item[i], '='))
+            st = isb_fail(ISB_ERR_USAGE, "--context needs KEY=VALUE, got '%s'", o->contexts.item[i]);
+    if (st == ISB_PARSED) return ISB_PARSED;
+    fprintf(stderr, "isbench-bench: %s\n", isb_last_error());
+    isb_cmdline_print_help(&p, stderr);
+    return 2;
 }
 
 /* Google Benchmark's report context takes strings: nested keys are flattened as "device.name". */
@@ -130,66 +147,31 @@ static void slugify(const char *name, char *out, size_t len) {
 
 int main(int argc, char **argv) {
     isb_provenance_set_command(argc, argv);
-    const char *device = NULL;
-    const char *contexts[32];
-    int n_contexts = 0;
-    bool print_slug = false;
-    const char *context_file = NULL;
-    long long max_n = 100000000LL;
-    /* Our own options are removed so that Google Benchmark sees only its flags. */
-    int kept = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        if ((v = take_option(argc, argv, &i, "--device"))) {
-            device = v;
-        } else if ((v = take_option(argc, argv, &i, "--max-n"))) {
-            char *end;
-            errno = 0;
-            max_n = strtoll(v, &end, 10);
-            if (errno || *end || max_n < 1) {
-                fprintf(stderr, "isbench-bench: --max-n needs a positive integer, got '%s'\n", v);
-                return 2;
-            }
-        } else if ((v = take_option(argc, argv, &i, "--context"))) {
-            if (!strchr(v, '=') || n_contexts == 32) {
-                fprintf(stderr, "isbench-bench: --context needs KEY=VALUE (at most 32), got '%s'\n", v);
-                return 2;
-            }
-            contexts[n_contexts++] = v;
-        } else if ((v = take_option(argc, argv, &i, "--write-context"))) {
-            context_file = v;
-        } else if ((v = take_option(argc, argv, &i, "--end-context"))) {
-            return end_context(v);
-        } else if (strcmp(argv[i], "--device-slug") == 0) {
-            print_slug = true;
-        } else {
-            if (strcmp(argv[i], "--help") == 0) usage(stdout); /* then the library's own help */
-            argv[kept++] = argv[i];
-        }
-    }
-    argc = kept;
-    argv[argc] = NULL;
+    bench_options o = {.common = isb_common_defaults(), .max_n = 100000000L};
+    int st = parse_options(&argc, argv, &o);
+    if (st != ISB_PARSED) return st;
+    if (o.end_context_file) return end_context(o.end_context_file);
     if (isb_bench_initialize(&argc, argv) != 0) {
-        usage(stderr);
+        fprintf(stderr, "isbench-bench: unknown arguments (see isbench-bench --help)\n");
         return 2;
     }
 
     isb_ocl ocl;
-    int rc = isb_ocl_open(&ocl, isb_ocl_selector(device), false);
+    int rc = isb_ocl_open(&ocl, isb_ocl_selector(o.common.device), false);
     if (rc < 0) {
         fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
         return 1;
     }
-    if (print_slug) {
+    if (o.print_slug) {
         char slug[256];
         slugify(ocl.info.name, slug, sizeof slug);
         printf("%s\n", slug);
         isb_ocl_close(&ocl);
         return 0;
     }
-    json_t *context = make_context(&ocl, contexts, n_contexts, max_n);
-    if (context_file) {
-        rc = write_context(context_file, context);
+    json_t *context = make_context(&ocl, o.contexts.item, o.contexts.n, o.max_n);
+    if (o.context_file) {
+        rc = write_context(o.context_file, context);
         json_decref(context);
         isb_ocl_close(&ocl);
         if (rc < 0) fprintf(stderr, "isbench-bench: error: %s\n", isb_last_error());
@@ -197,7 +179,7 @@ int main(int argc, char **argv) {
     }
     json_decref(context);
 
-    isb_bench_env env = {.ocl = &ocl, .max_n = max_n};
+    isb_bench_env env = {.ocl = &ocl, .max_n = o.max_n};
     for (size_t i = 0; i < sizeof registrations / sizeof registrations[0]; i++)
         if (registrations[i].fn) registrations[i].fn(&env);  /* NULL: that file is not linked in */
 

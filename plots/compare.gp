@@ -1,7 +1,7 @@
 # Sampling overhead across devices: (a) time of one sampler epoch's sampling on each device against
 # N; (b) that time as a share of the training steps it feeds on the same device (skipped when no
 # device has a train_step row). Set: fmt, out, plotdir, datadir, series (words devK, files devK.dat:
-# N seconds share_pct), names ("|"-separated device names), share_panel, method_text, steps_note.
+# N seconds share_pct min max), names ("|"-separated device names), share_panel, method_text, steps_note.
 if (!exists("h_in")) h_in = (share_panel ? 4.4 : 2.7) + 0.17 * words(series)
 load plotdir . "/style.gp"
 device_color(i) = word("#000000 #E69F00 #56B4E9 #009E73 #CC79A7 #D55E00 #0072B2 #999999", (i - 1) % 8 + 1)
@@ -27,7 +27,9 @@ if (!share_panel) {
 }
 set ylabel "sampling time (s)"
 if (share_panel) { set title "(a) time for |Z| draws from N scores" }
-plot for [i = 1:n] file(i) using 1:2 with linespoints lw 1.1 pt 7 ps 0.35 lc rgb device_color(i) title name_of(i)
+# Points: the median over the repetitions; bars: their range (min-max).
+plot for [i = 1:n] file(i) using 1:2 with linespoints lw 1.1 pt 7 ps 0.35 lc rgb device_color(i) title name_of(i), \
+     for [i = 1:n] file(i) using 1:2:4:5 with yerrorbars lw 0.8 pt 7 ps 0 lc rgb device_color(i) notitle
 if (share_panel) {
     set title "(b) share of the |Z|/B training steps it feeds" . (steps_note ne "" ? "\n(" . steps_note . ")" : "")
     set ylabel "share of training time (%)"

@@ -421,7 +421,7 @@ make_compare() {
         "share_panel=$share_panel" "method_text=$(gp_str "${compare_method//_/ }")" "steps_note=$(gp_str "$steps_note")"
     {
         echo "# Sampling overhead across devices"; echo ""
-        echo "- \`compare-devices\`: (a) time of one sampler epoch's sampling (sampling.$compare_method.device, largest |Z| per N; the fastest device method where $compare_method is absent) per device; (b) that time as a share of the training steps it feeds: |Z|/B steps of the device's train_step row (widest network, largest B).${steps_note:+ Not in (b):$steps_note} CLBlast tuning per device (\`isbench devices\`; [untuned] = CLBlast's generic defaults, run \`isbench tune\`): $tuning_note."
+        echo "- \`compare-devices\`: (a) time of one sampler epoch's sampling (sampling.$compare_method.device, largest |Z| per N; the fastest device method where $compare_method is absent) per device, median over the repetitions with their range (min–max) as bars; (b) that time as a share of the training steps it feeds: |Z|/B steps of the device's train_step row (widest network, largest B).${steps_note:+ Not in (b):$steps_note} CLBlast tuning per device (\`isbench devices\`; [untuned] = CLBlast's generic defaults, run \`isbench tune\`): $tuning_note."
         echo "- \`compare-devices.csv\`, \`compare-devices.md\`: the numbers behind both panels."
     } >"$captions"
     echo "make-figures: ${#benches[@]} devices -> $out (compare-devices, compare-devices.csv, compare-devices.md)"

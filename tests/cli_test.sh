@@ -23,7 +23,11 @@ check "devices bad option"     2 "Try 'isbench devices --help'"                "
 check "device out of range"    1 "no OpenCL device matches '99:0'.*|Available devices" "$isb" devices --device 99:0
 check "device out of range lists devices" 1 "^  .* [0-9]+:[0-9]+  "            "$isb" devices --device 99:0
 check "device name no match"   1 "no OpenCL device matches 'no-such-device'"   "$isb" devices --device no-such-device
-check "device via env"         1 "no-such-env-device"                          env ISBENCH_DEVICE=no-such-env-device "$isb" devices
+check "bad env device still lists" 0 "warning: ISBENCH_DEVICE=no-such-env-device selects no device" env ISBENCH_DEVICE=no-such-env-device "$isb" devices
+check "bad env device marks default" 0 "<- selected"                         env ISBENCH_DEVICE=no-such-env-device "$isb" devices
+check "bad env device named"   1 "ISBENCH_DEVICE=no-such-env-device \(from the environment\): no OpenCL device matches" \
+      env ISBENCH_DEVICE=no-such-env-device "$isb" step --width 2 --image-size 8 --out /dev/null
+check "--device beats bad env" 0 "^\* 0:0"                                    env ISBENCH_DEVICE=no-such-env-device "$isb" devices --device 0:0
 check "device platform part no match" 1 "no OpenCL device matches 'no-such-platform:'" "$isb" devices --device no-such-platform:
 # PLATFORM:DEVICE naming the last listed device by its platform's and its own name
 last_platform=$("$isb" devices | sed -n 's/^Platform [0-9]*: \(.*\) (.*/\1/p' | tail -1)

@@ -16,10 +16,11 @@
  * The kill instants are drawn from a fixed seed (printed; ISB_FAULT_SEED=K draws others).
  * ISB_FAULT_TESTS=PATTERN runs only the tests whose names match (cmocka's filter, e.g. "*manifest*"). */
 #include "testutil.h"
+#include "util/env.h"
 #include "data/dataset.h"
 #include "results/checkpoint.h"
 #include "results/run_lock.h"
-#include "train/train_config.h"
+#include "config/train_config.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/rng.h"
@@ -256,7 +257,7 @@ static char *snapshot(const char *dir) {
 
 static int setup(void **state) {
     (void)state;
-    exe = getenv("ISBENCH_EXE");
+    exe = isb_env(ISB_ENV_EXE);
     if (!exe) exe = "../isbench";
     snprintf(root, sizeof root, "/tmp/isb_faults_XXXXXX");
     if (!mkdtemp(root)) return -1;
@@ -581,7 +582,7 @@ static void run_lock_names_a_live_holder_and_takes_over_a_dead_one(void **state)
 static void inputs_refused(void **state) {
     (void)state;
     assert_int_equal(train(NULL, "", NULL, NULL, 0), 2);
-    expect_log("--out ''", "--out needs a folder");
+    expect_log("--out ''", "--out needs a value (DIR), got ''");
     isb_train_config c;
     TEST_OK(isb_train_config_init(&c, "smoke", "uniform-aug"));
     const char *bad_seeds[] = {"9223372036854775808", " -1", "-1", "+1", " 1", "1 ", "", "18446744073709551615",

@@ -7,7 +7,7 @@
 #include "results/run_files.h"
 #include "results/score_hist.h"
 #include "train/schedule.h"
-#include "train/train_config.h"
+#include "config/train_config.h"
 #include "util/error.h"
 #include "util/fileio.h"
 

@@ -81,6 +81,12 @@ static void run(const char *name, const char *dir, const isb_config_override *ov
 
 /* ---- training learns ------------------------------------------------------------------------- */
 
+/* Seeds 1..K of each learning run: 1, or ISB_LEARNS_SEEDS=K when measuring the bounds. */
+static int measured_seeds(void) {
+    const char *k = getenv("ISB_LEARNS_SEEDS");
+    return k && atoi(k) > 0 ? atoi(k) : 1;
+}
+
 /* The smoke preset trains 4 steps (2 data epochs of 256 in batches of 128, lr decayed after the
  * first): too few to learn anything. The test-only override trains 64 steps: batches of 16, 4 data
  * epochs (no early stop), lr 0.05 for three and 0.005 in the last, which settles the weights so
@@ -103,8 +109,7 @@ static void every_configuration_learns(void **state) {
     (void)state;
     int n;
     const char *const *names = isb_train_config_all_names(&n);
-    const char *seeds_env = getenv("ISB_LEARNS_SEEDS"); /* for measuring the bounds: more seeds */
-    int seeds = seeds_env && *seeds_env ? atoi(seeds_env) : 1, failures = 0;
+    int seeds = measured_seeds(), failures = 0;
     double worst_loss = 0, worst_train = 1, worst_test = 1;
     for (int seed = 1; seed <= seeds; seed++)
         for (int i = 0; i < n; i++) {
@@ -319,8 +324,7 @@ static void needs_real_cifar10_learns(void **state) {
     const char *dir = test_real_cifar10_dir();
     if (!dir) test_skip("real CIFAR-10 not found ($ISBENCH_DATA, ../shared/datasets/cifar-10-batches-bin)");
     printf("  real CIFAR-10 from %s\n", dir);
-    const char *seeds_env = getenv("ISB_LEARNS_SEEDS");
-    int seeds = seeds_env && *seeds_env ? atoi(seeds_env) : 1, failures = 0;
+    int seeds = measured_seeds(), failures = 0;
     isb_train_env real = {0};
     for (int seed = 1; seed <= seeds; seed++) {
         char run_dir[512], seed_text[16];

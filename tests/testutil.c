@@ -1,5 +1,6 @@
 #include "testutil.h"
 #include "data/dataset.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/rng.h"
@@ -170,13 +171,13 @@ void test_write_separable_cifar(const char *dir, int per_batch, int test_records
 const char *test_real_cifar10_dir(void) {
     static char dir[4096];
     char probe[4200];
-    const char *env = getenv("ISBENCH_DATA");
+    const char *env = isb_env(ISB_ENV_DATA);
     if (env && *env) {
         snprintf(dir, sizeof dir, "%s", isb_data_dir(NULL, "cifar10"));
         snprintf(probe, sizeof probe, "%s/test_batch.bin", dir);
         if (isb_file_exists(probe)) return dir;
     }
-    const char *src = getenv("ISBENCH_SOURCE_DIR");
+    const char *src = isb_env(ISB_ENV_SOURCE_DIR);
     snprintf(dir, sizeof dir, "%s/../shared/datasets/cifar-10-batches-bin", src && *src ? src : ISBENCH_SOURCE_DIR);
     snprintf(probe, sizeof probe, "%s/test_batch.bin", dir);
     return isb_file_exists(probe) ? dir : NULL;

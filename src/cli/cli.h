@@ -1,7 +1,11 @@
-/* The isbench command-line program: one function per subcommand (cmd_<name>.c), each parsing its
- * own options with getopt_long, printing --help, and returning one of the exit codes below. */
+/* The isbench command-line program: one function per subcommand (cmd_<name>.c). Each declares its
+ * options as the shared groups it needs plus its own rows (src/config/options.h), parses them with
+ * isb_cmdline_parse, and returns an exit code (isb_cli_parse_exit for help and usage errors,
+ * isb_cli_fail for failures). Only main() ends the process. */
 #ifndef ISB_CLI_CLI_H
 #define ISB_CLI_CLI_H
+
+#include "config/options.h"
 
 typedef struct {
     const char *name;
@@ -17,9 +21,11 @@ int isb_cli_fail(const char *cmd, int status);
 /* Prints "isbench <cmd>: <message>" and a hint to use --help; returns ISB_EXIT_USAGE. */
 int isb_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Option helpers that reject garbage and out-of-range values with a usage error. */
-int isb_cli_parse_int(const char *cmd, const char *opt, const char *text, long min, long max, long *out);
-int isb_cli_parse_double(const char *cmd, const char *opt, const char *text, double min, double max, double *out);
+/* The exit code of a parse that did not end in ISB_PARSED: ISB_PARSE_HELP prints the help to stdout
+ * (0); an error prints the recorded message and the hint to use --help (ISB_EXIT_USAGE). */
+int isb_cli_parse_exit(const isb_cmdline *p, int status);
+/* Every configuration name, comma-separated, on lines that fit a help line's continuation. */
+const char *isb_cli_config_names_help(void);
 
 int cmd_devices(int argc, char **argv);
 int cmd_data(int argc, char **argv);

@@ -2,24 +2,26 @@
  * applies, and prints what it found (counts per class, measured mean/std next to the normalisation
  * in use). File checksums are the download scripts' job: datasets/get-<name>.sh --verify DIR. */
 #include "cli/cli.h"
+#include "config/train_config.h"
 #include "data/dataset.h"
 #include "util/error.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void help(void) {
-    printf("usage: isbench data [info] [--dataset KIND] [--data DIR] [--subset N] [--subset-seed S]\n\n"
-           "Loads the training and test sets of KIND (cifar10 (default), cifar100, mnist, fashion-mnist)\n"
-           "from DIR (default: $ISBENCH_DATA, else data/<folder>), checking sizes and labels, and prints\n"
-           "the image counts per class and each channel's measured mean/std of pixel/255 next to the\n"
-           "normalisation values used. --subset N takes the class-balanced training subset a run with\n"
-           "the same --subset and --subset-seed would use. Get the data with datasets/get-<kind>.sh;\n"
-           "check its md5s with datasets/get-<kind>.sh --verify DIR.\n");
-}
+static const char about[] =
+    "Loads the training and test sets of --dataset (default cifar10) from --data, checking sizes\n"
+    "and labels, and prints the image counts per class and each channel's measured mean/std of\n"
+    "pixel/255 next to the normalisation values used. --subset N takes the class-balanced training\n"
+    "subset a run with the same --subset and --subset-seed would use. Get the data with\n"
+    "datasets/get-<kind>.sh; check its md5s with datasets/get-<kind>.sh --verify DIR.";
+
+static const isb_option_def subset_opt = {"subset", "N", ISB_ARG_INT, 0, 1000000, NULL,
+                                          "class-balanced training subset (default 0: all)"};
+static const isb_option_def subset_seed_opt = {"subset-seed", "S", ISB_ARG_INT, 0, 2147483647L, NULL,
+                                               "seed of the subset (default 0, as training runs use)"};
 
 static int describe(const isb_dataset *d, const char *split) {
     int *count = calloc((size_t)d->classes, sizeof *count);
@@ -64,30 +66,22 @@ done:
 }
 
 int cmd_data(int argc, char **argv) {
-    static const struct option opts[] = {{"dataset", required_argument, NULL, 'k'},
-                                         {"data", required_argument, NULL, 'D'},
-                                         {"subset", required_argument, NULL, 's'},
-                                         {"subset-seed", required_argument, NULL, 'S'},
-                                         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *kind = "cifar10", *dir = NULL;
+    isb_common_options common = isb_common_defaults();
+    const char *kind = "cifar10";
     long subset = 0, seed = 0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "k:D:s:S:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'k': kind = optarg; break;
-        case 'D': dir = optarg; break;
-        case 's': if (isb_cli_parse_int("data", "--subset", optarg, 0, 1000000, &subset)) return ISB_EXIT_USAGE; break;
-        case 'S': if (isb_cli_parse_int("data", "--subset-seed", optarg, 0, 2147483647L, &seed)) return ISB_EXIT_USAGE; break;
-        case 'h': help(); return ISB_EXIT_OK;
-        default: return isb_cli_usage_error("data", "unknown option");
-        }
-    }
-    if (optind < argc && strcmp(argv[optind], "info") == 0) optind++;
-    if (optind < argc) return isb_cli_usage_error("data", "unexpected argument '%s'", argv[optind]);
-    const char *folder = isb_data_dir(dir, kind);
+    isb_cmdline p;
+    isb_cmdline_init(&p, "data", "isbench data [info] [--dataset KIND] [--data DIR] [--subset N] [--subset-seed S]", about);
+    isb_cmdline_add(&p, isb_train_config_find_key("dataset"), &kind);
+    isb_cmdline_add_group(&p, ISB_GROUP_DATA, &common);
+    isb_cmdline_add(&p, &subset_opt, &subset);
+    isb_cmdline_add(&p, &subset_seed_opt, &seed);
+    p.max_operands = 1;
+    int st = isb_cmdline_parse(&p, &argc, argv);
+    if (st != ISB_PARSED) return isb_cli_parse_exit(&p, st);
+    if (p.n_operands && strcmp(p.operand[0], "info") != 0)
+        return isb_cli_usage_error("data", "unexpected argument '%s'", p.operand[0]);
     char where[4096];
-    snprintf(where, sizeof where, "%s", folder); /* isb_data_dir's buffer is reused */
+    snprintf(where, sizeof where, "%s", isb_data_dir(common.data, kind)); /* isb_data_dir's buffer is reused */
     for (int train = 1; train >= 0; train--) {
         int rc = load_and_describe(kind, where, train, train ? (int)subset : 0, (uint64_t)seed);
         if (rc < 0) return isb_cli_fail("data", rc);

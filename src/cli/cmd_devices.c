@@ -2,43 +2,49 @@
 #include "cli/cli.h"
 #include "ocl/clblast_tuning.h"
 #include "ocl/ocl.h"
+#include "util/env.h"
 #include "util/error.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static void help(void) {
-    printf("usage: isbench devices [--device SEL]\n\n"
-           "Lists every OpenCL platform and device: name, vendor, driver, OpenCL C version, compute\n"
-           "units, clock, memory. '*' marks the device that would be used: the one named by --device\n"
-           "(or ISBENCH_DEVICE) as P:D, gpu, cpu, PLATFORM:DEVICE name parts or a name substring that\n"
-           "matches one device only; by default the first GPU, else the first device. Each device also\n"
-           "shows its CLBlast tuning key, the tuning entry that applies and its match level (or \"untuned\n"
-           "(CLBlast defaults)\": run `isbench tune`; docs/clblast-tuning.md) and whether isbench can use it.\n");
+static const char about[] =
+    "Lists every OpenCL platform and device: name, vendor, driver, OpenCL C version, compute\n"
+    "units, clock, memory. '*' marks the device that would be used: the one --device (or\n"
+    "ISBENCH_DEVICE) selects, by default the first GPU, else the first device. A bad ISBENCH_DEVICE\n"
+    "is reported as a warning and the default is marked. Each device also shows its CLBlast tuning\n"
+    "key, the tuning entry that applies and its match level (or \"untuned (CLBlast defaults)\": run\n"
+    "`isbench tune`; docs/clblast-tuning.md) and whether isbench can use it.";
+
+/* The device marked '*': the one selected; a selector from the environment that matches none is
+ * reported and the default marked, so that the list still helps to fix it. */
+static int mark_selected(const isb_device_info *devs, int n, const char *from_cli, int *chosen) {
+    const char *selector = isb_ocl_selector(from_cli);
+    int rc = isb_ocl_select(devs, n, selector, chosen);
+    if (rc >= 0 || selector != isb_env(ISB_ENV_DEVICE)) return rc;
+    fprintf(stderr, "isbench devices: warning: %s=%s selects no device; '*' marks the default instead. Set it to "
+            "one of the devices below (P:D, gpu, cpu or part of a name) or unset it.\n",
+            isb_env_name(ISB_ENV_DEVICE), selector);
+    return isb_ocl_select(devs, n, NULL, chosen);
 }
 
 int cmd_devices(int argc, char **argv) {
-    static const struct option opts[] = {{"device", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *device = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': device = optarg; break;
-        case 'h': help(); return ISB_EXIT_OK;
-        default: return isb_cli_usage_error("devices", "unknown option");
-        }
-    }
-    if (optind < argc) return isb_cli_usage_error("devices", "unexpected argument '%s'", argv[optind]);
+    isb_common_options common = isb_common_defaults();
+    isb_cmdline p;
+    isb_cmdline_init(&p, "devices", "isbench devices [--device SEL]", about);
+    isb_cmdline_add_group(&p, ISB_GROUP_DEVICE, &common);
+    int st = isb_cmdline_parse(&p, &argc, argv);
+    if (st != ISB_PARSED) return isb_cli_parse_exit(&p, st);
 
     isb_device_info *devs;
     int n, chosen;
     int rc = isb_ocl_list_devices(&devs, &n);
     if (rc < 0) return isb_cli_fail("devices", rc);
-    rc = isb_ocl_select(devs, n, isb_ocl_selector(device), &chosen);
-    if (rc < 0) { free(devs); return isb_cli_fail("devices", rc); }
+    rc = mark_selected(devs, n, common.device, &chosen);
+    if (rc < 0) {
+        free(devs);
+        return isb_cli_fail("devices", rc);
+    }
 
     int last_platform = -1;
     for (int i = 0; i < n; i++) {

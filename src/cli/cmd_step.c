@@ -3,6 +3,7 @@
  * input, the parameters and BN statistics before the step, the loss, per-sample losses, logits,
  * every parameter's gradient and the parameters after the SGD update. */
 #include "cli/cli.h"
+#include "config/train_config.h"
 #include "nn/model.h"
 #include "nn/model_limits.h"
 #include "nn/resnet18.h"
@@ -11,36 +12,36 @@
 #include "util/rng.h"
 #include "util/timer.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void help(void) {
-    printf("usage: isbench step --out FILE [options]\n\n"
-           "Runs one training step (forward, loss, backward, SGD) of ResNet18 on the device and writes an\n"
-           "isbench checkpoint (docs/checkpoint-format.md) with:\n"
-           "  x, labels, weights          the batch (x [B][C][S][S] f32 NCHW, labels i64 [B])\n"
-           "  <name>                      parameters and BN statistics BEFORE the step, PyTorch state_dict\n"
-           "                              names of torch_anchor.py's ResNet18 (loadable with --init)\n"
-           "  grad/<name>                 the gradient of every parameter\n"
-           "  after/<name>                the parameters after the SGD update\n"
-           "  loss, losses, logits        batch loss sum(w_i L_i)/B, per-sample L_i, logits [B][classes]\n"
-           "  config/<key>                width, in_channels, classes, image_size, batch, seed, lr, ...\n\n"
-           "options:\n"
-           "  --out FILE          output checkpoint (required)\n"
-           "  --device SEL        OpenCL device (P:D, gpu, cpu, name substring; default $ISBENCH_DEVICE/first GPU)\n"
-           "  --width W           base channels (default 64: the paper's ResNet18)\n"
-           "  --batch B           batch size of the random input (default 8)\n"
-           "  --classes K         classes (default 10)\n"
-           "  --in-channels C     input channels (default 3)\n"
-           "  --image-size S      input height = width (default 32)\n"
-           "  --seed N            initialisation and random-input seed (default 1)\n"
-           "  --input FILE        checkpoint with x [B][C][S][S] f32, labels i64 [B], optionally weights f32 [B]\n"
-           "                      (sets batch, in-channels and image size); default: seeded random input\n"
-           "  --init FILE         load parameters and BN statistics from a checkpoint (e.g. a previous --out)\n"
-           "  --lr X              learning rate (default 0.01); --momentum X (0.9); --weight-decay X (5e-4)\n");
-}
+static const char about[] =
+    "Runs one training step (forward, loss, backward, SGD) of ResNet18 on the device and writes an\n"
+    "isbench checkpoint (docs/checkpoint-format.md) with:\n"
+    "  x, labels, weights          the batch (x [B][C][S][S] f32 NCHW, labels i64 [B])\n"
+    "  <name>                      parameters and BN statistics BEFORE the step, PyTorch state_dict\n"
+    "                              names of torch_anchor.py's ResNet18 (loadable with --init)\n"
+    "  grad/<name>                 the gradient of every parameter\n"
+    "  after/<name>                the parameters after the SGD update\n"
+    "  loss, losses, logits        batch loss sum(w_i L_i)/B, per-sample L_i, logits [B][classes]\n"
+    "  config/<key>                width, in_channels, classes, image_size, batch, seed, lr, ...\n\n"
+    "Defaults: width 64 (the paper's ResNet18), batch 8, lr 0.01, momentum 0.9, weight decay 5e-4,\n"
+    "seed 1 (initialisation and random input).";
+
+static const isb_option_def step_opts[] = {
+    {"out", "FILE", ISB_ARG_TEXT, 1, 0, NULL, "output checkpoint (required)"},
+    {"classes", "K", ISB_ARG_INT, 2, ISB_MODEL_MAX_CLASSES, NULL, "classes (default 10)"},
+    {"in-channels", "C", ISB_ARG_INT, 1, ISB_MODEL_MAX_IN_CHANNELS, NULL, "input channels (default 3)"},
+    {"image-size", "S", ISB_ARG_INT, 1, ISB_MODEL_MAX_IMAGE_SIZE, NULL, "input height = width (default 32)"},
+    {"input", "FILE", ISB_ARG_TEXT, 1, 0, NULL,
+     "checkpoint with x [B][C][S][S] f32, labels i64 [B], optionally weights f32 [B]\n"
+     "(sets batch, in-channels and image size); default: seeded random input"},
+    {"init", "FILE", ISB_ARG_TEXT, 1, 0, NULL,
+     "load parameters and BN statistics from a checkpoint (e.g. a previous --out)"},
+};
+/* the model and optimiser options are the training configuration's rows */
+static const char *const step_keys[] = {"width", "batch", "lr", "momentum", "weight-decay"};
 
 typedef struct {
     isb_model_config cfg;
@@ -271,46 +272,40 @@ done:
     return rc;
 }
 
+typedef struct {
+    isb_common_options common; /* device, seed */
+    long classes, in_channels, image_size, width, batch;
+    double lr, momentum, weight_decay;
+} step_values;
+
+static void declare_options(isb_cmdline *p, step_values *v, step_options *o) {
+    void *own[] = {&o->out, &v->classes, &v->in_channels, &v->image_size, &o->input, &o->init};
+    void *keys[] = {&v->width, &v->batch, &v->lr, &v->momentum, &v->weight_decay};
+    isb_cmdline_init(p, "step", "isbench step --out FILE [options]", about);
+    isb_cmdline_add(p, &step_opts[0], own[0]);
+    isb_cmdline_add_group(p, ISB_GROUP_DEVICE, &v->common);
+    for (size_t i = 0; i < sizeof step_keys / sizeof step_keys[0]; i++)
+        isb_cmdline_add(p, isb_train_config_find_key(step_keys[i]), keys[i]);
+    for (size_t i = 1; i < sizeof step_opts / sizeof step_opts[0]; i++) isb_cmdline_add(p, &step_opts[i], own[i]);
+    isb_cmdline_add_group(p, ISB_GROUP_SEED, &v->common);
+}
+
 int cmd_step(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"out", required_argument, NULL, 'o'},         {"device", required_argument, NULL, 'd'},
-        {"width", required_argument, NULL, 'w'},       {"batch", required_argument, NULL, 'b'},
-        {"classes", required_argument, NULL, 'k'},     {"in-channels", required_argument, NULL, 'c'},
-        {"image-size", required_argument, NULL, 'S'},  {"seed", required_argument, NULL, 's'},
-        {"input", required_argument, NULL, 'i'},       {"init", required_argument, NULL, 'I'},
-        {"lr", required_argument, NULL, 'l'},          {"momentum", required_argument, NULL, 'm'},
-        {"weight-decay", required_argument, NULL, 'W'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    step_options o = {.cfg = {.width = 64, .in_channels = 3, .classes = 10, .image_size = 32, .momentum = 0.9f,
-                              .weight_decay = 5e-4f, .seed = 1},
-                      .batch = 8, .lr = 0.01};
-    int c;
-    long v;
-    double d;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'o': o.out = optarg; break;
-        case 'd': o.device = optarg; break;
-        case 'i': o.input = optarg; break;
-        case 'I': o.init = optarg; break;
-        case 'w': bad = isb_cli_parse_int("step", "--width", optarg, 1, ISB_MODEL_MAX_WIDTH, &v); o.cfg.width = (int)v; break;
-        case 'b': bad = isb_cli_parse_int("step", "--batch", optarg, 1, ISB_MODEL_MAX_BATCH, &v); o.batch = (int)v; break;
-        case 'k': bad = isb_cli_parse_int("step", "--classes", optarg, 2, ISB_MODEL_MAX_CLASSES, &v); o.cfg.classes = (int)v; break;
-        case 'c': bad = isb_cli_parse_int("step", "--in-channels", optarg, 1, ISB_MODEL_MAX_IN_CHANNELS, &v); o.cfg.in_channels = (int)v; break;
-        case 'S': bad = isb_cli_parse_int("step", "--image-size", optarg, 1, ISB_MODEL_MAX_IMAGE_SIZE, &v); o.cfg.image_size = (int)v; break;
-        case 's': bad = isb_cli_parse_int("step", "--seed", optarg, 0, 0x7fffffffL, &v); o.cfg.seed = (uint64_t)v; break;
-        case 'l': bad = isb_cli_parse_double("step", "--lr", optarg, 0, 100, &d); o.lr = d; break;
-        case 'm': bad = isb_cli_parse_double("step", "--momentum", optarg, 0, 0.999999, &d); o.cfg.momentum = (float)d; break;
-        case 'W': bad = isb_cli_parse_double("step", "--weight-decay", optarg, 0, 1, &d); o.cfg.weight_decay = (float)d; break;
-        case 'h': help(); return ISB_EXIT_OK;
-        default: return isb_cli_usage_error("step", "unknown option");
-        }
-        if (bad) return bad;
-    }
-    if (optind < argc) return isb_cli_usage_error("step", "unexpected argument '%s'", argv[optind]);
+    step_values v = {.common = isb_common_defaults(), .width = 64, .in_channels = 3, .classes = 10, .image_size = 32,
+                     .batch = 8, .lr = 0.01, .momentum = 0.9, .weight_decay = 5e-4};
+    v.common.seed = 1;
+    step_options o = {0};
+    isb_cmdline p;
+    declare_options(&p, &v, &o);
+    int st = isb_cmdline_parse(&p, &argc, argv);
+    if (st != ISB_PARSED) return isb_cli_parse_exit(&p, st);
     if (!o.out) return isb_cli_usage_error("step", "--out FILE is required (where to write the step's tensors)");
+    o.cfg = (isb_model_config){.width = (int)v.width, .in_channels = (int)v.in_channels, .classes = (int)v.classes,
+                               .image_size = (int)v.image_size, .momentum = (float)v.momentum,
+                               .weight_decay = (float)v.weight_decay, .seed = v.common.seed};
+    o.batch = (int)v.batch;
+    o.lr = v.lr;
+    o.device = v.common.device;
     int rc = run_step(&o);
     return rc < 0 ? isb_cli_fail("step", rc) : ISB_EXIT_OK;
 }

@@ -2,109 +2,94 @@
  * them, one shard or one task of the matrix, in this process or in one process per run on several
  * devices. */
 #include "cli/cli.h"
-#include "cli/train_options.h"
 #include "ocl/ocl.h"
 #include "suite/suite.h"
 #include "train/stop.h"
 #include "train/train.h"
 #include "util/error.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_LIST = 16, MAX_CHILD_ARGS = 16 + 2 * ISB_CLI_MAX_OVERRIDES };
+enum { MAX_LIST = 16 };
 
-static void help(void) {
-    printf("usage: isbench suite --preset P --seeds K [--configs a,b,...] [--out DIR] [--data DIR] [options]\n"
-           "       isbench suite ... --list | --shard I/N | --task K | --devices SEL,SEL,... [--jobs J]\n\n"
-           "Runs each configuration with seeds 1..K into OUT/SUITE/CONFIG/seed-K/ (SUITE = --name or the\n"
-           "preset). Finished runs are skipped and interrupted ones resumed, so an interrupted suite\n"
-           "(Ctrl-C: exit 130) continues where it stopped when run again. A summary table is printed.\n\n"
-           "  --preset P       paper (width 64, full CIFAR-10, a GPU job) | gpu (width 64, full CIFAR-10, 15 epochs:\n"
-           "                   <30 min on one GPU) | quick (2 CPU cores, 6-10 min) | smoke\n"
-           "  --seeds K        seeds 1..K (default 1)\n"
-           "  --configs LIST   comma-separated subset of these (default: all):\n");
-    isb_cli_print_config_names(stdout, 19);
-    printf("  --name SUITE     results sub-folder (default: the preset)\n"
-           "  --out DIR        results root (default: results)\n"
-           "  --data DIR       dataset folder (default: $ISBENCH_DATA or data/cifar-10-batches-bin)\n"
-           "  --device SEL     OpenCL device (P:D | gpu | cpu | name substring; or ISBENCH_DEVICE)\n"
-           "  --checkpoint-every S  seconds of training between checkpoints (default 300; 0: at evaluations only)\n"
-           "  --restart        move each selected run's folder aside (DIR.old-TIME) and start it over\n"
-           "                   (with --task K: only run K)\n\n"
-           "The runs form a matrix numbered 0..M-1 seed by seed (run j: configuration j mod C, seed j/C+1):\n"
-           "  --list           print the runs (index, config, seed, folder, status; tab-separated) and exit\n"
-           "  --shard I/N      run only runs j with j mod N = I (0 <= I < N): N processes, one per shard,\n"
-           "                   cover the matrix exactly once and fill the same folder as one suite\n"
-           "  --task K         run only run K (a Slurm array task: --task $SLURM_ARRAY_TASK_ID)\n"
-           "  --devices LIST   one process per run, each on a device of LIST (comma-separated selectors;\n"
-           "                   name a device twice to run two processes on it), progress merged\n"
-           "  --jobs J         with --devices: at most J runs at once (default: one per device)\n\n"
-           "Configuration options, applied to every configuration (defaults: Appendix A, scaled by the preset):\n");
-    isb_cli_print_training_keys(stdout);
-}
+static const char about[] =
+    "Runs each configuration with seeds 1..K into OUT/SUITE/CONFIG/seed-K/ (SUITE = --name or the\n"
+    "preset). Finished runs are skipped and interrupted ones resumed, so an interrupted suite\n"
+    "(Ctrl-C: exit 130) continues where it stopped when run again. A summary table is printed.\n"
+    "--restart applies to each selected run (with --task K: only run K).\n\n"
+    "The runs form a matrix numbered 0..M-1 seed by seed (run j: configuration j mod C, seed j/C+1);\n"
+    "--list, --shard, --task and --devices choose among them.";
+
+static const isb_option_def seeds_opt = {"seeds", "K", ISB_ARG_INT, 1, 1000, NULL, "seeds 1..K (default 1)"};
+static const isb_option_def list_opt = {"list", NULL, ISB_ARG_SWITCH, 0, 0, NULL,
+                                        "print the runs (index, config, seed, folder, status; tab-separated) and exit"};
+static const isb_option_def shard_opt = {
+    "shard", "I/N", ISB_ARG_TEXT, 1, 0, NULL,
+    "run only runs j with j mod N = I (0 <= I < N): N processes, one per shard,\n"
+    "cover the matrix exactly once and fill the same folder as one suite"};
+static const isb_option_def task_opt = {"task", "K", ISB_ARG_INT, 0, 1000000, NULL,
+                                        "run only run K (a Slurm array task: --task $SLURM_ARRAY_TASK_ID)"};
+static const isb_option_def devices_opt = {
+    "devices", "LIST", ISB_ARG_TEXT, 1, 0, NULL,
+    "one process per run, each on a device of LIST (comma-separated selectors;\n"
+    "name a device twice to run two processes on it), progress merged"};
+static const isb_option_def jobs_opt = {"jobs", "J", ISB_ARG_INT, 1, 64, NULL,
+                                        "with --devices: at most J runs at once (default: one per device)"};
 
 typedef struct {
+    isb_common_options common;
     isb_suite_options so;
-    const char *device, *devices, *configs;
+    const char *configs, *devices, *shard;
     bool list;
-    long jobs;
+    long seeds, task, jobs;
     const char *config_list[MAX_LIST];
-    isb_config_override ov[ISB_CLI_MAX_OVERRIDES];
     char *config_buf, *device_buf; /* strtok'd copies */
     const char *device_list[MAX_LIST];
     int n_devices;
-    char override_opts[ISB_CLI_MAX_OVERRIDES][64]; /* "--key" of each override, for the children */
 } suite_args;
 
-static int parse_options(int argc, char **argv, suite_args *a) {
-    static const struct option own[] = {
-        {"preset", required_argument, NULL, 'p'},  {"seeds", required_argument, NULL, 'k'},
-        {"configs", required_argument, NULL, 'c'}, {"name", required_argument, NULL, 'n'},
-        {"out", required_argument, NULL, 'o'},     {"data", required_argument, NULL, 'D'},
-        {"device", required_argument, NULL, 'd'},  {"list", no_argument, NULL, 'l'},
-        {"shard", required_argument, NULL, 's'},   {"task", required_argument, NULL, 't'},
-        {"devices", required_argument, NULL, 'v'}, {"jobs", required_argument, NULL, 'j'},
-        {"checkpoint-every", required_argument, NULL, 'e'}, {"restart", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    struct option *opts = isb_cli_training_options(own);
-    int c, rc = 0;
-    long v;
-    optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p': a->so.preset = optarg; break;
-        case 'k': rc = isb_cli_parse_int("suite", "--seeds", optarg, 1, 1000, &v); a->so.seeds = (int)v; break;
-        case 'c': a->configs = optarg; break;
-        case 'n': a->so.name = optarg; break;
-        case 'o': a->so.out = optarg; if (!*optarg) rc = isb_cli_usage_error("suite", "--out needs a folder, got ''"); break;
-        case 'D': a->so.data_dir = optarg; break;
-        case 'd': a->device = optarg; break;
-        case 'l': a->list = true; break;
-        case 's':
-            if (isb_suite_parse_shard(optarg, &a->so.shard_index, &a->so.shard_count) < 0)
-                rc = isb_cli_usage_error("suite", "%s", isb_last_error());
-            break;
-        case 't': rc = isb_cli_parse_int("suite", "--task", optarg, 0, 1000000, &v); a->so.task = (int)v; a->so.has_task = true; break;
-        case 'v': a->devices = optarg; break;
-        case 'j': rc = isb_cli_parse_int("suite", "--jobs", optarg, 1, 64, &a->jobs); break;
-        case 'e':
-            rc = isb_cli_parse_double("suite", "--checkpoint-every", optarg, 0, 1e9, &a->so.checkpoint_every_s);
-            a->so.checkpoint_every_text = optarg;
-            break;
-        case 'r': a->so.restart = true; break;
-        case 'h': help(); rc = -1; break;
-        default:
-            if (c >= ISB_CLI_CONFIG_KEY_BASE) rc = isb_cli_add_override("suite", c, optarg, a->ov, &a->so.n_overrides);
-            else rc = isb_cli_usage_error("suite", "unknown option");
-        }
-    }
-    free(opts);
-    if (rc) return rc;
-    if (optind < argc) return isb_cli_usage_error("suite", "unexpected argument '%s'", argv[optind]);
-    return 0;
+static void declare_options(isb_cmdline *p, suite_args *a) {
+    static isb_option_def configs_opt = {"configs", "LIST", ISB_ARG_TEXT, 1, 0, NULL, NULL};
+    static char configs_help[1200];
+    snprintf(configs_help, sizeof configs_help, "comma-separated configurations (default: the study's six) of:\n%s",
+             isb_cli_config_names_help());
+    configs_opt.help = configs_help;
+    isb_cmdline_init(p, "suite",
+                     "isbench suite --preset P --seeds K [--configs a,b,...] [--out DIR] [--data DIR] [options]\n"
+                     "       isbench suite ... --list | --shard I/N | --task K | --devices SEL,SEL,... [--jobs J]",
+                     about);
+    isb_cmdline_add_group(p, ISB_GROUP_OUTPUT, &a->common);
+    isb_cmdline_add(p, &seeds_opt, &a->seeds);
+    isb_cmdline_add(p, &configs_opt, &a->configs);
+    isb_cmdline_add_group(p, ISB_GROUP_DATA, &a->common);
+    isb_cmdline_add_group(p, ISB_GROUP_DEVICE, &a->common);
+    isb_cmdline_add_group(p, ISB_GROUP_RUN_POLICY, &a->common);
+    isb_cmdline_add_heading(p, "Which runs of the matrix:");
+    isb_cmdline_add(p, &list_opt, &a->list);
+    isb_cmdline_add(p, &shard_opt, &a->shard);
+    isb_cmdline_add(p, &task_opt, &a->task);
+    isb_cmdline_add(p, &devices_opt, &a->devices);
+    isb_cmdline_add(p, &jobs_opt, &a->jobs);
+    isb_cmdline_add_heading(p, "Configuration options, applied to every configuration (defaults: Appendix A, scaled "
+                               "by the preset):");
+    isb_cmdline_add_group(p, ISB_GROUP_TRAINING_KEYS, &a->common);
+}
+
+/* The parsed options into the suite's options (which point into a). */
+static void take_options(suite_args *a) {
+    isb_suite_options *so = &a->so;
+    so->preset = a->common.preset;
+    so->name = a->common.name;
+    so->out = a->common.out;
+    so->data_dir = a->common.data;
+    so->policy = a->common.policy;
+    so->seeds = (int)a->seeds;
+    so->has_task = a->task >= 0;
+    so->task = (int)a->task;
+    so->overrides = a->common.overrides;
+    so->n_overrides = a->common.n_overrides;
 }
 
 /* Splits a comma-separated list (into a malloc'd copy *buf) into at most MAX_LIST items. */
@@ -118,9 +103,9 @@ static int split_list(const char *opt, const char *text, char **buf, const char 
     return *n ? 0 : isb_cli_usage_error("suite", "%s is empty", opt);
 }
 
-/* Option combinations and every configuration, checked before any device is opened. */
-static int check_options(suite_args *a) {
-    isb_suite_options *so = &a->so;
+/* Which options go together. */
+static int check_combinations(const suite_args *a) {
+    const isb_suite_options *so = &a->so;
     if (!so->preset) {
         char list[160] = ""; /* from the preset table, so a new preset is named here too */
         for (const char *const *p = isb_train_preset_names(); *p; p++)
@@ -128,33 +113,40 @@ static int check_options(suite_args *a) {
         return isb_cli_usage_error("suite", "--preset P is required (one of %s)", list);
     }
     for (int i = 0; i < so->n_overrides; i++)
-        if (strcmp(a->ov[i].key, "seed") == 0)
+        if (strcmp(so->overrides[i].key, "seed") == 0)
             return isb_cli_usage_error("suite", "--seed is not a suite option: the suite runs seeds 1..--seeds");
     if (so->has_task && so->shard_count > 1)
         return isb_cli_usage_error("suite", "--task and --shard exclude each other: give one");
-    if (a->devices && (so->has_task || a->device))
+    if (a->devices && (so->has_task || a->common.device))
         return isb_cli_usage_error("suite", "--devices runs several runs on several devices: drop %s",
                                    so->has_task ? "--task" : "--device");
     if (a->jobs && !a->devices) return isb_cli_usage_error("suite", "--jobs needs --devices SEL,SEL,...");
+    return ISB_EXIT_OK;
+}
+
+/* Option combinations and every configuration, checked before any device is opened. */
+static int check_options(suite_args *a) {
+    isb_suite_options *so = &a->so;
+    int rc;
+    if (a->shard && isb_suite_parse_shard(a->shard, &so->shard_index, &so->shard_count) < 0)
+        return isb_cli_usage_error("suite", "%s", isb_last_error());
+    if ((rc = check_combinations(a))) return rc;
     if (a->configs) {
-        int rc = split_list("--configs", a->configs, &a->config_buf, a->config_list, &so->n_configs);
-        if (rc) return rc;
+        if ((rc = split_list("--configs", a->configs, &a->config_buf, a->config_list, &so->n_configs))) return rc;
         so->configs = a->config_list;
     }
-    if (a->devices) {
-        int rc = split_list("--devices", a->devices, &a->device_buf, a->device_list, &a->n_devices);
-        if (rc) return rc;
-    }
-    so->overrides = a->ov;
+    if (a->devices && (rc = split_list("--devices", a->devices, &a->device_buf, a->device_list, &a->n_devices)))
+        return rc;
     int n_all;
     const char *const *all = isb_train_config_names(&n_all);
     for (int i = 0; i < (so->configs ? so->n_configs : n_all); i++) {
         isb_train_config cfg;
-        if (isb_train_config_make(&cfg, so->preset, so->configs ? so->configs[i] : all[i], a->ov, so->n_overrides) < 0)
+        if (isb_train_config_make(&cfg, so->preset, so->configs ? so->configs[i] : all[i], so->overrides,
+                                  so->n_overrides) < 0)
             return isb_cli_usage_error("suite", "%s", isb_last_error());
     }
     if (isb_suite_check_selection(so) < 0) return isb_cli_usage_error("suite", "%s", isb_last_error());
-    return 0;
+    return ISB_EXIT_OK;
 }
 
 /* Every selector of --devices must name a device here (the error lists them). */
@@ -168,62 +160,61 @@ static int check_devices(const suite_args *a) {
     return rc;
 }
 
-/* The options every child process of --devices gets (it adds --task K --device SEL). */
-static int child_args(suite_args *a, char seeds[16], const char **args) {
-    int n = 0;
-    const isb_suite_options *so = &a->so;
-    snprintf(seeds, 16, "%d", so->seeds);
-    args[n++] = "--preset"; args[n++] = so->preset;
-    args[n++] = "--seeds";  args[n++] = seeds;
-    args[n++] = "--out";    args[n++] = so->out;
-    if (a->configs) { args[n++] = "--configs"; args[n++] = a->configs; }
-    if (so->name) { args[n++] = "--name"; args[n++] = so->name; }
-    if (so->data_dir) { args[n++] = "--data"; args[n++] = so->data_dir; }
-    if (so->checkpoint_every_text) { args[n++] = "--checkpoint-every"; args[n++] = so->checkpoint_every_text; }
-    if (so->restart) args[n++] = "--restart";
-    for (int i = 0; i < so->n_overrides; i++) {
-        snprintf(a->override_opts[i], sizeof a->override_opts[i], "--%s", a->ov[i].key);
-        args[n++] = a->override_opts[i];
-        if (!isb_train_config_key_is_flag(a->ov[i].key)) args[n++] = a->ov[i].value;
-    }
-    return n;
+/* The children of --devices run `suite <these> --task K --device SEL`: this command's own arguments
+ * without --devices, --jobs and --shard (the parent chose the runs). argv is filtered in place. */
+static int child_args(int argc, char **argv) {
+    long ignored_long;
+    const char *ignored;
+    isb_cmdline p;
+    isb_cmdline_init(&p, "suite", "", "");
+    isb_cmdline_add(&p, &devices_opt, &ignored);
+    isb_cmdline_add(&p, &jobs_opt, &ignored_long);
+    isb_cmdline_add(&p, &shard_opt, &ignored);
+    p.keep_unknown = true;
+    isb_cmdline_parse(&p, &argc, argv); /* parsed before: cannot fail */
+    return argc;
 }
 
-static int run_on_devices(suite_args *a) {
+static int run_on_devices(suite_args *a, int argc, char **argv) {
     ISB_TRY(check_devices(a));
-    const char *args[MAX_CHILD_ARGS];
-    char seeds[16];
+    int n = child_args(argc, argv);
     isb_suite_parallel p = {.devices = a->device_list, .n_devices = a->n_devices,
-                            .jobs = a->jobs ? (int)a->jobs : a->n_devices, .child_args = args, .status_every_s = 60};
-    p.n_child_args = child_args(a, seeds, args);
+                            .jobs = a->jobs ? (int)a->jobs : a->n_devices, .child_args = (const char *const *)argv + 1,
+                            .n_child_args = n - 1, .status_every_s = 60};
     return isb_suite_run_parallel(&a->so, &p);
 }
 
-int cmd_suite(int argc, char **argv) {
-    suite_args a = {.so = {.preset = NULL, .out = "results", .seeds = 1, .shard_count = 1,
-                                  .checkpoint_every_s = ISB_CHECKPOINT_EVERY_DEFAULT_S}};
-    int rc = parse_options(argc, argv, &a);
-    if (rc == 0) rc = check_options(&a);
-    if (rc != 0) goto done; /* -1: --help printed */
-    if (a.list) {
-        isb_suite_list(&a.so, stdout);
-        goto done;
-    }
-    int st;
-    if (a.devices) {
-        st = run_on_devices(&a);
-    } else {
-        isb_ocl ocl = {0};
-        st = isb_ocl_open(&ocl, isb_ocl_selector(a.device), false);
-        if (st >= 0) {
-            isb_stop_install_handlers();
-            st = isb_suite_run(&ocl, &a.so);
-        }
-        isb_ocl_close(&ocl);
-    }
-    rc = st < 0 ? isb_cli_fail("suite", st) : ISB_EXIT_OK;
+static int run_here(suite_args *a) {
+    isb_ocl ocl = {0};
+    int rc = ISB_OK;
+    ISB_CHECK(isb_ocl_open(&ocl, isb_ocl_selector(a->common.device), false));
+    isb_stop_install_handlers();
+    ISB_CHECK(isb_suite_run(&ocl, &a->so));
 done:
+    isb_ocl_close(&ocl);
+    return rc;
+}
+
+static int suite(suite_args *a, int argc, char **argv) {
+    int rc = check_options(a);
+    if (rc != ISB_EXIT_OK) return rc;
+    if (a->list) {
+        isb_suite_list(&a->so, stdout);
+        return ISB_EXIT_OK;
+    }
+    int st = a->devices ? run_on_devices(a, argc, argv) : run_here(a);
+    return st < 0 ? isb_cli_fail("suite", st) : ISB_EXIT_OK;
+}
+
+int cmd_suite(int argc, char **argv) {
+    suite_args a = {.common = isb_common_defaults(), .seeds = 1, .task = -1, .so = {.shard_count = 1}};
+    isb_cmdline p;
+    declare_options(&p, &a);
+    int st = isb_cmdline_parse(&p, &argc, argv);
+    if (st != ISB_PARSED) return isb_cli_parse_exit(&p, st);
+    take_options(&a);
+    int rc = suite(&a, argc, argv);
     free(a.device_buf);
     free(a.config_buf);
-    return rc < 0 ? ISB_EXIT_OK : rc;
+    return rc;
 }

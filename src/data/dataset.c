@@ -2,6 +2,7 @@
  * into an isb_dataset of planar bytes, with checks whose errors name the file and the fix; the
  * deterministic class-balanced subsets; and where the data folder is. Knows nothing of devices. */
 #include "data/dataset.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/rng.h"
@@ -49,7 +50,7 @@ const char *isb_data_dir(const char *from_cli, const char *kind) {
     const kind_info *k = find_kind(kind);
     const char *folder = k ? k->folder : (kind ? kind : "");
     /* $ISBENCH_DATA may be the dataset folder itself or a parent holding the default folders. */
-    const char *env = getenv("ISBENCH_DATA");
+    const char *env = isb_env(ISB_ENV_DATA);
     if (env && *env) {
         snprintf(path, sizeof path, "%s/%s", env, folder);
         if (isb_file_exists(path)) return path;
@@ -155,7 +156,7 @@ static int grow_dataset(isb_dataset *d, int add) {
  * otherwise train on less data silently. ISBENCH_DATA_ANY_SIZE=1 accepts any whole number of
  * records, for the test suite's small synthetic sets only (never for a measurement). */
 static int check_record_count(const kind_info *k, const file_bytes *f, size_t count, size_t expected) {
-    const char *any = getenv("ISBENCH_DATA_ANY_SIZE");
+    const char *any = isb_env(ISB_ENV_DATA_ANY_SIZE);
     if (count == expected || (any && strcmp(any, "1") == 0)) return ISB_OK;
     return isb_fail(ISB_ERR_FORMAT, "%s holds %zu records, but every %s file of this name holds exactly %zu (cut "
                     "short or padded?). Re-download it with datasets/get-%s.sh or point --data at a good copy",

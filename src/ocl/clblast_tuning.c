@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/env.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -369,7 +370,7 @@ static void lookup_dirs(const char *dir, tuning_dirs *dirs) {
         snprintf(dirs->path[0], sizeof dirs->path[0], "%s", dir);
         dirs->source[0] = SOURCE_REPO;
     } else {
-        const char *repo = getenv("ISBENCH_TUNING_DIR");
+        const char *repo = isb_env(ISB_ENV_TUNING_DIR);
         snprintf(dirs->path[0], sizeof dirs->path[0], "%s", repo ? repo : ISBENCH_SOURCE_DIR "/tuning");
         dirs->source[1] = SOURCE_USER;
         if (isb_clblast_tuning_user_dir(dirs->path[1], sizeof dirs->path[1]) == ISB_OK) dirs->n = 2;

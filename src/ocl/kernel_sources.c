@@ -1,4 +1,5 @@
 #include "ocl/kernel_sources.h"
+#include "util/env.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
@@ -7,7 +8,7 @@
 #include <string.h>
 
 char *isb_kernel_source_load(const char *name) {
-    const char *dir = getenv("ISBENCH_KERNEL_DIR");
+    const char *dir = isb_env(ISB_ENV_KERNEL_DIR);
     if (dir && *dir) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, name);

@@ -1,6 +1,7 @@
 /* Device enumeration, selection, contexts and buffers. Programs and kernels: ocl_program.c;
  * status names: ocl_status.c. */
 #include "ocl/ocl.h"
+#include "util/env.h"
 #include "ocl/clblast_tuning.h"
 #include "ocl/ocl_internal.h"
 #include "util/error.h"
@@ -226,7 +227,8 @@ static int select_by_name(const isb_device_info *devices, int count, const char 
     return rc;
 }
 
-int isb_ocl_select(const isb_device_info *devices, int count, const char *sel, int *index) {
+/* The selector's parse; isb_ocl_select adds where it came from. */
+static int select_device(const isb_device_info *devices, int count, const char *sel, int *index) {
     if (!sel || !*sel) {
         *index = isb_ocl_default_device(devices, count);
         return ISB_OK;
@@ -247,9 +249,16 @@ int isb_ocl_select(const isb_device_info *devices, int count, const char *sel, i
     return select_by_name(devices, count, sel, index);
 }
 
+int isb_ocl_select(const isb_device_info *devices, int count, const char *sel, int *index) {
+    int rc = select_device(devices, count, sel, index);
+    if (rc < 0 && sel && sel == isb_env(ISB_ENV_DEVICE)) /* isb_ocl_selector passes the variable's own string */
+        return isb_fail_context(rc, "%s=%s (from the environment)", isb_env_name(ISB_ENV_DEVICE), sel);
+    return rc;
+}
+
 const char *isb_ocl_selector(const char *from_cli) {
     if (from_cli && *from_cli) return from_cli;
-    const char *env = getenv("ISBENCH_DEVICE");
+    const char *env = isb_env(ISB_ENV_DEVICE);
     return (env && *env) ? env : NULL;
 }
 

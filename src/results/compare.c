@@ -110,3 +110,19 @@ void isb_compare_text_free(isb_compare_text *text) {
     isb_strbuf_free(&text->dat);
     isb_strbuf_free(&text->gp);
 }
+
+/* text inside a gnuplot single-quoted string: ' doubles. */
+static void gp_single_quoted(isb_strbuf *gp, const char *text) {
+    for (const char *p = text; *p; p++) {
+        if (*p == '\'') isb_strbuf_printf(gp, "'");
+        isb_strbuf_printf(gp, "%c", *p);
+    }
+}
+
+void isb_compare_title(isb_strbuf *gp, const char *a, const char *b) {
+    isb_strbuf_printf(gp, "set title 'B = ");
+    gp_single_quoted(gp, b);
+    isb_strbuf_printf(gp, "  vs  A = ");
+    gp_single_quoted(gp, a);
+    isb_strbuf_printf(gp, "'\n");
+}

@@ -34,6 +34,8 @@ typedef struct {
 } isb_compare_text;
 int isb_compare_write_outputs(const char *out_dir, const isb_compare_text *text);
 void isb_compare_text_free(isb_compare_text *text);
+/* The figure's title line "set title 'B = b  vs  A = a'" (quotes in the paths escaped). */
+void isb_compare_title(isb_strbuf *gp, const char *a, const char *b);
 /* Whether dir is a configuration folder of a suite: it holds some seed-<k>/manifest.json. */
 bool isb_compare_is_config_dir(const char *dir);
 

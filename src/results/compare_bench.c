@@ -82,18 +82,18 @@ static void compare_one(bench_report *rep, const char *name, double *a, int na, 
 }
 
 static void bench_figure(isb_strbuf *gp, const char *a, const char *b, int n) {
+    isb_compare_title(gp, a, b);
     isb_strbuf_printf(gp,
                       "# isbench compare: median time B / A per benchmark (log axis), bars from min B / max A to\n"
                       "# max B / min A over the repetitions; filled red: the U test says they differ (p < %.2g).\n"
                       "set terminal pngcairo noenhanced size 1100, %d font 'Helvetica,10'\n"
                       "set output 'compare.png'\n"
-                      "set title 'B = %s  vs  A = %s'\n"
                       "set logscale x\nset xlabel 'median time B / A (bars: range over repetitions)'\n"
                       "set yrange [-1:%d]\nset grid x\nset key outside bottom center horizontal\n"
                       "set arrow from 1, graph 0 to 1, graph 1 nohead dt 2\n"
                       "plot 'compare.dat' using 3:1:4:5:ytic(2) with xerrorbars pt 6 lc rgb '#555555' title 'B / A', \\\n"
                       "     '' using ($6 == 1 ? $3 : NaN):1 with points pt 7 ps 1.5 lc rgb '#d62728' title 'significant'\n",
-                      ISB_COMPARE_ALPHA, 120 + 22 * n, b, a, n);
+                      ISB_COMPARE_ALPHA, 120 + 22 * n, n);
 }
 
 static void bench_header(bench_report *rep, const char *a, const char *b) {

@@ -277,19 +277,19 @@ static void figure_row(suite_report *rep, int idx, const config_result *ca, cons
 }
 
 static void suite_figure(isb_strbuf *gp, const char *a, const char *b, int n) {
+    isb_compare_title(gp, a, b);
     isb_strbuf_printf(gp,
                       "# isbench compare: last and best test accuracy per configuration, mean over seeds with the\n"
                       "# 95%% interval of the mean, A (open) against B (filled).\n"
                       "set terminal pngcairo noenhanced size 1100, 600 font 'Helvetica,10'\n"
                       "set output 'compare.png'\n"
-                      "set title 'B = %s  vs  A = %s'\n"
                       "set xrange [-0.6:%d - 0.4]\nset ylabel 'test accuracy (%%)'\nset grid y\n"
                       "set xtics rotate by -30\nset key outside bottom center horizontal\n"
                       "plot 'compare.dat' using ($1 - 0.21):3:4:5:xtic(2) with yerrorbars pt 6 lc rgb '#1f77b4' title 'last, A', \\\n"
                       "     '' using ($1 - 0.07):6:7:8 with yerrorbars pt 7 lc rgb '#1f77b4' title 'last, B', \\\n"
                       "     '' using ($1 + 0.07):9:10:11 with yerrorbars pt 6 lc rgb '#ff7f0e' title 'best, A', \\\n"
                       "     '' using ($1 + 0.21):12:13:14 with yerrorbars pt 7 lc rgb '#ff7f0e' title 'best, B'\n",
-                      b, a, n);
+                      n);
 }
 
 static void suite_header(suite_report *rep, const isb_compare_options *o, double target) {

@@ -147,8 +147,7 @@ static int make_configs(isb_train_env *env, isb_ocl *ocl, const isb_suite_option
         if (rc < 0) goto done;
     }
     rc = isb_train_env_open(env, ocl, &cfgs[0], isb_data_dir(o->data_dir, cfgs[0].dataset));
-    env->checkpoint_every_s = o->checkpoint_every_s;
-    env->restart = o->restart;
+    env->policy = o->policy;
     for (int i = 0; rc >= 0 && i < n; i++) rc = isb_train_config_validate(&cfgs[i], env->train.n); /* |Z| vs N */
 done:
     if (rc < 0) {

@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "ocl/ocl.h"
-#include "train/train_config.h"
+#include "config/run_policy.h"
+#include "config/train_config.h"
 
 typedef struct {
     const char *preset;        /* paper | gpu | quick | smoke */
@@ -31,9 +32,7 @@ typedef struct {
     int shard_index, shard_count; /* 0 of 0 or 0 of 1: all of them (a zeroed struct runs everything) */
     bool has_task;
     int task;
-    double checkpoint_every_s; /* as isbench train's --checkpoint-every */
-    const char *checkpoint_every_text; /* the option as given (passed on to --devices children); NULL: default */
-    bool restart;              /* move each selected run's folder aside and start it over */
+    isb_run_policy policy;     /* as isbench train's; --restart moves each selected run's folder aside */
 } isb_suite_options;
 
 /* One run of the matrix. */

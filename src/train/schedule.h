@@ -6,7 +6,7 @@
 #define ISB_TRAIN_SCHEDULE_H
 
 #include <stdbool.h>
-#include "train/train_config.h"
+#include "config/train_config.h"
 
 /* lr for training after `epochs_done` data epochs: lr * decay^(number of milestones <= epochs_done),
  * i.e. a milestone of 15 means data epochs 16, 17, ... train with the decayed rate (PyTorch

@@ -32,7 +32,7 @@ int isb_train_env_open(isb_train_env *env, isb_ocl *ocl, const isb_train_config 
     snprintf(env->dataset, sizeof env->dataset, "%s", cfg->dataset);
     env->train_subset = cfg->train_subset;
     env->test_subset = cfg->test_subset;
-    env->checkpoint_every_s = ISB_CHECKPOINT_EVERY_DEFAULT_S;
+    env->policy = ISB_RUN_POLICY_DEFAULT;
     int rc;
     if ((rc = isb_dataset_load(&env->train, cfg->dataset, data_dir, true, cfg->train_subset, SUBSET_SEED)) < 0 ||
         (rc = isb_dataset_load(&env->test, cfg->dataset, data_dir, false, cfg->test_subset, SUBSET_SEED)) < 0 ||
@@ -51,7 +51,7 @@ void isb_train_env_close(isb_train_env *env) {
     isb_batcher_free(env->test_batcher);
     if (env->train.pixels || env->train.labels) isb_dataset_free(&env->train);
     if (env->test.pixels || env->test.labels) isb_dataset_free(&env->test);
-    isb_train_env keep = {.ocl = env->ocl, .checkpoint_every_s = env->checkpoint_every_s, .restart = env->restart};
+    isb_train_env keep = {.ocl = env->ocl, .policy = env->policy};
     *env = keep;
 }
 
@@ -151,7 +151,7 @@ static int open_run_dir(const isb_run *r, const json_t *config, isb_run_lock *lo
                         size_t why_size) {
     ISB_TRY(isb_mkdir_p(r->dir));
     ISB_TRY(isb_run_lock_take(lock, r->dir));
-    if (r->env->restart && (isb_entry_exists(r->manifest_path) || isb_entry_exists(r->checkpoint_path)))
+    if (r->env->policy.restart && (isb_entry_exists(r->manifest_path) || isb_entry_exists(r->checkpoint_path)))
         ISB_TRY(move_aside(r->dir, lock, r->label));
     ISB_TRY(isb_run_dir_check(r->dir, config, state, why, why_size));
     /* a kill after the "finished" manifest, before the checkpoint was removed */

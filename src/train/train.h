@@ -16,7 +16,8 @@
 #include "data/dataset.h"
 #include "ocl/ocl.h"
 #include "sampling/sampler.h"
-#include "train/train_config.h"
+#include "config/run_policy.h"
+#include "config/train_config.h"
 
 /* What runs of one suite share: the device, the datasets (uploaded once), their batchers and the
  * sampler's work buffers. */
@@ -33,12 +34,8 @@ typedef struct {
      * that the runs of a suite each build only what the earlier runs did not */
     int n_warmed;
     long warmed[16];
-    /* run policy (set after opening; the defaults are isb_train_env_open's) */
-    double checkpoint_every_s; /* a checkpoint at most this long after the last one (0: at evaluations only) */
-    bool restart;              /* move an existing run folder aside (DIR.old-TIME) and start it over */
+    isb_run_policy policy;    /* checkpoints and --restart (set after opening; default ISB_RUN_POLICY_DEFAULT) */
 } isb_train_env;
-
-#define ISB_CHECKPOINT_EVERY_DEFAULT_S 300.0
 
 /* Loads the dataset named in cfg (its subsets, chosen with a fixed subset seed so that every
  * configuration and seed sees the same data) from data_dir and uploads it. */

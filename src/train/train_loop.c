@@ -167,7 +167,7 @@ static int checkpoint(isb_run *r, double *phase) {
 }
 
 static bool checkpoint_due(const isb_run *r) {
-    double every = r->env->checkpoint_every_s;
+    double every = r->env->policy.checkpoint_every_s;
     return every > 0 && isb_now() - r->last_checkpoint >= every;
 }
 

@@ -21,7 +21,7 @@
 #include "results/manifest.h"
 #include "results/run_files.h"
 #include "train/schedule.h"
-#include "train/train_config.h"
+#include "config/train_config.h"
 
 typedef struct {
     /* position */

@@ -1,4 +1,5 @@
 #include "util/fileio.h"
+#include "util/env.h"
 #include "util/error.h"
 
 #include <dirent.h>
@@ -44,8 +45,8 @@ void isb_strbuf_free(isb_strbuf *b) {
  * ISBENCH_FAULT_KILL_IN_WRITE=K   SIGKILL in the middle of the K-th atomic write;
  * ISBENCH_FAULT_KILL_AFTER_WRITE=K   SIGKILL right after the K-th atomic write is renamed into place.
  * Unset (the normal case) they cost one getenv per write. */
-static long fault_setting(const char *name) {
-    const char *v = getenv(name);
+static long fault_setting(isb_env_var var) {
+    const char *v = isb_env(var);
     return v && *v ? strtol(v, NULL, 10) : 0;
 }
 
@@ -66,8 +67,8 @@ static int write_span(int fd, const char *p, size_t left) {
 static int write_all(int fd, const char *p, size_t len, long write_no) {
     size_t half = len / 2;
     if (write_span(fd, p, half) != 0) return -1;
-    if (fault_setting("ISBENCH_FAULT_KILL_IN_WRITE") == write_no) raise(SIGKILL);
-    long fail_from = fault_setting("ISBENCH_FAULT_WRITE_FAIL");
+    if (fault_setting(ISB_ENV_FAULT_KILL_IN_WRITE) == write_no) raise(SIGKILL);
+    long fail_from = fault_setting(ISB_ENV_FAULT_WRITE_FAIL);
     if (fail_from > 0 && write_no >= fail_from) {
         errno = ENOSPC;
         return -1;
@@ -102,7 +103,7 @@ int isb_write_file_atomic(const char *path, const void *data, size_t len) {
         rc = isb_fail(ISB_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
         goto remove_tmp;
     }
-    if (fault_setting("ISBENCH_FAULT_KILL_AFTER_WRITE") == write_no) raise(SIGKILL);
+    if (fault_setting(ISB_ENV_FAULT_KILL_AFTER_WRITE) == write_no) raise(SIGKILL);
     goto done;
 remove_tmp:
     unlink(tmp);

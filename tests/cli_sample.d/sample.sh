@@ -3,8 +3,8 @@
 # by cli_test.sh.
 check "sample --help"               0 "usage: isbench sample"                        "$isb" sample --help
 check "sample needs --z"            2 "--z is required"                              "$isb" sample --scores /dev/null
-check "sample bad method"           2 "--method must be alias, cdf, gumbel-topk"     "$isb" sample --z 1 --method best
-check "sample bad weights"          2 "--weights must be none, inverse-p or ht"      "$isb" sample --z 1 --weights heavy
+check "sample bad method"           2 "unknown method .best.: use one of alias, cdf" "$isb" sample --z 1 --method best
+check "sample bad weights"          2 "unknown weights .heavy.: use one of none, inverse-p, ht" "$isb" sample --z 1 --weights heavy
 check "sample temperature 0"        2 "--temperature must be in"                     "$isb" sample --z 1 --temperature 0
 check "sample bad option"           2 "Try 'isbench sample --help'"                  "$isb" sample --bogus
 sample_dir=$(mktemp -d)

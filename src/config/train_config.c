@@ -2,11 +2,11 @@
  * One table (`keys`) drives parsing, every range check (of an option as it is set and of the whole
  * configuration in isb_train_config_validate), --help text and the command-line options; the model's
  * limits in it come from nn/model_limits.h. */
-#include "train/train_config.h"
+#include "config/train_config.h"
+#include "config/options.h"
 #include "nn/model_limits.h"
 #include "util/error.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -148,112 +148,79 @@ int isb_train_config_init(isb_train_config *cfg, const char *preset, const char 
 
 /* ---- key table ------------------------------------------------------------------------------ */
 
+/* How a key's value is stored in isb_train_config (its isb_option_def says how it is parsed). */
 typedef enum { K_INT, K_LONG, K_U64, K_FLOAT, K_DOUBLE, K_SET_TRUE, K_SET_FALSE, K_ENUM, K_STRING, K_MILESTONES } key_type;
 
 typedef struct {
-    const char *key;
+    isb_option_def opt; /* name (the key), value name, range, choices, help line */
     key_type type;
     size_t offset;
-    double min, max;
-    const char *const *choices; /* K_ENUM */
-    const char *help;
 } key_def;
 
 #define F(field) offsetof(isb_train_config, field)
+#define NUM(name, metavar, arg, min, max, help) {name, metavar, arg, min, max, NULL, help}
+#define SWITCH(name, help) {name, NULL, ISB_ARG_SWITCH, 0, 0, NULL, help}
 static const key_def keys[] = {
-    {"dataset", K_STRING, F(dataset), 0, 0, NULL, "NAME      cifar10 | cifar100 | mnist | fashion-mnist"},
-    {"train-subset", K_INT, F(train_subset), 0, 1e8, NULL, "N    class-balanced training subset (0 = all)"},
-    {"test-subset", K_INT, F(test_subset), 0, 1e8, NULL, "N     class-balanced test subset (0 = all)"},
-    {"width", K_INT, F(width), 1, ISB_MODEL_MAX_WIDTH, NULL, "C           ResNet18 base channels (64 = the paper's)"},
-    {"z", K_INT, F(z), 0, 1e9, NULL, "N               samples per sampler epoch |Z| (0 = z-fraction of N)"},
-    {"z-fraction", K_DOUBLE, F(z_fraction), 1e-6, 100, NULL, "F      |Z| / N when --z is 0"},
-    {"beta", K_FLOAT, F(beta), 0, 1, NULL, "B            running-loss weight, in [0, 1]"},
-    {"warmup", K_INT, F(warmup_epochs), 0, 100000, NULL, "E          uniform warm-up sampler epochs"},
-    {"temperature", K_FLOAT, F(temperature), 1e-30, 1e30, NULL, "T     p = softmax(S / T), T > 0"},
-    {"draw", K_ENUM, F(draw), 0, 0, draw_names, "M            gumbel-topk (default, no replacement) | gumbel-sort | alias | cdf"},
-    {"weights", K_ENUM, F(weights), 0, 0, weight_names, "W         none (default, as the study's code) | inverse-p | ht"},
-    {"lr", K_FLOAT, F(lr), 1e-12, 100, NULL, "LR             learning rate"},
-    {"momentum", K_FLOAT, F(momentum), 0, 0.999999, NULL, "M        SGD momentum"},
-    {"weight-decay", K_FLOAT, F(weight_decay), 0, 1, NULL, "W    L2 weight decay"},
-    {"lr-decay", K_FLOAT, F(lr_decay), 1e-12, 1, NULL, "G        lr factor at each milestone"},
-    {"milestones", K_MILESTONES, F(milestones), 1, 1e6, NULL, "A,B,..  data epochs after which lr *= lr-decay"},
-    {"batch", K_INT, F(batch), 1, ISB_MODEL_MAX_BATCH, NULL, "B           mini-batch size"},
-    {"patience", K_INT, F(patience), 1, 100000, NULL, "K        early stop after K evaluations without improvement"},
-    {"early-stop", K_ENUM, F(early_stop), 0, 0, early_stop_names, "R      best (reset on improvement) | cumulative (study code)"},
-    {"max-epochs", K_INT, F(max_epochs), 1, 100000, NULL, "E      cap on data epochs (evaluations)"},
-    {"seed", K_U64, F(seed), 0, 0, NULL, "K            run seed (model init, sampling, augmentation)"},
-    {"normalize", K_SET_TRUE, F(normalize), 0, 0, NULL, "  normalise inputs (default: only with augmentation)"},
-    {"no-normalize", K_SET_FALSE, F(normalize), 0, 0, NULL, "  do not normalise inputs"},
-    {"profile", K_SET_TRUE, F(profile), 0, 0, NULL, "  synchronise around batch assembly to time `data`"},
-    {"stop-after-step", K_LONG, F(stop_after_step), -1, 1e15, NULL, "K  act as if interrupted after K steps (testing resume)"},
-    {"stop-in-evaluation", K_LONG, F(stop_in_evaluation), -1, 1e15, NULL,
-     "K  act as if interrupted after K test batches of an evaluation (testing resume)"},
+    {{"dataset", "NAME", ISB_ARG_TEXT, 1, 0, NULL, "cifar10 | cifar100 | mnist | fashion-mnist"}, K_STRING, F(dataset)},
+    {NUM("train-subset", "N", ISB_ARG_INT, 0, 1e8, "class-balanced training subset (0 = all)"), K_INT, F(train_subset)},
+    {NUM("test-subset", "N", ISB_ARG_INT, 0, 1e8, "class-balanced test subset (0 = all)"), K_INT, F(test_subset)},
+    {NUM("width", "C", ISB_ARG_INT, 1, ISB_MODEL_MAX_WIDTH, "ResNet18 base channels (64 = the paper's)"), K_INT, F(width)},
+    {NUM("z", "N", ISB_ARG_INT, 0, 1e9, "samples per sampler epoch |Z| (0 = z-fraction of N)"), K_INT, F(z)},
+    {NUM("z-fraction", "F", ISB_ARG_DOUBLE, 1e-6, 100, "|Z| / N when --z is 0"), K_DOUBLE, F(z_fraction)},
+    {NUM("beta", "B", ISB_ARG_DOUBLE, 0, 1, "running-loss weight, in [0, 1]"), K_FLOAT, F(beta)},
+    {NUM("warmup", "E", ISB_ARG_INT, 0, 100000, "uniform warm-up sampler epochs"), K_INT, F(warmup_epochs)},
+    {NUM("temperature", "T", ISB_ARG_DOUBLE, 1e-30, 1e30, "p = softmax(S / T), T > 0"), K_FLOAT, F(temperature)},
+    {{"draw", "M", ISB_ARG_CHOICE, 0, 0, draw_names, "gumbel-topk (default, no replacement) | gumbel-sort | alias | cdf"},
+     K_ENUM, F(draw)},
+    {{"weights", "W", ISB_ARG_CHOICE, 0, 0, weight_names, "none (default, as the study's code) | inverse-p | ht"},
+     K_ENUM, F(weights)},
+    {NUM("lr", "LR", ISB_ARG_DOUBLE, 1e-12, 100, "learning rate"), K_FLOAT, F(lr)},
+    {NUM("momentum", "M", ISB_ARG_DOUBLE, 0, 0.999999, "SGD momentum"), K_FLOAT, F(momentum)},
+    {NUM("weight-decay", "W", ISB_ARG_DOUBLE, 0, 1, "L2 weight decay"), K_FLOAT, F(weight_decay)},
+    {NUM("lr-decay", "G", ISB_ARG_DOUBLE, 1e-12, 1, "lr factor at each milestone"), K_FLOAT, F(lr_decay)},
+    {NUM("milestones", "A,B,..", ISB_ARG_INT, 1, 1e6, "data epochs after which lr *= lr-decay (each one)"), K_MILESTONES,
+     F(milestones)},
+    {NUM("batch", "B", ISB_ARG_INT, 1, ISB_MODEL_MAX_BATCH, "mini-batch size"), K_INT, F(batch)},
+    {NUM("patience", "K", ISB_ARG_INT, 1, 100000, "early stop after K evaluations without improvement"), K_INT,
+     F(patience)},
+    {{"early-stop", "R", ISB_ARG_CHOICE, 0, 0, early_stop_names, "best (reset on improvement) | cumulative (study code)"},
+     K_ENUM, F(early_stop)},
+    {NUM("max-epochs", "E", ISB_ARG_INT, 1, 100000, "cap on data epochs (evaluations)"), K_INT, F(max_epochs)},
+    {NUM("seed", "K", ISB_ARG_SEED, 0, 0, "run seed (model init, sampling, augmentation)"), K_U64, F(seed)},
+    {SWITCH("normalize", "normalise inputs (default: only with augmentation)"), K_SET_TRUE, F(normalize)},
+    {SWITCH("no-normalize", "do not normalise inputs"), K_SET_FALSE, F(normalize)},
+    {SWITCH("profile", "synchronise around batch assembly to time `data`"), K_SET_TRUE, F(profile)},
+    {NUM("stop-after-step", "K", ISB_ARG_INT, -1, 1e15, "act as if interrupted after K steps (testing resume)"), K_LONG,
+     F(stop_after_step)},
+    {NUM("stop-in-evaluation", "K", ISB_ARG_INT, -1, 1e15,
+         "act as if interrupted after K test batches of an evaluation (testing resume)"),
+     K_LONG, F(stop_in_evaluation)},
 };
+#undef SWITCH
+#undef NUM
 #undef F
 static const int n_keys = (int)(sizeof keys / sizeof keys[0]);
 
-const char *const *isb_train_config_keys(void) {
-    static const char *pairs[2 * (sizeof keys / sizeof keys[0]) + 2];
-    for (int i = 0; i < n_keys; i++) {
-        pairs[2 * i] = keys[i].key;
-        pairs[2 * i + 1] = keys[i].help;
-    }
-    return pairs;
-}
+int isb_train_config_key_count(void) { return n_keys; }
+const isb_option_def *isb_train_config_key(int i) { return i >= 0 && i < n_keys ? &keys[i].opt : NULL; }
 
 static const key_def *find_key(const char *key) {
     for (int i = 0; i < n_keys; i++)
-        if (strcmp(keys[i].key, key) == 0) return &keys[i];
+        if (strcmp(keys[i].opt.name, key) == 0) return &keys[i];
     return NULL;
 }
 
 int isb_train_config_key_range(const char *key, double *min, double *max) {
     const key_def *k = find_key(key);
     if (!k) return isb_fail(ISB_ERR_INTERNAL, "no training option '%s' in the key table", key);
-    *min = k->min;
-    *max = k->max;
+    *min = k->opt.min;
+    *max = k->opt.max;
     return ISB_OK;
 }
 
-bool isb_train_config_key_is_flag(const char *key) {
+const isb_option_def *isb_train_config_find_key(const char *key) {
     const key_def *k = find_key(key);
-    return k && (k->type == K_SET_TRUE || k->type == K_SET_FALSE);
-}
-
-/* The one range check of a key's value (NaN fails it). */
-static int check_range(const key_def *k, double v) {
-    if (!(v >= k->min && v <= k->max))
-        return isb_fail(ISB_ERR_USAGE, "option --%s must be in [%g, %g], got %g", k->key, k->min, k->max, v);
-    return ISB_OK;
-}
-
-static int parse_number(const key_def *k, const char *text, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end != '\0' || !isfinite(v))
-        return isb_fail(ISB_ERR_USAGE, "option --%s needs a number, got '%s'", k->key, text);
-    if ((k->type == K_INT || k->type == K_LONG || k->type == K_MILESTONES) && v != floor(v))
-        return isb_fail(ISB_ERR_USAGE, "option --%s needs an integer, got '%s'", k->key, text);
-    ISB_TRY(check_range(k, v));
-    *out = v;
-    return ISB_OK;
-}
-
-/* A seed: decimal digits only (no sign, no whitespace), 0..2^63-1, so that it is written the
- * same in folder names, manifests and JSON (whose integers are signed 64-bit). */
-static int parse_seed(const char *key, const char *value, uint64_t *out) {
-    uint64_t v = 0;
-    bool ok = value[0] != '\0';
-    for (const char *p = value; ok && *p; p++) {
-        ok = *p >= '0' && *p <= '9' && v <= (INT64_MAX - (uint64_t)(*p - '0')) / 10;
-        v = ok ? v * 10 + (uint64_t)(*p - '0') : v;
-    }
-    if (!ok)
-        return isb_fail(ISB_ERR_USAGE, "option --%s needs a non-negative integer, 0..9223372036854775807 in digits only, got "
-                        "'%s'", key, value);
-    *out = v;
-    return ISB_OK;
+    return k ? &k->opt : NULL;
 }
 
 int isb_train_config_set(isb_train_config *cfg, const char *key, const char *value) {
@@ -262,21 +229,14 @@ int isb_train_config_set(isb_train_config *cfg, const char *key, const char *val
     char *field = (char *)cfg + k->offset;
     double v;
     switch (k->type) {
-    case K_INT: ISB_TRY(parse_number(k, value, &v)); *(int *)field = (int)v; break;
-    case K_LONG: ISB_TRY(parse_number(k, value, &v)); *(long *)field = (long)v; break;
-    case K_FLOAT: ISB_TRY(parse_number(k, value, &v)); *(float *)field = (float)v; break;
-    case K_DOUBLE: ISB_TRY(parse_number(k, value, &v)); *(double *)field = v; break;
-    case K_U64: ISB_TRY(parse_seed(key, value, (uint64_t *)field)); break;
+    case K_INT: ISB_TRY(isb_option_parse_number(&k->opt, value, &v)); *(int *)field = (int)v; break;
+    case K_LONG: ISB_TRY(isb_option_parse_number(&k->opt, value, &v)); *(long *)field = (long)v; break;
+    case K_FLOAT: ISB_TRY(isb_option_parse_number(&k->opt, value, &v)); *(float *)field = (float)v; break;
+    case K_DOUBLE: ISB_TRY(isb_option_parse_number(&k->opt, value, &v)); *(double *)field = v; break;
+    case K_U64: ISB_TRY(isb_option_parse_seed(&k->opt, value, (uint64_t *)field)); break;
     case K_SET_TRUE: *(bool *)field = true; break;
     case K_SET_FALSE: *(bool *)field = false; break;
-    case K_ENUM: {
-        for (int i = 0; k->choices[i]; i++)
-            if (strcmp(value, k->choices[i]) == 0) {
-                *(int *)field = i; /* the enums are declared in the order of their name tables */
-                return ISB_OK;
-            }
-        return list_error(key, value, k->choices, -1);
-    }
+    case K_ENUM: return isb_option_parse_choice(&k->opt, value, (int *)field); /* enums follow their name tables */
     case K_STRING:
         if (strlen(value) == 0 || strlen(value) >= sizeof cfg->dataset)
             return isb_fail(ISB_ERR_USAGE, "option --%s: '%s' is empty or too long", key, value);
@@ -291,7 +251,7 @@ int isb_train_config_set(isb_train_config *cfg, const char *key, const char *val
             for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
                 if (tmp.n_milestones == ISB_MAX_MILESTONES)
                     return isb_fail(ISB_ERR_USAGE, "option --milestones: at most %d values", ISB_MAX_MILESTONES);
-                ISB_TRY(parse_number(k, tok, &v));
+                ISB_TRY(isb_option_parse_number(&k->opt, tok, &v));
                 if (tmp.n_milestones > 0 && (int)v <= tmp.milestones[tmp.n_milestones - 1])
                     return isb_fail(ISB_ERR_USAGE, "option --milestones must increase, got '%s'", value);
                 tmp.milestones[tmp.n_milestones++] = (int)v;
@@ -327,12 +287,12 @@ static int check_fields(const isb_train_config *cfg) {
         const key_def *k = &keys[i];
         const char *field = (const char *)cfg + k->offset;
         switch (k->type) {
-        case K_INT: ISB_TRY(check_range(k, *(const int *)field)); break;
-        case K_LONG: ISB_TRY(check_range(k, (double)*(const long *)field)); break;
-        case K_FLOAT: ISB_TRY(check_range(k, *(const float *)field)); break;
-        case K_DOUBLE: ISB_TRY(check_range(k, *(const double *)field)); break;
+        case K_INT: ISB_TRY(isb_option_check_range(&k->opt, *(const int *)field)); break;
+        case K_LONG: ISB_TRY(isb_option_check_range(&k->opt, (double)*(const long *)field)); break;
+        case K_FLOAT: ISB_TRY(isb_option_check_range(&k->opt, *(const float *)field)); break;
+        case K_DOUBLE: ISB_TRY(isb_option_check_range(&k->opt, *(const double *)field)); break;
         case K_MILESTONES:
-            for (int m = 0; m < cfg->n_milestones; m++) ISB_TRY(check_range(k, cfg->milestones[m]));
+            for (int m = 0; m < cfg->n_milestones; m++) ISB_TRY(isb_option_check_range(&k->opt, cfg->milestones[m]));
             break;
         default: break; /* switches, names and seeds: any value that parsed is valid */
         }

@@ -4,8 +4,8 @@
  * knows nothing of OpenCL, the model or the data.
  *
  * Order of construction: preset → named configuration defaults → key=value overrides → validate. */
-#ifndef ISB_TRAIN_TRAIN_CONFIG_H
-#define ISB_TRAIN_TRAIN_CONFIG_H
+#ifndef ISB_CONFIG_TRAIN_CONFIG_H
+#define ISB_CONFIG_TRAIN_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -78,18 +78,21 @@ int isb_train_config_init(isb_train_config *cfg, const char *preset, const char 
 /* Sets one key (the long option name without "--", e.g. "lr", "draw", "milestones") from text,
  * checking its type and range. Errors (ISB_ERR_USAGE) name the option and the allowed values. */
 int isb_train_config_set(isb_train_config *cfg, const char *key, const char *value);
-/* Every settable key with a one-line description, NULL-terminated pairs {key, help, key, help, ...}. */
-const char *const *isb_train_config_keys(void);
+/* The settable keys: each is a row of the option table (config/options.h) whose name is the key and
+ * the long option (--lr, --normalize, ...). */
+struct isb_option_def;
+int isb_train_config_key_count(void);
+const struct isb_option_def *isb_train_config_key(int i); /* 0 <= i < count, else NULL */
+const struct isb_option_def *isb_train_config_find_key(const char *key); /* NULL: no such key */
 /* The range [min, max] the key table gives a numeric key (the option's limits), for checks of
  * values that come from elsewhere (a checkpoint); ISB_ERR_INTERNAL for an unknown key. */
 int isb_train_config_key_range(const char *key, double *min, double *max);
-/* Whether the key takes no value (a switch such as "normalize"). */
-bool isb_train_config_key_is_flag(const char *key);
 
 /* One --key value given on the command line (value "" for switches). */
 typedef struct {
     const char *key, *value;
 } isb_config_override;
+#define ISB_MAX_OVERRIDES 64
 
 /* init(preset, name), then every override in order, then validate(cfg, 0). */
 int isb_train_config_make(isb_train_config *cfg, const char *preset, const char *name,
