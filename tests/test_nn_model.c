@@ -211,17 +211,6 @@ static void reference_gradient_matches_finite_differences(void **state) {
 
 /* ---- the device model against the reference --------------------------------------------------- */
 
-static void compare_per_tensor(const isb_resnet18_plan *p, const char *what, const float *got, const float *want,
-                               int stats, double tol) {
-    for (int i = 0; i < p->n_tensors; i++) {
-        const isb_rn_tensor *t = &p->tensors[i];
-        if (t->is_stat != stats) continue;
-        char name[128];
-        snprintf(name, sizeof name, "%s %s", what, t->name);
-        test_assert_close(name, got + t->off, want + t->off, t->numel, tol);
-    }
-}
-
 static void device_step_matches_reference(void **state) {
     (void)state;
     isb_ocl *ocl = test_ocl();
@@ -256,12 +245,12 @@ static void device_step_matches_reference(void **state) {
         TEST_OK(isb_model_read_logits(m, got_z, B));
         test_assert_close("logits", got_z, z, (size_t)B * 10, 1e-4); /* 5.7e-7 */
         TEST_OK(isb_model_read_grads(m, got));
-        compare_per_tensor(p, "gradient", got, g, 0, 1e-4); /* 2.6e-6 */
+        test_assert_close_per_tensor(p, "gradient", got, g, 0, 1e-4); /* 2.6e-6 */
         TEST_OK(isb_model_read_stats(m, got_st));
-        compare_per_tensor(p, "running stat", got_st, st, 1, 1e-5); /* 3.2e-7 */
+        test_assert_close_per_tensor(p, "running stat", got_st, st, 1, 1e-5); /* 3.2e-7 */
         isb_ref_sgd_update((int)np, w, g, v, lr, cfg.momentum, cfg.weight_decay);
         TEST_OK(isb_model_read_params(m, got));
-        compare_per_tensor(p, "updated", got, w, 0, 1e-5); /* 2.6e-6 */
+        test_assert_close_per_tensor(p, "updated", got, w, 0, 1e-5); /* 2.6e-6 */
         memcpy(w, got, np * sizeof *w); /* continue from the device's state */
         memcpy(st, got_st, p->n_stats * sizeof *st);
     }

@@ -33,10 +33,7 @@ static int setup(void **state) {
     snprintf(root, sizeof root, "/tmp/isb_learns_XXXXXX");
     if (!mkdtemp(root)) return -1;
     snprintf(data_dir, sizeof data_dir, "%s/data", root);
-    test_write_separable_cifar(data_dir, 80, 100, 1); /* smoke takes 256 of the 400 */
-    isb_train_config c;
-    TEST_OK(isb_train_config_init(&c, "smoke", "uniform-aug"));
-    TEST_OK(isb_train_env_open(&env, test_ocl(), &c, data_dir));
+    test_open_synthetic_env(&env, data_dir); /* smoke takes 256 of the 400 */
     return 0;
 }
 
@@ -206,17 +203,6 @@ static void assemble_batch(const loop_state *s, int b, uint64_t seed, float *x, 
     isb_ocl_release(&idx); isb_ocl_release(&dx); isb_ocl_release(&dl);
 }
 
-static void compare_tensors(const isb_resnet18_plan *p, const char *what, const float *got, const float *want,
-                            int stats, double tol) {
-    for (int i = 0; i < p->n_tensors; i++) {
-        const isb_rn_tensor *t = &p->tensors[i];
-        if (t->is_stat != stats) continue;
-        char name[128];
-        snprintf(name, sizeof name, "%s %s", what, t->name);
-        test_assert_close(name, got + t->off, want + t->off, t->numel, tol);
-    }
-}
-
 /* Smoke's running-loss-noaug, batches of 16, one warm-up epoch: the uniform warm-up (N samples) is steps
  * 1..W, step W+1 draws Z from the scores and trains rows 0-15, step W+2 trains rows 16-31 with
  * weights z_w[16..32): the step compared here, at a non-zero offset into Z. */
@@ -271,9 +257,9 @@ static void loop_step_matches_reference(const char *draw, const char *weights) {
     /* Tolerances: float sums in another order than the reference's doubles. Worst per tensor seen
      * (PoCL, both weight modes): momentum 1.7e-7, parameters 8.4e-8, running statistics 1.0e-7,
      * scores 3.0e-8. A dropped weight, a wrong slice of z_w or lr 0 is off by 1e-2 or more. */
-    compare_tensors(p, "momentum", after.momentum, before.momentum, 0, 1e-5);
-    compare_tensors(p, "parameters", after.params, before.params, 0, 1e-6);
-    compare_tensors(p, "running stat", after.stats, before.stats, 1, 1e-6);
+    test_assert_close_per_tensor(p, "momentum", after.momentum, before.momentum, 0, 1e-5);
+    test_assert_close_per_tensor(p, "parameters", after.params, before.params, 0, 1e-6);
+    test_assert_close_per_tensor(p, "running stat", after.stats, before.stats, 1, 1e-6);
     test_assert_close("scores", after.scores, before.scores, (size_t)n, 1e-6);
     free(prob); free(x); free(g); free(p);
     free_loop_state(&drawn_from); free_loop_state(&before); free_loop_state(&after);

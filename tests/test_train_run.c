@@ -29,10 +29,7 @@ static int setup(void **state) {
     snprintf(data_dir, sizeof data_dir, "/tmp/isb_train_data_XXXXXX");
     snprintf(out_dir, sizeof out_dir, "/tmp/isb_train_out_XXXXXX");
     if (!mkdtemp(data_dir) || !mkdtemp(out_dir)) return -1;
-    test_write_separable_cifar(data_dir, 80, 100, 1);
-    isb_train_config c;
-    TEST_OK(isb_train_config_init(&c, "smoke", "uniform-aug"));
-    TEST_OK(isb_train_env_open(&env, test_ocl(), &c, data_dir));
+    test_open_synthetic_env(&env, data_dir);
     return 0;
 }
 

@@ -182,3 +182,21 @@ const char *test_real_cifar10_dir(void) {
     snprintf(probe, sizeof probe, "%s/test_batch.bin", dir);
     return isb_file_exists(probe) ? dir : NULL;
 }
+
+void test_assert_close_per_tensor(const isb_resnet18_plan *p, const char *what, const float *got, const float *want,
+                                  int stats, double tol) {
+    for (int i = 0; i < p->n_tensors; i++) {
+        const isb_rn_tensor *t = &p->tensors[i];
+        if (t->is_stat != stats) continue;
+        char name[128];
+        snprintf(name, sizeof name, "%s %s", what, t->name);
+        test_assert_close(name, got + t->off, want + t->off, t->numel, tol);
+    }
+}
+
+void test_open_synthetic_env(isb_train_env *env, const char *data_dir) {
+    test_write_separable_cifar(data_dir, 80, 100, 1);
+    isb_train_config c;
+    TEST_OK(isb_train_config_init(&c, "smoke", "uniform-aug"));
+    TEST_OK(isb_train_env_open(env, test_ocl(), &c, data_dir));
+}

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "nn/resnet18.h"
 #include "ocl/ocl.h"
+#include "train/train.h"
 
 /* The device under test ($ISBENCH_DEVICE or the default), opened once per process; fails the
  * current test with the error message if it cannot be opened. */
@@ -62,6 +64,15 @@ void test_check_status(int status, const char *expr, const char *file, int line)
  * linearly separable from the rest), plus uniform pixel noise. Labels balanced, noise drawn from
  * `seed`. Readers need ISBENCH_DATA_ANY_SIZE=1 (ctest sets it). */
 void test_write_separable_cifar(const char *dir, int per_batch, int test_records, uint64_t seed);
+
+/* test_assert_close per tensor of a ResNet18 plan: the parameter tensors (stats 0) or the running
+ * statistics (stats 1) of got and want, each named "<what> <tensor>". */
+void test_assert_close_per_tensor(const isb_resnet18_plan *p, const char *what, const float *got, const float *want,
+                                  int stats, double tol);
+
+/* The separable set (test_write_separable_cifar, 5 x 80 training and 100 test images) written to
+ * data_dir and opened as the smoke preset's training environment. */
+void test_open_synthetic_env(isb_train_env *env, const char *data_dir);
 
 /* The real CIFAR-10: $ISBENCH_DATA (the folder or its parent), else
  * ../shared/datasets/cifar-10-batches-bin beside the source tree. NULL when neither holds it. */
