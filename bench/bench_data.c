@@ -86,17 +86,28 @@ static int check_device(device_ctx *c) {
     size_t floats = (size_t)c->batch * IMAGE;
     float *got = malloc(floats * sizeof *got), *want = malloc(floats * sizeof *want);
     int32_t *got_l = malloc((size_t)c->batch * sizeof *got_l), *want_l = malloc((size_t)c->batch * sizeof *want_l);
-    int rc = (!got || !want || !got_l || !want_l) ? isb_fail(ISB_ERR_MEMORY, "out of host memory") : ISB_OK;
-    if (rc == ISB_OK) rc = isb_batcher_assemble(c->b, c->order, 0, c->batch, SEED, 1, c->aug, c->x, c->labels);
-    if (rc == ISB_OK) rc = isb_ocl_read(g_env->ocl, c->x, 0, floats * sizeof *got, got);
-    if (rc == ISB_OK) rc = isb_ocl_read(g_env->ocl, c->labels, 0, (size_t)c->batch * sizeof *got_l, got_l);
-    if (rc == ISB_OK) {
-        isb_augment_reference(d, g_fixture.order, c->batch, SEED, 1, c->aug, want, want_l);
-        if (memcmp(got, want, floats * sizeof *got) != 0 || memcmp(got_l, want_l, (size_t)c->batch * sizeof *got_l))
-            rc = isb_fail(ISB_ERR_NUMERIC, "device batch differs from the C reference");
-    }
+    int rc = ISB_OK;
+    if (!got || !want || !got_l || !want_l) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory"));
+    ISB_CHECK(isb_batcher_assemble(c->b, c->order, 0, c->batch, SEED, 1, c->aug, c->x, c->labels));
+    ISB_CHECK(isb_ocl_read(g_env->ocl, c->x, 0, floats * sizeof *got, got));
+    ISB_CHECK(isb_ocl_read(g_env->ocl, c->labels, 0, (size_t)c->batch * sizeof *got_l, got_l));
+    isb_augment_reference(d, g_fixture.order, c->batch, SEED, 1, c->aug, want, want_l);
+    if (memcmp(got, want, floats * sizeof *got) != 0 || memcmp(got_l, want_l, (size_t)c->batch * sizeof *got_l))
+        ISB_CHECK(isb_fail(ISB_ERR_NUMERIC, "device batch differs from the C reference"));
+done:
     free(got); free(want); free(got_l); free(want_l);
     return rc;
+}
+
+/* The batcher and buffers of c (released by the caller), checked against the reference. */
+static int device_setup(device_ctx *c) {
+    isb_ocl *ocl = g_env->ocl;
+    ISB_TRY(isb_batcher_create(&c->b, ocl, &g_fixture.data));
+    ISB_TRY(isb_ocl_alloc(ocl, &c->order, (size_t)g_fixture.n * sizeof(int32_t), "index order"));
+    ISB_TRY(isb_ocl_write(ocl, c->order, 0, (size_t)g_fixture.n * sizeof(int32_t), g_fixture.order));
+    ISB_TRY(isb_ocl_alloc(ocl, &c->x, (size_t)c->batch * IMAGE * sizeof(float), "batch images"));
+    ISB_TRY(isb_ocl_alloc(ocl, &c->labels, (size_t)c->batch * sizeof(int32_t), "batch labels"));
+    return check_device(c);
 }
 
 static void bm_assemble_device(isb_bench_state *st, void *user) {
@@ -108,12 +119,7 @@ static void bm_assemble_device(isb_bench_state *st, void *user) {
     if (rc < 0) { isb_bench_fail(st, rc, "dataset"); return; }
     c.batches = g_fixture.n / c.batch;
     isb_ocl *ocl = g_env->ocl;
-    rc = isb_batcher_create(&c.b, ocl, &g_fixture.data);
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &c.order, (size_t)g_fixture.n * sizeof(int32_t), "index order");
-    if (rc == ISB_OK) rc = isb_ocl_write(ocl, c.order, 0, (size_t)g_fixture.n * sizeof(int32_t), g_fixture.order);
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &c.x, (size_t)c.batch * IMAGE * sizeof(float), "batch images");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &c.labels, (size_t)c.batch * sizeof(int32_t), "batch labels");
-    if (rc == ISB_OK) rc = check_device(&c);
+    rc = device_setup(&c);
     if (rc < 0) isb_bench_fail(st, rc, "set-up / correctness check");
     else if (isb_bench_device_loop(st, ocl, assemble_next, &c) == 0) {
         isb_bench_set_items_processed(st, isb_bench_iterations(st) * c.batch);

@@ -71,9 +71,10 @@ static int collect_convs(step_convs *c, int width, int batch) {
     isb_model_config cfg = bench_config(width, batch);
     isb_resnet18_plan *p = malloc(sizeof *p);
     if (!p) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
-    int rc = isb_resnet18_plan_make(p, &cfg);
+    int rc = ISB_OK;
     memset(c, 0, sizeof *c);
-    for (int i = -1; rc == 0 && i < ISB_RN_BLOCKS; i++) {
+    ISB_CHECK(isb_resnet18_plan_make(p, &cfg));
+    for (int i = -1; i < ISB_RN_BLOCKS; i++) {
         const isb_rn_conv *list[3] = {&p->stem, NULL, NULL};
         if (i >= 0) {
             list[0] = &p->blocks[i].c1;
@@ -96,6 +97,7 @@ static int collect_convs(step_convs *c, int width, int batch) {
             c->n++;
         }
     }
+done:
     free(p);
     return rc;
 }
@@ -117,8 +119,10 @@ static int device_random(isb_ocl *ocl, cl_mem *buf, size_t floats, uint64_t seed
     float *host = malloc(floats * sizeof *host);
     if (!host) return isb_fail(ISB_ERR_MEMORY, "out of host memory for %s", what);
     fill_random(host, floats, seed);
-    int rc = isb_ocl_alloc(ocl, buf, floats * sizeof(float), what);
-    if (rc == 0) rc = isb_ocl_write(ocl, *buf, 0, floats * sizeof(float), host);
+    int rc = ISB_OK;
+    ISB_CHECK(isb_ocl_alloc(ocl, buf, floats * sizeof(float), what));
+    ISB_CHECK(isb_ocl_write(ocl, *buf, 0, floats * sizeof(float), host));
+done:
     free(host);
     return rc;
 }
@@ -162,10 +166,11 @@ static int step_setup_make(step_setup *s, isb_ocl *ocl, int width, int B) {
 
 /* `steps` traced steps (timed or only counted) into t. */
 static int traced_steps(isb_ocl *ocl, step_setup *s, isb_ocl_trace *t, int steps) {
-    isb_ocl_trace_attach(ocl, t);
     int rc = ISB_OK;
-    for (int i = 0; i < steps && rc == 0; i++) rc = isb_model_train_step(s->m, &s->io, NULL, 0.01f);
-    if (rc == 0) rc = isb_ocl_finish(ocl);
+    isb_ocl_trace_attach(ocl, t);
+    for (int i = 0; i < steps; i++) ISB_CHECK(isb_model_train_step(s->m, &s->io, NULL, 0.01f));
+    ISB_CHECK(isb_ocl_finish(ocl));
+done:
     isb_ocl_trace_attach(ocl, NULL);
     return rc;
 }
@@ -264,45 +269,65 @@ static void set_trace_counters(isb_bench_state *st, isb_trace_counts c, int step
     isb_bench_set_counter(st, "alloc_bytes_per_step", (double)c.alloc_bytes / steps, ISB_COUNTER_DEFAULT);
 }
 
-static void bm_train_step(isb_bench_state *st, void *user) {
-    const step_case *sc = user;
-    isb_ocl *ocl = g_env->ocl;
-    const int B = (int)isb_bench_arg(st, 0);
-    step_setup s;
-    isb_model_profile prof = {{0}};
-    isb_ocl_trace *counts = isb_ocl_trace_new(false);
-    const int profiled = 2;
-    set_step_counters(st, sc->width, B, 0, &prof, profiled);
-    isb_bench_set_counter(st, "profiled_step_ms", 0, ISB_COUNTER_DEFAULT);
-    set_trace_counters(st, (isb_trace_counts){0}, 1);
-    int rc = counts ? step_setup_make(&s, ocl, sc->width, B) : isb_fail(ISB_ERR_MEMORY, "out of host memory");
-    double total = 0;
-    while (rc == 0 && isb_bench_keep_running(st)) {
+enum { PROFILED_STEPS = 2 }; /* steps of the profiling pass */
+
+/* The timed steps: a host clock around each step and its clFinish. */
+static int timed_steps(isb_bench_state *st, step_setup *s, double *total) {
+    while (isb_bench_keep_running(st)) {
         double t0 = isb_now();
-        rc = isb_model_train_step(s.m, &s.io, NULL, 0.01f);
-        if (rc == 0) rc = isb_ocl_finish(ocl);
+        ISB_TRY(isb_model_train_step(s->m, &s->io, NULL, 0.01f));
+        ISB_TRY(isb_ocl_finish(g_env->ocl));
         double t = isb_now() - t0;
-        total += t;
+        *total += t;
         isb_bench_set_iteration_time(st, t);
     }
-    /* the per-phase split: a separate pass in profiling mode (a clFinish after every layer) */
-    if (rc == 0) {
-        isb_model_set_profile(s.m, &prof);
-        double t0 = isb_now();
-        for (int i = 0; i < profiled && rc == 0; i++) rc = isb_model_train_step(s.m, &s.io, NULL, 0.01f);
-        isb_bench_set_counter(st, "profiled_step_ms", (isb_now() - t0) / profiled * 1e3, ISB_COUNTER_DEFAULT);
-        isb_model_set_profile(s.m, NULL);
-    }
-    if (rc == 0) rc = traced_steps(ocl, &s, counts, 1);
+    return ISB_OK;
+}
+
+/* The per-phase split: a separate pass in profiling mode (a clFinish after every layer). */
+static int profiled_steps(isb_bench_state *st, step_setup *s, isb_model_profile *prof, int profiled) {
+    int rc = ISB_OK;
+    isb_model_set_profile(s->m, prof);
+    double t0 = isb_now();
+    for (int i = 0; i < profiled; i++) ISB_CHECK(isb_model_train_step(s->m, &s->io, NULL, 0.01f));
+    isb_bench_set_counter(st, "profiled_step_ms", (isb_now() - t0) / profiled * 1e3, ISB_COUNTER_DEFAULT);
+done:
+    isb_model_set_profile(s->m, NULL);
+    return rc;
+}
+
+/* Set-up, timed steps, the profiled pass, one traced step for the counts and, with
+ * ISBENCH_STEP_PROFILE, the per-kernel table. s is released by the caller. */
+static int step_passes(isb_bench_state *st, const step_case *sc, int B, step_setup *s, isb_ocl_trace *counts,
+                       isb_model_profile *prof, double *total) {
+    if (!counts) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
+    ISB_TRY(step_setup_make(s, g_env->ocl, sc->width, B));
+    ISB_TRY(timed_steps(st, s, total));
+    ISB_TRY(profiled_steps(st, s, prof, PROFILED_STEPS));
+    ISB_TRY(traced_steps(g_env->ocl, s, counts, 1));
     const char *profile_path = isb_env(ISB_ENV_STEP_PROFILE);
-    if (rc == 0 && profile_path && *profile_path) rc = profile_to_file(sc->width, B, profile_path, profiled);
+    if (profile_path && *profile_path) ISB_TRY(profile_to_file(sc->width, B, profile_path, PROFILED_STEPS));
+    return ISB_OK;
+}
+
+static void bm_train_step(isb_bench_state *st, void *user) {
+    const step_case *sc = user;
+    const int B = (int)isb_bench_arg(st, 0);
+    step_setup s = {0};
+    isb_model_profile prof = {{0}};
+    isb_ocl_trace *counts = isb_ocl_trace_new(false);
+    set_step_counters(st, sc->width, B, 0, &prof, PROFILED_STEPS);
+    isb_bench_set_counter(st, "profiled_step_ms", 0, ISB_COUNTER_DEFAULT);
+    set_trace_counters(st, (isb_trace_counts){0}, 1);
+    double total = 0;
+    int rc = step_passes(st, sc, B, &s, counts, &prof, &total);
     if (rc < 0) {
         isb_bench_fail(st, rc, "train step");
     } else {
-        set_step_counters(st, sc->width, B, total, &prof, profiled);
+        set_step_counters(st, sc->width, B, total, &prof, PROFILED_STEPS);
         set_trace_counters(st, isb_ocl_trace_counts(counts), 1);
     }
-    if (counts) step_setup_free(&s);
+    step_setup_free(&s);
     isb_ocl_trace_free(counts);
 }
 
@@ -345,21 +370,20 @@ static int clblast_step_gemms(isb_ocl *ocl, const gemm_ctx *g) {
 }
 
 static int gemm_setup(isb_bench_state *st, gemm_ctx *g, int device) {
-    int rc = collect_convs(&g->c, (int)isb_bench_arg(st, 0), (int)isb_bench_arg(st, 1));
-    if (rc == 0 && device) {
-        rc = device_random(g_env->ocl, &g->w, g->c.max_w, 1, "GEMM weights");
-        if (rc == 0) rc = device_random(g_env->ocl, &g->col, g->c.max_col, 2, "GEMM columns");
-        if (rc == 0) rc = device_random(g_env->ocl, &g->y, g->c.max_y, 3, "GEMM output");
-    } else if (rc == 0) {
-        g->hw = malloc(g->c.max_w * sizeof(float));
-        g->hcol = malloc(g->c.max_col * sizeof(float));
-        g->hy = malloc(g->c.max_y * sizeof(float));
-        if (!g->hw || !g->hcol || !g->hy) return isb_fail(ISB_ERR_MEMORY, "out of host memory for the GEMMs");
-        fill_random(g->hw, g->c.max_w, 1);
-        fill_random(g->hcol, g->c.max_col, 2);
-        fill_random(g->hy, g->c.max_y, 3);
+    ISB_TRY(collect_convs(&g->c, (int)isb_bench_arg(st, 0), (int)isb_bench_arg(st, 1)));
+    if (device) {
+        ISB_TRY(device_random(g_env->ocl, &g->w, g->c.max_w, 1, "GEMM weights"));
+        ISB_TRY(device_random(g_env->ocl, &g->col, g->c.max_col, 2, "GEMM columns"));
+        return device_random(g_env->ocl, &g->y, g->c.max_y, 3, "GEMM output");
     }
-    return rc;
+    g->hw = malloc(g->c.max_w * sizeof(float));
+    g->hcol = malloc(g->c.max_col * sizeof(float));
+    g->hy = malloc(g->c.max_y * sizeof(float));
+    if (!g->hw || !g->hcol || !g->hy) return isb_fail(ISB_ERR_MEMORY, "out of host memory for the GEMMs");
+    fill_random(g->hw, g->c.max_w, 1);
+    fill_random(g->hcol, g->c.max_col, 2);
+    fill_random(g->hy, g->c.max_y, 3);
+    return ISB_OK;
 }
 
 static void set_gemm_counters(isb_bench_state *st, const step_convs *c, double total) {
@@ -385,47 +409,55 @@ static int check_clblast(isb_ocl *ocl) {
             want[i * N + j] = (float)s;
         }
     cl_mem da = NULL, db = NULL, dc = NULL;
-    int rc = isb_ocl_alloc(ocl, &da, sizeof a, "check A");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &db, sizeof b, "check B");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &dc, sizeof c, "check C");
-    if (rc == 0) rc = isb_ocl_write(ocl, da, 0, sizeof a, a);
-    if (rc == 0) rc = isb_ocl_write(ocl, db, 0, sizeof b, b);
-    if (rc == 0)
-        rc = isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, M, N, K, 1.0f,
-                                            da, 0, K, db, 0, N, 0.0f, dc, 0, N, &ocl->queue, NULL),
-                               "CLBlastSgemm (check)");
-    if (rc == 0) rc = isb_ocl_read(ocl, dc, 0, sizeof c, c);
+    int rc = ISB_OK;
+    ISB_CHECK(isb_ocl_alloc(ocl, &da, sizeof a, "check A"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &db, sizeof b, "check B"));
+    ISB_CHECK(isb_ocl_alloc(ocl, &dc, sizeof c, "check C"));
+    ISB_CHECK(isb_ocl_write(ocl, da, 0, sizeof a, a));
+    ISB_CHECK(isb_ocl_write(ocl, db, 0, sizeof b, b));
+    ISB_CHECK(isb_clblast_check(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, M, N, K, 1.0f,
+                                             da, 0, K, db, 0, N, 0.0f, dc, 0, N, &ocl->queue, NULL),
+                                "CLBlastSgemm (check)"));
+    ISB_CHECK(isb_ocl_read(ocl, dc, 0, sizeof c, c));
     double err = 0, norm = 0;
-    for (int i = 0; rc == 0 && i < M * N; i++) {
+    for (int i = 0; i < M * N; i++) {
         err += (double)(c[i] - want[i]) * (c[i] - want[i]);
         norm += (double)want[i] * want[i];
     }
-    if (rc == 0 && !(sqrt(err / norm) < 1e-5))
-        rc = isb_fail(ISB_ERR_NUMERIC, "CLBlast SGEMM differs from plain C: normalised error %g", sqrt(err / norm));
+    if (!(sqrt(err / norm) < 1e-5))
+        ISB_CHECK(isb_fail(ISB_ERR_NUMERIC, "CLBlast SGEMM differs from plain C: normalised error %g", sqrt(err / norm)));
+done:
     isb_ocl_release(&da);
     isb_ocl_release(&db);
     isb_ocl_release(&dc);
     return rc;
 }
 
-static void bm_gemm_clblast(isb_bench_state *st, void *user) {
-    (void)user;
+/* The checked set-up, a warm-up (CLBlast compiles its kernels) and the timed iterations: a host
+ * clock around each step's GEMMs and their clFinish. g is released by the caller. */
+static int clblast_passes(isb_bench_state *st, gemm_ctx *g, double *total) {
     isb_ocl *ocl = g_env->ocl;
-    gemm_ctx g = {0};
-    set_gemm_counters(st, &g.c, 0); /* all counters exist even if a check fails (see set_step_counters) */
-    int rc = check_clblast(ocl);
-    if (rc == 0) rc = gemm_setup(st, &g, 1);
-    if (rc == 0) rc = clblast_step_gemms(ocl, &g); /* warm-up: CLBlast compiles its kernels */
-    if (rc == 0) rc = isb_ocl_finish(ocl);
-    double total = 0;
-    while (rc == 0 && isb_bench_keep_running(st)) {
+    ISB_TRY(check_clblast(ocl));
+    ISB_TRY(gemm_setup(st, g, 1));
+    ISB_TRY(clblast_step_gemms(ocl, g));
+    ISB_TRY(isb_ocl_finish(ocl));
+    while (isb_bench_keep_running(st)) {
         double t0 = isb_now();
-        rc = clblast_step_gemms(ocl, &g);
-        if (rc == 0) rc = isb_ocl_finish(ocl);
+        ISB_TRY(clblast_step_gemms(ocl, g));
+        ISB_TRY(isb_ocl_finish(ocl));
         double t = isb_now() - t0;
-        total += t;
+        *total += t;
         isb_bench_set_iteration_time(st, t);
     }
+    return ISB_OK;
+}
+
+static void bm_gemm_clblast(isb_bench_state *st, void *user) {
+    (void)user;
+    gemm_ctx g = {0};
+    set_gemm_counters(st, &g.c, 0); /* all counters exist even if a check fails (see set_step_counters) */
+    double total = 0;
+    int rc = clblast_passes(st, &g, &total);
     if (rc < 0) isb_bench_fail(st, rc, "CLBlast conv GEMMs");
     else set_gemm_counters(st, &g.c, total);
     gemm_ctx_free(&g);
@@ -503,42 +535,49 @@ static int check_wgrad(conv_ctx *k) {
     const isb_conv_shape *s = &k->c.s[0]; /* the stem: the longest reduction (batch*32*32 columns) */
     size_t nw = (size_t)s->cout * conv_rows(s);
     float *a = malloc(nw * sizeof *a), *b = malloc(nw * sizeof *b);
-    int rc = a && b ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory");
-    if (rc == 0) rc = isb_conv2d_weight_grad(ocl, s, isb_ds(k->dw, 0), isb_ds(k->dy, 0), isb_ds(k->col, 0),
-                                             isb_ds(k->partials, 0), 0);
-    if (rc == 0) rc = isb_ocl_read(ocl, k->dw, 0, nw * sizeof *a, a);
-    if (rc == 0) rc = isb_conv2d_weight_grad(ocl, s, isb_ds(k->dw, 0), isb_ds(k->dy, 0), isb_ds(k->col, 0),
-                                             isb_ds(k->partials, 0), 1);
-    if (rc == 0) rc = isb_ocl_read(ocl, k->dw, 0, nw * sizeof *b, b);
+    int rc = ISB_OK;
+    if (!a || !b) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory"));
+    ISB_CHECK(isb_conv2d_weight_grad(ocl, s, isb_ds(k->dw, 0), isb_ds(k->dy, 0), isb_ds(k->col, 0),
+                                     isb_ds(k->partials, 0), 0));
+    ISB_CHECK(isb_ocl_read(ocl, k->dw, 0, nw * sizeof *a, a));
+    ISB_CHECK(isb_conv2d_weight_grad(ocl, s, isb_ds(k->dw, 0), isb_ds(k->dy, 0), isb_ds(k->col, 0),
+                                     isb_ds(k->partials, 0), 1));
+    ISB_CHECK(isb_ocl_read(ocl, k->dw, 0, nw * sizeof *b, b));
     double err = 0, norm = 0;
-    for (size_t i = 0; rc == 0 && i < nw; i++) {
+    for (size_t i = 0; i < nw; i++) {
         err += (double)(a[i] - b[i]) * (a[i] - b[i]);
         norm += (double)b[i] * b[i];
     }
-    if (rc == 0 && !(sqrt(err / norm) < 1e-4))
-        rc = isb_fail(ISB_ERR_NUMERIC, "chunked and single-GEMM weight gradients differ: normalised error %g",
-                      sqrt(err / norm));
+    if (!(sqrt(err / norm) < 1e-4))
+        ISB_CHECK(isb_fail(ISB_ERR_NUMERIC, "chunked and single-GEMM weight gradients differ: normalised error %g",
+                           sqrt(err / norm)));
+done:
     free(a);
     free(b);
     return rc;
 }
 
+/* The buffers of k (released by the caller), the weight-gradient check, and the timed loop of
+ * im2col/col2im (layout) or of the weight gradients. */
+static int conv_passes(isb_bench_state *st, conv_ctx *k, bool layout) {
+    isb_ocl *ocl = g_env->ocl;
+    ISB_TRY(collect_convs(&k->c, (int)isb_bench_arg(st, 0), (int)isb_bench_arg(st, 1)));
+    ISB_TRY(device_random(ocl, &k->col, k->c.max_col, 2, "columns"));
+    if (layout) {
+        ISB_TRY(device_random(ocl, &k->x, k->c.max_x, 1, "conv input"));
+        return isb_bench_device_loop(st, ocl, layout_all, k);
+    }
+    ISB_TRY(device_random(ocl, &k->dy, k->c.max_y, 3, "output gradient"));
+    ISB_TRY(isb_ocl_alloc(ocl, &k->dw, k->c.max_w * sizeof(float), "weight gradient"));
+    ISB_TRY(isb_ocl_alloc(ocl, &k->partials, (k->c.max_partials + 1) * sizeof(float), "partials"));
+    ISB_TRY(check_wgrad(k));
+    return isb_bench_device_loop(st, ocl, wgrad_all, k);
+}
+
 static void bm_conv(isb_bench_state *st, void *user) {
     const char *what = user; /* "chunked", "single" or "im2col" */
-    isb_ocl *ocl = g_env->ocl;
     conv_ctx k = {.chunks = strcmp(what, "single") == 0 ? 1 : 0};
-    int rc = collect_convs(&k.c, (int)isb_bench_arg(st, 0), (int)isb_bench_arg(st, 1));
-    if (rc == 0) rc = device_random(ocl, &k.col, k.c.max_col, 2, "columns");
-    if (rc == 0 && strcmp(what, "im2col") == 0) {
-        rc = device_random(ocl, &k.x, k.c.max_x, 1, "conv input");
-        if (rc == 0) rc = isb_bench_device_loop(st, ocl, layout_all, &k);
-    } else if (rc == 0) {
-        rc = device_random(ocl, &k.dy, k.c.max_y, 3, "output gradient");
-        if (rc == 0) rc = isb_ocl_alloc(ocl, &k.dw, k.c.max_w * sizeof(float), "weight gradient");
-        if (rc == 0) rc = isb_ocl_alloc(ocl, &k.partials, (k.c.max_partials + 1) * sizeof(float), "partials");
-        if (rc == 0) rc = check_wgrad(&k);
-        if (rc == 0) rc = isb_bench_device_loop(st, ocl, wgrad_all, &k);
-    }
+    int rc = conv_passes(st, &k, strcmp(what, "im2col") == 0);
     if (rc < 0 && !isb_bench_error_occurred(st)) isb_bench_fail(st, rc, what);
     conv_ctx_free(&k);
 }

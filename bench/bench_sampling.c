@@ -128,40 +128,63 @@ static int device_iteration(void *ctx) {
                             draws[r->method].weights, SEED, r->epoch, r->indices, r->weights);
 }
 
-static int device_check(device_run *r, const float *host_scores, char *why, size_t why_len) {
-    isb_ocl *ocl = g_env->ocl;
-    ISB_TRY(device_iteration(r));
-    ISB_TRY(isb_sampler_check(r->sampler));
-    if (r->method == M_SOFTMAX) {
-        float *got = malloc((size_t)r->n * sizeof *got), *want = malloc((size_t)r->n * sizeof *want);
-        int rc = got && want ? isb_ocl_read(ocl, r->p, 0, (size_t)r->n * sizeof *got, got) : ISB_ERR_MEMORY;
-        double err = 0, norm = 0;
-        if (rc == 0) {
-            isb_sref_softmax(want, host_scores, r->n, TEMPERATURE);
-            for (int i = 0; i < r->n; i++) {
-                err += (double)(got[i] - want[i]) * (got[i] - want[i]);
-                norm += (double)want[i] * want[i];
-            }
-        }
-        free(got);
-        free(want);
-        if (rc < 0) return isb_fail(rc, "reading softmax output");
-        if (!(sqrt(err / norm) < 1e-4)) {
-            snprintf(why, why_len, "softmax normalised error %.3g vs the C reference", sqrt(err / norm));
-            return 1;
-        }
-        return 0;
+/* The softmax against the C reference: 0, 1 with the reason in why, or a failure. */
+static int check_softmax(const device_run *r, const float *host_scores, char *why, size_t why_len) {
+    float *got = malloc((size_t)r->n * sizeof *got), *want = malloc((size_t)r->n * sizeof *want);
+    double err = 0, norm = 0;
+    int rc = ISB_OK;
+    if (!got || !want) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "reading softmax output: out of host memory"));
+    ISB_CHECK(isb_ocl_read(g_env->ocl, r->p, 0, (size_t)r->n * sizeof *got, got));
+    isb_sref_softmax(want, host_scores, r->n, TEMPERATURE);
+    for (int i = 0; i < r->n; i++) {
+        err += (double)(got[i] - want[i]) * (got[i] - want[i]);
+        norm += (double)want[i] * want[i];
     }
+    if (!(sqrt(err / norm) < 1e-4)) {
+        snprintf(why, why_len, "softmax normalised error %.3g vs the C reference", sqrt(err / norm));
+        rc = 1;
+    }
+done:
+    free(got);
+    free(want);
+    return rc;
+}
+
+/* The draws (indices, weights) checked: 0, 1 with the reason in why, or a failure. */
+static int check_draw_output(const device_run *r, char *why, size_t why_len) {
     int *idx = malloc((size_t)r->z * sizeof *idx);
     float *w = malloc((size_t)r->z * sizeof *w);
-    int rc = idx && w ? isb_ocl_read(ocl, r->indices, 0, (size_t)r->z * sizeof *idx, idx) : ISB_ERR_MEMORY;
-    if (rc == 0) rc = isb_ocl_read(ocl, r->weights, 0, (size_t)r->z * sizeof *w, w);
+    int rc = ISB_OK;
+    if (!idx || !w) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "reading the draws: out of host memory"));
+    ISB_CHECK(isb_ocl_read(g_env->ocl, r->indices, 0, (size_t)r->z * sizeof *idx, idx));
+    ISB_CHECK(isb_ocl_read(g_env->ocl, r->weights, 0, (size_t)r->z * sizeof *w, w));
     int without = r->method == M_GUMBEL_TOPK || r->method == M_GUMBEL_SORT || r->method == M_FULL_PATH;
     bool weighted = r->method == M_ALIAS || r->method == M_CDF;
-    if (rc == 0) rc = check_draws(idx, weighted ? w : NULL, r->z, r->n, without, why, why_len) ? 1 : 0;
+    rc = check_draws(idx, weighted ? w : NULL, r->z, r->n, without, why, why_len) ? 1 : 0;
+done:
     free(idx);
     free(w);
     return rc;
+}
+
+static int device_check(device_run *r, const float *host_scores, char *why, size_t why_len) {
+    ISB_TRY(device_iteration(r));
+    ISB_TRY(isb_sampler_check(r->sampler));
+    return r->method == M_SOFTMAX ? check_softmax(r, host_scores, why, why_len) : check_draw_output(r, why, why_len);
+}
+
+/* The sampler and buffers of r (released by the caller), then one checked draw. */
+static int device_setup(device_run *r, const float *scores, char *why, size_t why_len) {
+    isb_ocl *ocl = g_env->ocl;
+    int n = r->n, z = r->z;
+    if (!scores) return isb_fail(ISB_ERR_MEMORY, "host scores");
+    ISB_TRY(isb_sampler_create(&r->sampler, ocl, n, z));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->scores, (size_t)n * sizeof(float), "scores"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->indices, (size_t)z * sizeof(int), "indices"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->weights, (size_t)z * sizeof(float), "weights"));
+    if (r->method == M_SOFTMAX) ISB_TRY(isb_ocl_alloc(ocl, &r->p, (size_t)n * sizeof(float), "p"));
+    ISB_TRY(isb_ocl_write(ocl, r->scores, 0, (size_t)n * sizeof(float), scores));
+    return device_check(r, scores, why, why_len);
 }
 
 static void bm_device(isb_bench_state *st, void *user) {
@@ -171,13 +194,7 @@ static void bm_device(isb_bench_state *st, void *user) {
     device_run r = {.method = m, .n = n, .z = z};
     float *scores = make_scores(n);
     char why[256] = "";
-    int rc = scores ? isb_sampler_create(&r.sampler, ocl, n, z) : isb_fail(ISB_ERR_MEMORY, "host scores");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &r.scores, (size_t)n * sizeof(float), "scores");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &r.indices, (size_t)z * sizeof(int), "indices");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &r.weights, (size_t)z * sizeof(float), "weights");
-    if (rc == 0 && m == M_SOFTMAX) rc = isb_ocl_alloc(ocl, &r.p, (size_t)n * sizeof(float), "p");
-    if (rc == 0) rc = isb_ocl_write(ocl, r.scores, 0, (size_t)n * sizeof(float), scores);
-    if (rc == 0) rc = device_check(&r, scores, why, sizeof why);
+    int rc = device_setup(&r, scores, why, sizeof why);
     if (rc < 0) {
         isb_bench_fail(st, rc, "set-up or check");
     } else if (rc > 0) {
@@ -293,6 +310,22 @@ static void make_batch(int n, int b, int *idx, float *loss) {
     }
 }
 
+/* The buffers of r (released by the caller) from a random batch, and one update read back into got. */
+static int score_setup(score_run *r, const float *scores, int *idx, float *loss, float *got) {
+    isb_ocl *ocl = g_env->ocl;
+    int n = r->n, b = r->b;
+    if (!scores || !got || !loss || !idx) return isb_fail(ISB_ERR_MEMORY, "host buffers");
+    make_batch(n, b, idx, loss);
+    ISB_TRY(isb_ocl_alloc(ocl, &r->scores, (size_t)n * sizeof(float), "scores"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->indices, (size_t)b * sizeof(int), "indices"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->losses, (size_t)b * sizeof(float), "losses"));
+    ISB_TRY(isb_ocl_write(ocl, r->scores, 0, (size_t)n * sizeof(float), scores));
+    ISB_TRY(isb_ocl_write(ocl, r->indices, 0, (size_t)b * sizeof(int), idx));
+    ISB_TRY(isb_ocl_write(ocl, r->losses, 0, (size_t)b * sizeof(float), loss));
+    ISB_TRY(score_iteration(r));
+    return isb_ocl_read(ocl, r->scores, 0, (size_t)n * sizeof(float), got);
+}
+
 static void bm_score_device(isb_bench_state *st, void *user) {
     isb_score_rule rule = *(isb_score_rule *)user;
     int n = (int)isb_bench_arg(st, 0), b = (int)isb_bench_arg(st, 1);
@@ -300,18 +333,7 @@ static void bm_score_device(isb_bench_state *st, void *user) {
     score_run r = {.n = n, .b = b, .rule = rule};
     float *scores = make_scores(n), *got = malloc((size_t)n * sizeof *got), *loss = malloc((size_t)b * sizeof *loss);
     int *idx = malloc((size_t)b * sizeof *idx);
-    int rc = scores && got && loss && idx ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "host buffers");
-    if (rc == 0) {
-        make_batch(n, b, idx, loss);
-        rc = isb_ocl_alloc(ocl, &r.scores, (size_t)n * sizeof(float), "scores");
-    }
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &r.indices, (size_t)b * sizeof(int), "indices");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &r.losses, (size_t)b * sizeof(float), "losses");
-    if (rc == 0) rc = isb_ocl_write(ocl, r.scores, 0, (size_t)n * sizeof(float), scores);
-    if (rc == 0) rc = isb_ocl_write(ocl, r.indices, 0, (size_t)b * sizeof(int), idx);
-    if (rc == 0) rc = isb_ocl_write(ocl, r.losses, 0, (size_t)b * sizeof(float), loss);
-    if (rc == 0) rc = score_iteration(&r);
-    if (rc == 0) rc = isb_ocl_read(ocl, r.scores, 0, (size_t)n * sizeof(float), got);
+    int rc = score_setup(&r, scores, idx, loss, got);
     if (rc < 0) {
         isb_bench_fail(st, rc, "set-up");
     } else {
@@ -361,65 +383,96 @@ static void bm_score_host(isb_bench_state *st, void *user) {
 
 typedef struct {
     isb_loss_args args;
+    cl_mem scores, idx, logits, labels, dlogits, losses, correct, batch_loss;
 } loss_run;
 
 static int loss_iteration(void *ctx) { return isb_softmax_xent(g_env->ocl, &((loss_run *)ctx)->args); }
 
-static void bm_loss(isb_bench_state *st, void *user) {
-    int fused = *(int *)user, n = (int)isb_bench_arg(st, 0), b = (int)isb_bench_arg(st, 1);
+/* Host inputs of the loss benchmark: b random rows, their logits and labels. */
+typedef struct {
+    float *scores, *got, *logits, *losses, *dummy_loss;
+    int *labels, *idx;
+} loss_host;
+
+static void loss_host_free(loss_host *h) {
+    free(h->scores); free(h->got); free(h->logits); free(h->losses); free(h->dummy_loss); free(h->labels); free(h->idx);
+}
+
+static int loss_host_make(loss_host *h, int n, int b) {
+    size_t bc = (size_t)b * LOSS_CLASSES;
+    *h = (loss_host){.scores = make_scores(n), .got = malloc((size_t)n * sizeof(float)), .logits = malloc(bc * sizeof(float)),
+                     .losses = malloc((size_t)b * sizeof(float)), .dummy_loss = malloc((size_t)b * sizeof(float)),
+                     .labels = malloc((size_t)b * sizeof(int)), .idx = malloc((size_t)b * sizeof(int))};
+    if (!h->scores || !h->got || !h->logits || !h->losses || !h->dummy_loss || !h->labels || !h->idx)
+        return isb_fail(ISB_ERR_MEMORY, "host");
+    make_batch(n, b, h->idx, h->dummy_loss);
+    isb_rng r = isb_rng_make(SEED, ISB_STREAM_TEST, 2);
+    for (size_t i = 0; i < bc; i++) h->logits[i] = 4.0f * isb_rng_uniform(&r) - 2.0f;
+    for (int j = 0; j < b; j++) h->labels[j] = (int)isb_rng_below(&r, LOSS_CLASSES);
+    return ISB_OK;
+}
+
+static void loss_run_release(loss_run *r) {
+    cl_mem *bufs[] = {&r->scores, &r->idx, &r->logits, &r->labels, &r->dlogits, &r->losses, &r->correct, &r->batch_loss};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) isb_ocl_release(bufs[i]);
+}
+
+/* The device buffers of r (released by the caller) and its arguments. */
+static int loss_setup(loss_run *r, const loss_host *h, int n, int b, int fused) {
     isb_ocl *ocl = g_env->ocl;
     size_t bc = (size_t)b * LOSS_CLASSES;
-    float *scores = make_scores(n), *got = malloc((size_t)n * sizeof *got), *logits = malloc(bc * sizeof *logits);
-    float *losses = malloc((size_t)b * sizeof *losses), *dummy_loss = malloc((size_t)b * sizeof *dummy_loss);
-    int *labels = malloc((size_t)b * sizeof *labels), *idx = malloc((size_t)b * sizeof *idx);
-    cl_mem d_scores = NULL, d_idx = NULL, d_logits = NULL, d_labels = NULL, d_dlogits = NULL, d_losses = NULL,
-           d_correct = NULL, d_batch_loss = NULL;
-    int rc = scores && got && logits && losses && dummy_loss && labels && idx ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "host");
-    if (rc == 0) {
-        make_batch(n, b, idx, dummy_loss);
-        isb_rng r = isb_rng_make(SEED, ISB_STREAM_TEST, 2);
-        for (size_t i = 0; i < bc; i++) logits[i] = 4.0f * isb_rng_uniform(&r) - 2.0f;
-        for (int j = 0; j < b; j++) labels[j] = (int)isb_rng_below(&r, LOSS_CLASSES);
-    }
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_scores, (size_t)n * sizeof(float), "scores");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_idx, (size_t)b * sizeof(int), "indices");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_logits, bc * sizeof(float), "logits");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_labels, (size_t)b * sizeof(int), "labels");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_dlogits, bc * sizeof(float), "dlogits");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_losses, (size_t)b * sizeof(float), "losses");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_correct, (size_t)b * sizeof(int), "correct");
-    if (rc == 0) rc = isb_ocl_alloc(ocl, &d_batch_loss, sizeof(float), "batch loss");
-    if (rc == 0) rc = isb_ocl_write(ocl, d_scores, 0, (size_t)n * sizeof(float), scores);
-    if (rc == 0) rc = isb_ocl_write(ocl, d_idx, 0, (size_t)b * sizeof(int), idx);
-    if (rc == 0) rc = isb_ocl_write(ocl, d_logits, 0, bc * sizeof(float), logits);
-    if (rc == 0) rc = isb_ocl_write(ocl, d_labels, 0, (size_t)b * sizeof(int), labels);
-    loss_run run = {.args = {.batch = b, .classes = LOSS_CLASSES, .logits = isb_ds(d_logits, 0),
-                             .labels = isb_ds(d_labels, 0), .dlogits = isb_ds(d_dlogits, 0),
-                             .losses = isb_ds(d_losses, 0), .correct = isb_ds(d_correct, 0),
-                             .batch_loss = isb_ds(d_batch_loss, 0), .score_rule = {fused ? ISB_SCORE_RULE_RUNNING_LOSS : ISB_SCORE_RULE_NONE, SCORE_BETA},
-                             .scores = d_scores, .indices = isb_ds(d_idx, 0)}};
+    ISB_TRY(isb_ocl_alloc(ocl, &r->scores, (size_t)n * sizeof(float), "scores"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->idx, (size_t)b * sizeof(int), "indices"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->logits, bc * sizeof(float), "logits"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->labels, (size_t)b * sizeof(int), "labels"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->dlogits, bc * sizeof(float), "dlogits"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->losses, (size_t)b * sizeof(float), "losses"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->correct, (size_t)b * sizeof(int), "correct"));
+    ISB_TRY(isb_ocl_alloc(ocl, &r->batch_loss, sizeof(float), "batch loss"));
+    ISB_TRY(isb_ocl_write(ocl, r->scores, 0, (size_t)n * sizeof(float), h->scores));
+    ISB_TRY(isb_ocl_write(ocl, r->idx, 0, (size_t)b * sizeof(int), h->idx));
+    ISB_TRY(isb_ocl_write(ocl, r->logits, 0, bc * sizeof(float), h->logits));
+    ISB_TRY(isb_ocl_write(ocl, r->labels, 0, (size_t)b * sizeof(int), h->labels));
+    r->args = (isb_loss_args){.batch = b, .classes = LOSS_CLASSES, .logits = isb_ds(r->logits, 0),
+                              .labels = isb_ds(r->labels, 0), .dlogits = isb_ds(r->dlogits, 0),
+                              .losses = isb_ds(r->losses, 0), .correct = isb_ds(r->correct, 0),
+                              .batch_loss = isb_ds(r->batch_loss, 0),
+                              .score_rule = {fused ? ISB_SCORE_RULE_RUNNING_LOSS : ISB_SCORE_RULE_NONE, SCORE_BETA},
+                              .scores = r->scores, .indices = isb_ds(r->idx, 0)};
     /* check: the fused update equals the C update from the kernel's own losses */
-    if (rc == 0) rc = loss_iteration(&run);
-    if (rc == 0) rc = isb_ocl_read(ocl, d_losses, 0, (size_t)b * sizeof(float), losses);
-    if (rc == 0) rc = isb_ocl_read(ocl, d_scores, 0, (size_t)n * sizeof(float), got);
+    ISB_TRY(loss_iteration(r));
+    ISB_TRY(isb_ocl_read(ocl, r->losses, 0, (size_t)b * sizeof(float), h->losses));
+    return isb_ocl_read(ocl, r->scores, 0, (size_t)n * sizeof(float), h->got);
+}
+
+/* Host inputs and device buffers (both released by the caller), checked once. */
+static int loss_prepare(loss_run *r, loss_host *h, int n, int b, int fused) {
+    ISB_TRY(loss_host_make(h, n, b));
+    return loss_setup(r, h, n, b, fused);
+}
+
+static void bm_loss(isb_bench_state *st, void *user) {
+    int fused = *(int *)user, n = (int)isb_bench_arg(st, 0), b = (int)isb_bench_arg(st, 1);
+    loss_host h;
+    loss_run run = {0};
+    int rc = loss_prepare(&run, &h, n, b, fused);
     if (rc < 0) {
         isb_bench_fail(st, rc, "set-up");
     } else {
-        if (fused) isb_sref_score_update(scores, idx, losses, b, g_score_rules[1]);
+        if (fused) isb_sref_score_update(h.scores, h.idx, h.losses, b, g_score_rules[1]);
         int bad = -1;
         for (int j = 0; j < b && bad < 0; j++)
-            if (!(fabsf(got[idx[j]] - scores[idx[j]]) <= 1e-5f * (1 + fabsf(scores[idx[j]])))) bad = idx[j];
+            if (!(fabsf(h.got[h.idx[j]] - h.scores[h.idx[j]]) <= 1e-5f * (1 + fabsf(h.scores[h.idx[j]])))) bad = h.idx[j];
         if (bad >= 0) {
             char msg[160];
             snprintf(msg, sizeof msg, "output check failed, not timed: score %d is not the C update of the loss", bad);
             isb_bench_skip_with_error(st, msg);
-        } else if (isb_bench_device_loop(st, ocl, loss_iteration, &run) == 0) {
+        } else if (isb_bench_device_loop(st, g_env->ocl, loss_iteration, &run) == 0) {
             isb_bench_set_items_processed(st, isb_bench_iterations(st) * b);
         }
     }
-    cl_mem *bufs[] = {&d_scores, &d_idx, &d_logits, &d_labels, &d_dlogits, &d_losses, &d_correct, &d_batch_loss};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) isb_ocl_release(bufs[i]);
-    free(scores); free(got); free(logits); free(losses); free(dummy_loss); free(labels); free(idx);
+    loss_run_release(&run);
+    loss_host_free(&h);
 }
 
 /* ---- registration ---------------------------------------------------------------------------- */

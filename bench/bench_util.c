@@ -14,16 +14,20 @@ int isb_bench_fail(isb_bench_state *st, int status, const char *what) {
     return status;
 }
 
+/* One iteration: enqueue, then wait for all of it. */
+static int run_once(isb_ocl *ocl, isb_bench_enqueue_fn enqueue, void *ctx) {
+    ISB_TRY(enqueue(ctx));
+    return isb_ocl_finish(ocl);
+}
+
 int isb_bench_device_loop(isb_bench_state *st, isb_ocl *ocl, isb_bench_enqueue_fn enqueue, void *ctx) {
-    int rc = enqueue(ctx);
-    if (rc == 0) rc = isb_ocl_finish(ocl);
+    int rc = run_once(ocl, enqueue, ctx);
     if (rc < 0) return isb_bench_fail(st, rc, "warm-up");
     while (isb_bench_keep_running(st)) {
         /* Host clock around clFinish: covers every kernel of the iteration (an event would cover
          * only the last one, e.g. of a CLBlast call). */
         double t0 = isb_now();
-        rc = enqueue(ctx);
-        if (rc == 0) rc = isb_ocl_finish(ocl);
+        rc = run_once(ocl, enqueue, ctx);
         double t1 = isb_now();
         if (rc < 0) return isb_bench_fail(st, rc, "timed iteration");
         isb_bench_set_iteration_time(st, t1 - t0);

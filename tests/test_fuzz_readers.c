@@ -152,10 +152,10 @@ static int teardown(void **state) {
 
 /* What the loop relies on, for any checkpoint the checks accept. */
 static void assert_invariants(const isb_train_state *s, const isb_checkpoint *ck) {
-    assert_true(s->n_rows >= 0 && s->n_rows < id.max_epochs);
+    assert_true(s->n_rows >= 0 && s->n_rows < id.cfg.max_epochs);
     /* up to a step past the data epoch: its evaluation may be pending after a stop */
     assert_true(s->samples_seen >= (int64_t)s->n_rows * id.n &&
-                s->samples_seen < (int64_t)(s->n_rows + 1) * id.n + id.batch);
+                s->samples_seen < (int64_t)(s->n_rows + 1) * id.n + id.cfg.batch);
     assert_true(s->zlen >= 0 && s->zlen <= (id.z > id.n ? id.z : id.n) && (s->zlen == 0 || s->pos < s->zlen));
     assert_true(s->since_eval >= 0 && s->since_eval <= s->samples_seen);
     assert_true(s->lr == isb_lr_at(&cfg, s->n_rows));

@@ -35,5 +35,6 @@ int cmd_suite(int argc, char **argv);
 int cmd_step(int argc, char **argv);
 int cmd_configs(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -21,8 +21,7 @@ static const char about[] =
     "'index weight' line per draw, in mini-batch (shuffled) order. The seed defaults to 0.";
 
 /* index = isb_draw_method; "uniform" is the extra last entry */
-static const char *const methods[] = {"alias", "cdf", "gumbel-topk", "gumbel-sort", "uniform", NULL};
-static const char *const weight_names[] = {"none", "inverse-p", "ht", NULL};
+static const char *const methods[] = {ISB_DRAW_METHOD_NAMES, "uniform", NULL};
 static const isb_option_def sample_opts[] = {
     {"scores", "FILE", ISB_ARG_TEXT, 1, 0, NULL, "one score per line ('-' or no option: standard input)"},
     {"checkpoint", "FILE", ISB_ARG_TEXT, 1, 0, NULL, "take the scores from a training checkpoint (tensor 'train/scores')"},
@@ -31,7 +30,7 @@ static const isb_option_def sample_opts[] = {
      "alias | cdf (with replacement), gumbel-topk | gumbel-sort (without\n"
      "replacement), uniform (first Z of a random permutation). Default gumbel-topk"},
     {"temperature", "T", ISB_ARG_DOUBLE, 1e-30, 1e30, NULL, "softmax temperature (default 1)"},
-    {"weights", "W", ISB_ARG_CHOICE, 0, 0, weight_names,
+    {"weights", "W", ISB_ARG_CHOICE, 0, 0, isb_weight_mode_names,
      "none | inverse-p (1/(N p_i); unbiased with replacement only) | ht (exact\n"
      "Horvitz-Thompson, without replacement only). Default none"},
     {"epoch", "E", ISB_ARG_INT, 0, 0x7fffffffL, NULL, "epoch counter of the draw (default 0)"},
@@ -136,7 +135,7 @@ typedef struct {
     int method, weights; /* method: isb_draw_method, or METHOD_UNIFORM */
     bool epoch_column;   /* --draws given: "epoch index weight" lines */
 } sample_options;
-#define METHOD_UNIFORM 4
+#define METHOD_UNIFORM (ISB_DRAW_GUMBEL_SORT + 1) /* methods[] after the draw methods */
 
 /* Enqueues draw `d` (epoch o->epoch + d) and non-blocking reads of its result into idx/w. */
 static int enqueue_draw(isb_ocl *ocl, isb_sampler *s, const sample_options *o, int n, long d, cl_mem dscores,

@@ -152,12 +152,13 @@ static int check_options(suite_args *a) {
 /* Every selector of --devices must name a device here (the error lists them). */
 static int check_devices(const suite_args *a) {
     isb_device_info *devices = NULL;
-    int count = 0, index, rc = isb_ocl_list_devices(&devices, &count);
-    for (int i = 0; rc >= 0 && i < a->n_devices; i++)
-        if ((rc = isb_ocl_select(devices, count, a->device_list[i], &index)) < 0)
-            isb_fail_context(rc, "--devices %s", a->devices);
+    int count = 0, index, rc = ISB_OK;
+    ISB_CHECK(isb_ocl_list_devices(&devices, &count));
+    for (int i = 0; i < a->n_devices; i++)
+        ISB_CHECK(isb_ocl_select(devices, count, a->device_list[i], &index));
+done:
     free(devices);
-    return rc;
+    return rc < 0 ? isb_fail_context(rc, "--devices %s", a->devices) : rc;
 }
 
 /* The children of --devices run `suite <these> --task K --device SEL`: this command's own arguments

@@ -19,6 +19,7 @@ static const isb_command commands[] = {
     {"step", "one training step of ResNet18 on a batch; writes loss, logits, gradients for external checks", cmd_step},
     {"configs", "the training configurations (or --presets), one per line, for scripts", cmd_configs},
     {"compare", "compare two benchmark folders or two training suites, with significance tests", cmd_compare},
+    {"tune", "tune CLBlast's GEMM parameters for this device on the training step's GEMMs", cmd_tune},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

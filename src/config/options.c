@@ -183,7 +183,7 @@ static const isb_cmdline_entry *find_entry(const isb_cmdline *p, const char *nam
     const isb_cmdline_entry *prefix_of = NULL;
     int n_prefix = 0;
     *ambiguous = false;
-    for (int i = 0; i < p->n; i++) {
+    for (int i = 0; len > 0 && i < p->n; i++) {
         const isb_option_def *d = p->entry[i].def;
         if (!d || strncmp(d->name, name, len) != 0) continue;
         if (d->name[len] == '\0') return &p->entry[i];

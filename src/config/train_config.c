@@ -30,8 +30,6 @@ const char *const *isb_train_config_all_names(int *count) {
 }
 const char *const *isb_train_preset_names(void) { return preset_names; }
 
-static const char *const draw_names[] = {"alias", "cdf", "gumbel-topk", "gumbel-sort", NULL};
-static const char *const weight_names[] = {"none", "inverse-p", "ht", NULL};
 static const char *const early_stop_names[] = {"best", "cumulative", NULL};
 /* Each sampler kind's name and the score rule its runs track: the one map from a configuration to a
  * score rule. Uniform runs track the last loss too, so that their score histograms are comparable. */
@@ -46,8 +44,6 @@ static const struct {
 };
 #define N_SAMPLER_KINDS (sizeof sampler_kinds / sizeof sampler_kinds[0])
 
-const char *isb_draw_method_name(isb_draw_method m) { return (unsigned)m < 4 ? draw_names[m] : "?"; }
-const char *isb_weight_mode_name(isb_weight_mode m) { return (unsigned)m < 3 ? weight_names[m] : "?"; }
 const char *isb_sampler_kind_name(isb_sampler_kind k) {
     return (unsigned)k < N_SAMPLER_KINDS ? sampler_kinds[k].name : "?";
 }
@@ -170,9 +166,9 @@ static const key_def keys[] = {
     {NUM("beta", "B", ISB_ARG_DOUBLE, 0, 1, "running-loss weight, in [0, 1]"), K_FLOAT, F(beta)},
     {NUM("warmup", "E", ISB_ARG_INT, 0, 100000, "uniform warm-up sampler epochs"), K_INT, F(warmup_epochs)},
     {NUM("temperature", "T", ISB_ARG_DOUBLE, 1e-30, 1e30, "p = softmax(S / T), T > 0"), K_FLOAT, F(temperature)},
-    {{"draw", "M", ISB_ARG_CHOICE, 0, 0, draw_names, "gumbel-topk (default, no replacement) | gumbel-sort | alias | cdf"},
+    {{"draw", "M", ISB_ARG_CHOICE, 0, 0, isb_draw_method_names, "gumbel-topk (default, no replacement) | gumbel-sort | alias | cdf"},
      K_ENUM, F(draw)},
-    {{"weights", "W", ISB_ARG_CHOICE, 0, 0, weight_names, "none (default, as the study's code) | inverse-p | ht"},
+    {{"weights", "W", ISB_ARG_CHOICE, 0, 0, isb_weight_mode_names, "none (default, as the study's code) | inverse-p | ht"},
      K_ENUM, F(weights)},
     {NUM("lr", "LR", ISB_ARG_DOUBLE, 1e-12, 100, "learning rate"), K_FLOAT, F(lr)},
     {NUM("momentum", "M", ISB_ARG_DOUBLE, 0, 0.999999, "SGD momentum"), K_FLOAT, F(momentum)},

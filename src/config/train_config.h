@@ -110,8 +110,6 @@ int isb_train_config_validate(const isb_train_config *cfg, int n);
  * objects are the same experiment. */
 json_t *isb_train_config_to_json(const isb_train_config *cfg);
 
-const char *isb_draw_method_name(isb_draw_method m);
-const char *isb_weight_mode_name(isb_weight_mode m);
 const char *isb_sampler_kind_name(isb_sampler_kind k);
 /* The score rule a configuration's runs track (its sampler kind's, with its beta). */
 isb_score_rule isb_train_config_score_rule(const isb_train_config *cfg);

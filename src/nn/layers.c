@@ -142,7 +142,30 @@ static int gemm_temp(isb_ocl *ocl, const gemm_args *g, cl_mem *temp) {
     return ISB_OK;
 }
 
+/* The attached log of products (isbench tune): one process-wide recorder, off by default. */
+static isb_gemm_log *g_gemm_log;
+
+void isb_gemm_log_attach(isb_gemm_log *log) { g_gemm_log = log; }
+
+static void log_gemm(const gemm_args *g, size_t batch, size_t stride_a, size_t stride_b, size_t stride_c) {
+    if (!g_gemm_log) return;
+    isb_gemm_call c = {g->ta == CLBlastTransposeYes, g->tb == CLBlastTransposeYes, g->m, g->n, g->k, g->lda, g->ldb,
+                       g->ldc, batch, stride_a, stride_b, stride_c, 1};
+    for (int i = 0; i < g_gemm_log->n; i++) {
+        isb_gemm_call *s = &g_gemm_log->calls[i];
+        if (s->a_trans == c.a_trans && s->b_trans == c.b_trans && s->m == c.m && s->n == c.n && s->k == c.k &&
+            s->lda == c.lda && s->ldb == c.ldb && s->ldc == c.ldc && s->batch == c.batch && s->stride_a == c.stride_a &&
+            s->stride_b == c.stride_b && s->stride_c == c.stride_c) {
+            s->calls++;
+            return;
+        }
+    }
+    if (g_gemm_log->n < ISB_GEMM_LOG_MAX) g_gemm_log->calls[g_gemm_log->n++] = c;
+    else g_gemm_log->dropped++;
+}
+
 static int sgemm(isb_ocl *ocl, const char *role, const gemm_args *g) {
+    log_gemm(g, 1, 0, 0, 0);
     cl_mem temp;
     ISB_TRY(gemm_temp(ocl, g, &temp));
     double t0 = isb_ocl_trace_start(ocl);
@@ -160,6 +183,16 @@ static int sgemm(isb_ocl *ocl, const char *role, const gemm_args *g) {
 
 #define NT CLBlastTransposeNo
 #define TR CLBlastTransposeYes
+
+int isb_gemm_run(isb_ocl *ocl, const isb_gemm_call *call, cl_mem a, cl_mem b, cl_mem c) {
+    gemm_args g = {call->a_trans ? TR : NT, call->b_trans ? TR : NT, call->m, call->n, call->k, 1.0f, 0.0f,
+                   isb_ds(a, 0), isb_ds(b, 0), isb_ds(c, 0), call->lda, call->ldb, call->ldc};
+    if (call->batch <= 1) return sgemm(ocl, "replayed", &g);
+    return isb_clblast_check(CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, g.ta, g.tb, g.m, g.n, g.k, 1.0f, a, 0,
+                                                        g.lda, call->stride_a, b, 0, g.ldb, call->stride_b, 0.0f, c, 0,
+                                                        g.ldc, call->stride_c, call->batch, &ocl->queue, NULL),
+                             "CLBlastSgemmStridedBatched (replayed)");
+}
 
 /* ---- convolution ------------------------------------------------------------------------------- */
 
@@ -287,6 +320,7 @@ int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_
 static int clblast_chunked_wgrad(isb_ocl *ocl, size_t m, size_t kdim, size_t n, int chunks, isb_dslice partials,
                                  isb_dslice dy, isb_dslice col) {
     size_t c = n / (size_t)chunks, wsize = m * kdim;
+    log_gemm(&(gemm_args){NT, TR, m, kdim, c, 1.0f, 0.0f, dy, col, partials, n, n, kdim}, (size_t)chunks, c, c, wsize);
     double t0 = isb_ocl_trace_start(ocl);
     ISB_TRY(isb_clblast_check(
         CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, m, kdim, c, 1.0f,

@@ -21,6 +21,7 @@
 #ifndef ISB_NN_LAYERS_H
 #define ISB_NN_LAYERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "ocl/ocl.h"
 #include "sampling/score_rule.h"
@@ -35,6 +36,29 @@ static inline isb_dslice isb_ds(cl_mem mem, size_t off) {
     return s;
 }
 static inline isb_dslice isb_ds_at(isb_dslice s, size_t more) { return isb_ds(s.mem, s.off + more); }
+
+/* ---- the products a step issues (for `isbench tune`, src/tune/) ------------------------------------
+ * Every product the layers enqueue is one row-major CLBlast call: C = op(A) op(B) (+ beta C). With a
+ * log attached, each call is also recorded: every distinct shape once, with how often it came. */
+typedef struct {
+    bool a_trans, b_trans;
+    size_t m, n, k, lda, ldb, ldc;
+    size_t batch, stride_a, stride_b, stride_c; /* batch 1: CLBlastSgemm; else CLBlastSgemmStridedBatched */
+    long calls;
+} isb_gemm_call;
+
+#define ISB_GEMM_LOG_MAX 64
+typedef struct {
+    int n;
+    long dropped; /* calls of shapes past ISB_GEMM_LOG_MAX (a network this large is not isbench's) */
+    isb_gemm_call calls[ISB_GEMM_LOG_MAX];
+} isb_gemm_log;
+
+/* Process-wide: while attached, every product of every layer is recorded in `log`; NULL detaches. */
+void isb_gemm_log_attach(isb_gemm_log *log);
+/* One recorded product with alpha 1, beta 0 on a, b, c (offset 0), the way the layers issue it
+ * (same temporary-buffer handling and CLBlast routine). */
+int isb_gemm_run(isb_ocl *ocl, const isb_gemm_call *call, cl_mem a, cl_mem b, cl_mem c);
 
 /* ---- convolution (im2col + CLBlast GEMM), no bias ------------------------------------------------
  * k = 3 (padding 1) or k = 1 (padding 0); stride 1 or 2; zero padding.

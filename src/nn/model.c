@@ -420,32 +420,38 @@ static char *momentum_name(const char *name, char *buf, size_t n) {
     return buf;
 }
 
+/* Every tensor of the table from host copies (mom NULL: no optimizer state), each BN running mean
+ * followed by PyTorch's num_batches_tracked so that torch's load_state_dict(strict=True) accepts
+ * the file. */
+static int add_tensors(const isb_model *m, isb_checkpoint *ck, const float *params, const float *stats,
+                       const float *mom) {
+    const isb_resnet18_plan *p = &m->plan;
+    for (int i = 0; i < p->n_tensors; i++) {
+        const isb_rn_tensor *t = &p->tensors[i];
+        char name[80];
+        ISB_TRY(isb_checkpoint_add(ck, t->name, ISB_DTYPE_F32, t->ndim, t->dims, (t->is_stat ? stats : params) + t->off));
+        if (mom && !t->is_stat)
+            ISB_TRY(isb_checkpoint_add(ck, momentum_name(t->name, name, sizeof name), ISB_DTYPE_F32, t->ndim, t->dims,
+                                       mom + t->off));
+        int64_t steps = m->steps;
+        if (isb_resnet18_tracked_name(t, name, sizeof name))
+            ISB_TRY(isb_checkpoint_add(ck, name, ISB_DTYPE_I64, 0, NULL, &steps));
+    }
+    return ISB_OK;
+}
+
 int isb_model_save_state(isb_model *m, isb_checkpoint *ck, int include_optimizer) {
     const isb_resnet18_plan *p = &m->plan;
     float *params = malloc(p->n_params * sizeof(float)), *stats = malloc(p->n_stats * sizeof(float));
     float *mom = include_optimizer ? malloc(p->n_params * sizeof(float)) : NULL;
-    int rc = (!params || !stats || (include_optimizer && !mom))
-                 ? isb_fail(ISB_ERR_MEMORY, "out of host memory saving the model")
-                 : ISB_OK;
-    if (rc == 0) rc = isb_model_read_params(m, params);
-    if (rc == 0) rc = isb_model_read_stats(m, stats);
-    if (rc == 0 && mom) rc = isb_ocl_read(m->ocl, m->momentum, 0, p->n_params * sizeof(float), mom);
-    for (int i = 0; i < p->n_tensors && rc == 0; i++) {
-        const isb_rn_tensor *t = &p->tensors[i];
-        rc = isb_checkpoint_add(ck, t->name, ISB_DTYPE_F32, t->ndim, t->dims, (t->is_stat ? stats : params) + t->off);
-        if (rc == 0 && mom && !t->is_stat) {
-            char name[80];
-            rc = isb_checkpoint_add(ck, momentum_name(t->name, name, sizeof name), ISB_DTYPE_F32, t->ndim, t->dims,
-                                    mom + t->off);
-        }
-        /* PyTorch's BatchNorm2d state also has num_batches_tracked: saved so that
-         * torch's load_state_dict(strict=True) accepts the file */
-        char tracked[80];
-        if (rc == 0 && isb_resnet18_tracked_name(t, tracked, sizeof tracked)) {
-            int64_t steps = m->steps;
-            rc = isb_checkpoint_add(ck, tracked, ISB_DTYPE_I64, 0, NULL, &steps);
-        }
-    }
+    int rc = ISB_OK;
+    if (!params || !stats || (include_optimizer && !mom))
+        ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory saving the model"));
+    ISB_CHECK(isb_model_read_params(m, params));
+    ISB_CHECK(isb_model_read_stats(m, stats));
+    if (mom) ISB_CHECK(isb_ocl_read(m->ocl, m->momentum, 0, p->n_params * sizeof(float), mom));
+    ISB_CHECK(add_tensors(m, ck, params, stats, mom));
+done:
     free(params);
     free(stats);
     free(mom);
@@ -459,19 +465,21 @@ int isb_model_load_state(isb_model *m, const isb_checkpoint *ck) {
     ISB_TRY(isb_resnet18_check_state(p, ck, &with_momentum, &tracked)); /* before anything is uploaded */
     float *params = malloc(p->n_params * sizeof(float)), *stats = malloc(p->n_stats * sizeof(float));
     float *mom = calloc(p->n_params, sizeof(float));
-    int rc = (!params || !stats || !mom) ? isb_fail(ISB_ERR_MEMORY, "out of host memory loading the model") : ISB_OK;
+    int rc = ISB_OK;
     char name[80];
-    for (int i = 0; i < p->n_tensors && rc == 0; i++) {
+    if (!params || !stats || !mom) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory loading the model"));
+    for (int i = 0; i < p->n_tensors; i++) { /* every tensor is there with its shape (checked above) */
         const isb_rn_tensor *t = &p->tensors[i];
         memcpy((t->is_stat ? stats : params) + t->off, isb_checkpoint_find(ck, t->name)->data, t->numel * sizeof(float));
         if (with_momentum && !t->is_stat)
             memcpy(mom + t->off, isb_checkpoint_find(ck, momentum_name(t->name, name, sizeof name))->data,
                    t->numel * sizeof(float));
     }
-    if (rc == 0 && tracked >= 0) m->steps = (long)tracked;
-    if (rc == 0) rc = isb_model_write_params(m, params);
-    if (rc == 0) rc = isb_ocl_write(m->ocl, m->stats, 0, p->n_stats * sizeof(float), stats);
-    if (rc == 0) rc = isb_ocl_write(m->ocl, m->momentum, 0, p->n_params * sizeof(float), mom);
+    if (tracked >= 0) m->steps = (long)tracked;
+    ISB_CHECK(isb_model_write_params(m, params));
+    ISB_CHECK(isb_ocl_write(m->ocl, m->stats, 0, p->n_stats * sizeof(float), stats));
+    ISB_CHECK(isb_ocl_write(m->ocl, m->momentum, 0, p->n_params * sizeof(float), mom));
+done:
     free(params);
     free(stats);
     free(mom);

@@ -108,10 +108,12 @@ static int read_config(const char *suite, const char *name, config_result *c) {
     int n = scandir(dir, &list, NULL, alphasort), rc = ISB_OK;
     for (int i = 0; i < n; i++) {
         char seed_dir[4096];
-        if (rc == ISB_OK && is_seed_folder(list[i]->d_name)) rc = isb_path_join(seed_dir, sizeof seed_dir, dir, list[i]->d_name);
-        if (rc == ISB_OK && is_seed_folder(list[i]->d_name)) rc = read_seed(seed_dir, c);
-        free(list[i]);
+        if (!is_seed_folder(list[i]->d_name)) continue;
+        ISB_CHECK(isb_path_join(seed_dir, sizeof seed_dir, dir, list[i]->d_name));
+        ISB_CHECK(read_seed(seed_dir, c));
     }
+done:
+    for (int i = 0; i < n; i++) free(list[i]);
     free(list);
     return rc;
 }
@@ -123,14 +125,15 @@ static int read_suite(const char *dir, suite_result *s) {
     for (int i = 0; i < n; i++) {
         char config_dir[4096];
         bool fits = isb_path_join(config_dir, sizeof config_dir, dir, list[i]->d_name) == ISB_OK;
-        if (rc == ISB_OK && fits && list[i]->d_name[0] != '.' && s->n < MAX_CONFIGS && isb_compare_is_config_dir(config_dir)) {
-            rc = read_config(dir, list[i]->d_name, &s->configs[s->n]);
-            s->n += s->configs[s->n].n > 0;
-        }
-        free(list[i]);
+        if (!fits || list[i]->d_name[0] == '.' || s->n >= MAX_CONFIGS || !isb_compare_is_config_dir(config_dir)) continue;
+        ISB_CHECK(read_config(dir, list[i]->d_name, &s->configs[s->n]));
+        s->n += s->configs[s->n].n > 0;
     }
+    if (s->n == 0)
+        ISB_CHECK(isb_fail(ISB_ERR_USAGE, "%s holds no finished run (<config>/seed-<k>/manifest.json with status finished)", dir));
+done:
+    for (int i = 0; i < n; i++) free(list[i]);
     free(list);
-    if (rc == ISB_OK && s->n == 0) rc = isb_fail(ISB_ERR_USAGE, "%s holds no finished run (<config>/seed-<k>/manifest.json with status finished)", dir);
     return rc;
 }
 

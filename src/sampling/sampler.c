@@ -19,6 +19,16 @@
 #define ISB_SMP_MAX_GROUPS 1024
 #define ISB_SMP_TILE_CHUNKS 16  /* a CDF scan tile is 16 work-group widths */
 
+const char *const isb_draw_method_names[] = {ISB_DRAW_METHOD_NAMES, NULL};
+const char *const isb_weight_mode_names[] = {"none", "inverse-p", "ht", NULL};
+
+const char *isb_draw_method_name(isb_draw_method m) {
+    return (unsigned)m <= ISB_DRAW_GUMBEL_SORT ? isb_draw_method_names[m] : "?";
+}
+const char *isb_weight_mode_name(isb_weight_mode m) {
+    return (unsigned)m <= ISB_WEIGHTS_HT ? isb_weight_mode_names[m] : "?";
+}
+
 enum {
     K_STATS_PARTIAL, K_STATS_FINAL, K_SOFTMAX, K_CDF_TILE_SUMS, K_SCAN_EXCLUSIVE, K_CDF_TILE_SCAN, K_CDF_DRAW,
     K_ALIAS_DRAW, K_GUMBEL_KEYS, K_UNIFORM_KEYS, K_SELECT_INIT, K_SELECT_HIST, K_SELECT_FIND, K_SELECT_COMPACT,
@@ -68,6 +78,28 @@ static int pow2_at_least(int n) {
     return p;
 }
 
+/* The kernels, work-group sizes and fixed work buffers of a new sampler. */
+static int sampler_init(isb_sampler *s, isb_ocl *ocl, int z_max) {
+    s->wg = 256;
+    for (int i = 0; i < K_COUNT; i++) {
+        ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_SAMPLING, "", kernel_names[i], &s->k[i]));
+        size_t wg = isb_ocl_kernel_wg(ocl, s->k[i], 256);
+        if (wg < s->wg) s->wg = wg;
+    }
+    while (s->wg & (s->wg - 1)) s->wg &= s->wg - 1; /* power of two for the tree reductions */
+    int groups = (int)ocl->info.compute_units * 8;
+    s->groups = groups < 1 ? 1 : groups > ISB_SMP_MAX_GROUPS ? ISB_SMP_MAX_GROUPS : groups;
+    s->zkeys_len = pow2_at_least(z_max);
+    ISB_TRY(isb_ocl_alloc(ocl, &s->stats, 4 * sizeof(float), "sampler stats"));
+    ISB_TRY(isb_ocl_alloc(ocl, &s->bad, 2 * sizeof(int), "sampler non-finite flags"));
+    ISB_TRY(isb_ocl_alloc(ocl, &s->partial, ISB_SMP_MAX_GROUPS * 2 * sizeof(float), "sampler partials"));
+    ISB_TRY(isb_ocl_alloc(ocl, &s->select, 8 * sizeof(cl_ulong), "sampler select state"));
+    ISB_TRY(isb_ocl_alloc(ocl, &s->hist, 256 * sizeof(cl_uint), "sampler histogram"));
+    ISB_TRY(isb_ocl_alloc(ocl, &s->counter, sizeof(int), "sampler counter"));
+    ISB_TRY(isb_ocl_alloc(ocl, &s->zkeys, (size_t)s->zkeys_len * sizeof(cl_ulong), "sampler batch keys"));
+    return fill_uint(s, s->bad, 2, (cl_uint)INT_MAX);
+}
+
 int isb_sampler_create(isb_sampler **out, isb_ocl *ocl, int n_max, int z_max) {
     *out = NULL;
     if (n_max < 1 || z_max < 1 || n_max > (1 << 30))
@@ -77,29 +109,9 @@ int isb_sampler_create(isb_sampler **out, isb_ocl *ocl, int n_max, int z_max) {
     s->ocl = ocl;
     s->n_max = n_max;
     s->z_max = z_max;
-    int rc = ISB_OK;
-    s->wg = 256;
-    for (int i = 0; i < K_COUNT && rc == ISB_OK; i++) {
-        rc = isb_ocl_kernel(ocl, ISB_PROGRAM_SAMPLING, "", kernel_names[i], &s->k[i]);
-        if (rc == ISB_OK) {
-            size_t wg = isb_ocl_kernel_wg(ocl, s->k[i], 256);
-            if (wg < s->wg) s->wg = wg;
-        }
-    }
-    while (s->wg & (s->wg - 1)) s->wg &= s->wg - 1; /* power of two for the tree reductions */
-    int groups = (int)ocl->info.compute_units * 8;
-    s->groups = groups < 1 ? 1 : groups > ISB_SMP_MAX_GROUPS ? ISB_SMP_MAX_GROUPS : groups;
-    s->zkeys_len = pow2_at_least(z_max);
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->stats, 4 * sizeof(float), "sampler stats");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->bad, 2 * sizeof(int), "sampler non-finite flags");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->partial, ISB_SMP_MAX_GROUPS * 2 * sizeof(float), "sampler partials");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->select, 8 * sizeof(cl_ulong), "sampler select state");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->hist, 256 * sizeof(cl_uint), "sampler histogram");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->counter, sizeof(int), "sampler counter");
-    if (rc == ISB_OK) rc = isb_ocl_alloc(ocl, &s->zkeys, (size_t)s->zkeys_len * sizeof(cl_ulong), "sampler batch keys");
-    if (rc == ISB_OK) rc = fill_uint(s, s->bad, 2, (cl_uint)INT_MAX);
+    int rc = sampler_init(s, ocl, z_max);
     if (rc < 0) {
-        isb_sampler_free(s);
+        isb_sampler_free(s); /* releases what sampler_init made */
         return isb_fail_context(rc, "creating the sampler for N=%d, |Z|=%d", n_max, z_max);
     }
     *out = s;

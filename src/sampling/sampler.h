@@ -26,6 +26,15 @@ typedef enum {
                                    when |Z| = N (docs/sampling.md) */
 } isb_weight_mode;
 
+/* The names of the enums above, in their order: the option values (--draw, --weights), JSON and
+ * folder names. The lists are NULL-terminated; the list macro lets a command add choices of its own
+ * (`isbench sample --method uniform`). The name functions return "?" outside the enum. */
+#define ISB_DRAW_METHOD_NAMES "alias", "cdf", "gumbel-topk", "gumbel-sort"
+extern const char *const isb_draw_method_names[];
+extern const char *const isb_weight_mode_names[];
+const char *isb_draw_method_name(isb_draw_method m);
+const char *isb_weight_mode_name(isb_weight_mode m);
+
 typedef struct isb_sampler isb_sampler;
 
 /* Work buffers for up to n_max scores and z_max draws, allocated once. */

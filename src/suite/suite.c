@@ -142,13 +142,10 @@ static int make_configs(isb_train_env *env, isb_ocl *ocl, const isb_suite_option
     const char *const *names = suite_configs(o, &n);
     isb_train_config *cfgs = calloc((size_t)n, sizeof *cfgs);
     if (!cfgs) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
-    for (int i = 0; i < n; i++) {
-        rc = isb_train_config_make(&cfgs[i], o->preset, names[i], o->overrides, o->n_overrides);
-        if (rc < 0) goto done;
-    }
-    rc = isb_train_env_open(env, ocl, &cfgs[0], isb_data_dir(o->data_dir, cfgs[0].dataset));
+    for (int i = 0; i < n; i++) ISB_CHECK(isb_train_config_make(&cfgs[i], o->preset, names[i], o->overrides, o->n_overrides));
+    ISB_CHECK(isb_train_env_open(env, ocl, &cfgs[0], isb_data_dir(o->data_dir, cfgs[0].dataset)));
     env->policy = o->policy;
-    for (int i = 0; rc >= 0 && i < n; i++) rc = isb_train_config_validate(&cfgs[i], env->train.n); /* |Z| vs N */
+    for (int i = 0; i < n; i++) ISB_CHECK(isb_train_config_validate(&cfgs[i], env->train.n)); /* |Z| vs N */
 done:
     if (rc < 0) {
         free(cfgs);

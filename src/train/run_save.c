@@ -92,15 +92,20 @@ static int check_device(const isb_run_identity *id, const isb_train_state *s, co
 
 /* The model and optimizer state: finite, variances >= 0, with momentum, and trained for as many
  * steps as the loop state says (num_batches_tracked = step). */
-static int check_model(const isb_resnet18_plan *plan, const isb_train_state *s, const isb_checkpoint *ck,
-                       const char *path) {
+static int model_state_matches(const isb_resnet18_plan *plan, const isb_train_state *s, const isb_checkpoint *ck) {
     bool with_momentum;
     int64_t tracked;
-    int rc = isb_resnet18_check_state(plan, ck, &with_momentum, &tracked);
-    if (rc >= 0 && !with_momentum) rc = isb_fail(ISB_ERR_FORMAT, "it holds no momentum buffers");
-    if (rc >= 0 && tracked != s->step)
-        rc = isb_fail(ISB_ERR_FORMAT, "num_batches_tracked = %lld does not match train/state/step = %lld",
-                      (long long)tracked, (long long)s->step);
+    ISB_TRY(isb_resnet18_check_state(plan, ck, &with_momentum, &tracked));
+    if (!with_momentum) return isb_fail(ISB_ERR_FORMAT, "it holds no momentum buffers");
+    if (tracked != s->step)
+        return isb_fail(ISB_ERR_FORMAT, "num_batches_tracked = %lld does not match train/state/step = %lld",
+                        (long long)tracked, (long long)s->step);
+    return ISB_OK;
+}
+
+static int check_model(const isb_resnet18_plan *plan, const isb_train_state *s, const isb_checkpoint *ck,
+                       const char *path) {
+    int rc = model_state_matches(plan, s, ck);
     return rc < 0 ? isb_fail_context(rc, "%s is corrupt", path) : ISB_OK;
 }
 

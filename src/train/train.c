@@ -33,15 +33,13 @@ int isb_train_env_open(isb_train_env *env, isb_ocl *ocl, const isb_train_config 
     env->train_subset = cfg->train_subset;
     env->test_subset = cfg->test_subset;
     env->policy = ISB_RUN_POLICY_DEFAULT;
-    int rc;
-    if ((rc = isb_dataset_load(&env->train, cfg->dataset, data_dir, true, cfg->train_subset, SUBSET_SEED)) < 0 ||
-        (rc = isb_dataset_load(&env->test, cfg->dataset, data_dir, false, cfg->test_subset, SUBSET_SEED)) < 0 ||
-        (rc = isb_batcher_create(&env->train_batcher, ocl, &env->train)) < 0 ||
-        (rc = isb_batcher_create(&env->test_batcher, ocl, &env->test)) < 0)
-        goto fail;
-    return ISB_OK;
-fail:
-    isb_train_env_close(env); /* releases whatever was opened */
+    int rc = ISB_OK;
+    ISB_CHECK(isb_dataset_load(&env->train, cfg->dataset, data_dir, true, cfg->train_subset, SUBSET_SEED));
+    ISB_CHECK(isb_dataset_load(&env->test, cfg->dataset, data_dir, false, cfg->test_subset, SUBSET_SEED));
+    ISB_CHECK(isb_batcher_create(&env->train_batcher, ocl, &env->train));
+    ISB_CHECK(isb_batcher_create(&env->test_batcher, ocl, &env->test));
+done:
+    if (rc < 0) isb_train_env_close(env); /* releases whatever was opened */
     return rc;
 }
 
@@ -266,6 +264,12 @@ static void fill_result(const isb_run *r, isb_run_result *res, const char *reaso
     snprintf(res->stop_reason, sizeof res->stop_reason, "%s", reason ? reason : "");
 }
 
+/* The manifest says "running", then the loop; finish_run handles either's failure. */
+static int mark_running_and_loop(isb_run *r, char *reason, size_t len) {
+    ISB_TRY(isb_run_write_results(r, "running", NULL, NULL));
+    return isb_run_loop(r, reason, len);
+}
+
 int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *run_dir, const char *suite,
                   const char *label, isb_run_result *result) {
     memset(result, 0, sizeof *result);
@@ -296,9 +300,7 @@ int isb_train_run(isb_train_env *env, const isb_train_config *cfg, const char *r
     int removed = isb_remove_stale_temp_files(run_dir);
     if (removed > 0)
         fprintf(stderr, "[%s] removed %d temporary file(s) of a killed writer in %s\n", r.label, removed, run_dir);
-    rc = isb_run_write_results(&r, "running", NULL, NULL);
-    if (rc >= 0) rc = isb_run_loop(&r, reason, sizeof reason);
-    rc = finish_run(&r, rc, reason, sizeof reason);
+    rc = finish_run(&r, mark_running_and_loop(&r, reason, sizeof reason), reason, sizeof reason);
     fill_result(&r, result, reason);
 done:
     if (!accepted) isb_run_lock_restore(&lock);

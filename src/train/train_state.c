@@ -118,9 +118,9 @@ static void range_of(const state_field *f, const isb_run_identity *id, double *l
     switch (f->range) {
     case R_BOOL: case R_ACC: case R_BEST_ACC: *hi = 1; break;
     case R_ZCAP: *hi = id->z > id->n ? id->z : id->n; break;
-    case R_SINCE: *hi = id->n + id->batch - 1; break; /* the step that completes a data epoch may pass N */
-    case R_SAMPLES: *hi = (double)id->max_epochs * id->n + id->batch; break;
-    case R_EPOCHS: *hi = id->max_epochs; break;
+    case R_SINCE: *hi = id->n + id->cfg.batch - 1; break; /* the step that completes a data epoch may pass N */
+    case R_SAMPLES: *hi = (double)id->cfg.max_epochs * id->n + id->cfg.batch; break;
+    case R_EPOCHS: *hi = id->cfg.max_epochs; break;
     case R_NONNEG: case R_SECONDS: case R_SECONDS_OR_UNSET: break;
     case R_LR:
         if (isb_train_config_key_range("lr", lo, hi) < 0) *lo = 1, *hi = 0; /* nothing fits */
@@ -151,8 +151,7 @@ static int out_of_range(const char *path, const char *what, const state_field *f
 /* ---- identity ------------------------------------------------------------------------------------ */
 
 int isb_run_identity_make(isb_run_identity *id, const isb_train_config *cfg, int n, int n_test, int z) {
-    *id = (isb_run_identity){.cfg = *cfg, .n = n, .n_test = n_test, .z = z, .batch = cfg->batch,
-                             .max_epochs = cfg->max_epochs};
+    *id = (isb_run_identity){.cfg = *cfg, .n = n, .n_test = n_test, .z = z};
     id->json = json_pack("{s:i, s:i, s:i, s:i, s:o}", "state_version", STATE_VERSION, "train_n", n, "test_n", n_test,
                          "z", z, "configuration", isb_train_config_to_json(cfg));
     return id->json ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory for the run identity");
@@ -192,9 +191,11 @@ static int add_identity(isb_checkpoint *ck, const isb_run_identity *id) {
     if (!text) return isb_fail(ISB_ERR_MEMORY, "out of host memory for the run identity");
     int64_t len = (int64_t)strlen(text);
     int64_t *bytes = malloc((size_t)(len > 0 ? len : 1) * sizeof *bytes);
-    int rc = bytes ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory for the run identity");
-    for (int64_t i = 0; bytes && i < len; i++) bytes[i] = (unsigned char)text[i];
-    if (rc >= 0) rc = isb_checkpoint_add(ck, "train/identity", ISB_DTYPE_I64, 1, &len, bytes);
+    int rc = ISB_OK;
+    if (!bytes) ISB_CHECK(isb_fail(ISB_ERR_MEMORY, "out of host memory for the run identity"));
+    for (int64_t i = 0; i < len; i++) bytes[i] = (unsigned char)text[i];
+    ISB_CHECK(isb_checkpoint_add(ck, "train/identity", ISB_DTYPE_I64, 1, &len, bytes));
+done:
     free(bytes);
     free(text);
     return rc;
@@ -263,12 +264,13 @@ int isb_train_state_save(const isb_train_state *s, double wall_s, const isb_run_
 static int check_relations(const isb_train_state *s, const isb_run_identity *id, const char *path) {
     int64_t n = id->n, seen = s->samples_seen;
     const char *bad = NULL;
-    if (s->n_rows >= id->max_epochs) bad = "data_epochs reaches max_epochs (a finished run has no checkpoint)";
+    if (s->n_rows >= id->cfg.max_epochs) bad = "data_epochs reaches max_epochs (a finished run has no checkpoint)";
     /* up to one step past the data epoch: a stop before or during its evaluation leaves it pending */
-    else if (seen < s->n_rows * n || seen >= (s->n_rows + 1) * n + id->batch) bad = "samples_seen does not match data_epochs";
+    else if (seen < s->n_rows * n || seen >= (s->n_rows + 1) * n + id->cfg.batch)
+        bad = "samples_seen does not match data_epochs";
     else if (s->since_eval > seen - s->n_rows * n || (s->n_rows == 0 && s->since_eval != seen))
         bad = "since_eval does not match samples_seen";
-    else if (s->step > seen || s->step * id->batch < seen) bad = "step does not match samples_seen and the batch";
+    else if (s->step > seen || s->step * id->cfg.batch < seen) bad = "step does not match samples_seen and the batch";
     else if (s->zlen != 0 && ((s->zlen != id->z && s->zlen != id->n) || s->pos >= s->zlen))
         bad = "pos / zlen do not describe a sampler epoch of this run (the loop draws a new one when pos reaches zlen)";
     else if (s->es.evals != s->n_rows || s->es.bad_evals > s->es.evals || s->es.bad_evals >= id->cfg.patience)

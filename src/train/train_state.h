@@ -46,7 +46,7 @@ typedef struct {
 typedef struct {
     json_t *json;             /* {"state_version", "train_n", "test_n", "z", "configuration": {...}} */
     isb_train_config cfg;     /* the run's configuration: the schedule and limits the state must follow */
-    int n, n_test, z, batch, max_epochs;
+    int n, n_test, z;
 } isb_run_identity;
 
 int isb_run_identity_make(isb_run_identity *id, const isb_train_config *cfg, int n, int n_test, int z);

@@ -19,7 +19,7 @@ same_help() { # option, command, command...
   done
   echo "ok   help of --$opt is the same in $first $*"; pass=$((pass+1))
 }
-same_help device devices train suite sample step
+same_help device devices train suite sample step tune
 same_help data train suite data
 same_help out train suite
 same_help name train suite
@@ -36,7 +36,7 @@ if [ -x "$bench" ]; then
   fi
 fi
 
-for cmd in devices data sample train suite step configs compare; do
+for cmd in devices data sample train suite step configs compare tune; do
   check "$cmd --help exits 0"     0 "^usage: isbench $cmd"                         "$isb" $cmd --help
   check "$cmd -h exits 0"         0 "^usage: isbench $cmd"                         "$isb" $cmd -h
   check "$cmd unknown option"     2 "^isbench $cmd: unknown option '--bogus'"      "$isb" $cmd --bogus
