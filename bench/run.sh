@@ -10,7 +10,7 @@
 #
 # usage: bench/run.sh [--device SEL] [--max-n N] [--families "sampling score_update ..."]
 #                     [--filter REGEX] [--min-time SECONDS] [--repetitions K] [--bin PATH] [--out DIR]
-#                     [--tag TAG]
+#                     [--tag TAG] [--skip-check]
 #   --max-n N       cap problem sizes (CPUs: e.g. 1000000 or 10000000; default: all that fit)
 #   --families      benchmark families to run (default: every family the program registers)
 #   --filter REGEX  only the benchmarks whose names match REGEX (e.g. 'train_step.w8|full_path.device'),
@@ -22,6 +22,8 @@
 #   --out           results root (default: results/bench)
 #   --tag TAG       results/bench/<device-slug>-<TAG>: keeps the same device model on several
 #                   machines apart when their results are gathered into one folder (e.g. the host)
+#   --skip-check    do not run the device self-check (isbench check, next to --bin) first; a
+#                   device that fails it is not measured. The verdict goes into context.json.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,8 +36,9 @@ filter=""
 min_time=0.1
 repetitions=5
 tag=""
+skip_check=0
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
     --device) device=$2; shift 2 ;;
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
     --bin) bin=$2; shift 2 ;;
     --out) out_root=$2; shift 2 ;;
     --tag) tag=$2; shift 2 ;;
+    --skip-check) skip_check=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -67,13 +71,26 @@ dev_args=()
 slug=$("$bin" "${dev_args[@]}" --device-slug)
 dir=$out_root/$slug${tag:+-$tag}
 mkdir -p "$dir/raw"
-command="bench/run.sh --device '${device}' --max-n $max_n --families '$families' --filter '$filter' --min-time $min_time --repetitions $repetitions${tag:+ --tag $tag}"
+command="bench/run.sh --device '${device}' --max-n $max_n --families '$families' --filter '$filter' --min-time $min_time --repetitions $repetitions${tag:+ --tag $tag}$([ $skip_check -eq 0 ] || echo " --skip-check")"
 # Debian's libbenchmark is compiled without -DNDEBUG: it calls itself a debug build (and prints
 # "Library was built as DEBUG") though it is optimised like every Debian package; only its internal
 # checks are on. Device benchmarks are timed by isbench's own host clock around clFinish.
 gbench_note="Debian's libbenchmark is built without -DNDEBUG, so Google Benchmark reports library_build_type debug and warns 'Library was built as DEBUG'; it is an optimised build with the library's internal checks on, and device times are isbench's own host clock around clFinish (manual time): see docs/results-format.md"
+# The device self-check first: a device that computes wrong results is not measured.
+check_verdict="skipped (--skip-check)"
+if [ $skip_check -eq 0 ]; then
+  isb=$(dirname "$bin")/../isbench
+  [ -x "$isb" ] || { echo "run.sh: $isb (for isbench check) not found: build it, or pass --skip-check" >&2; exit 2; }
+  if ! check_out=$("$isb" check "${dev_args[@]}" 2>&1); then
+    echo "$check_out" >&2
+    echo "run.sh: the device failed isbench check (above): it is not measured" >&2
+    exit 1
+  fi
+  check_verdict=$(sed -n 's/^check //p' <<<"$check_out" | tail -1)
+fi
 common=("${dev_args[@]}" --max-n "$max_n" --context "command=$command" --context "date=$(date -u +%FT%TZ)"
-        --context "repetitions=$repetitions" --context "library_build_type_note=$gbench_note")
+        --context "repetitions=$repetitions" --context "library_build_type_note=$gbench_note"
+        --context "check=$check_verdict")
 
 "$bin" "${common[@]}" --write-context "$dir/context.json"
 # every registered <family>.<method>.<where>/... (that --filter selects)

@@ -9,4 +9,5 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DISBENCH_WERROR="${ISBENCH_WE
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
 # shellcheck disable=SC2086 # ISBENCH_CTEST_ARGS is a list of arguments
-ctest --output-on-failure -j "${ISBENCH_TEST_JOBS:-2}" ${ISBENCH_CTEST_ARGS:-}
+# (the output is kept in ctest.log: .ci/run counts the skipped tests in it)
+ctest --output-on-failure -j "${ISBENCH_TEST_JOBS:-2}" ${ISBENCH_CTEST_ARGS:-} 2>&1 | tee ctest.log

@@ -1,8 +1,7 @@
 /* Dataset loaders on small files written here in the exact on-disk formats (CIFAR-10, CIFAR-100,
  * IDX plain and gzip'd), their error messages, class-balanced subsets, the data-folder rule, and
- * the real CIFAR-10 when it is present (reported as skipped when it is not). */
+ * the real CIFAR-10 when it is present (a ctest test of its own, reported as skipped when it is not). */
 #include "testutil.h"
-#include "util/env.h"
 #include "data/dataset.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -383,29 +382,11 @@ static void data_dir_precedence(void **state) {
 
 /* ---- the real CIFAR-10, when present ----------------------------------------------------------- */
 
-/* $ISBENCH_DATA (the folder or its parent), else ../shared/datasets/cifar-10-batches-bin beside the
- * source tree. NULL when neither holds the files. */
-static const char *real_cifar10_dir(void) {
-    static char dir[4096];
-    char probe[4200];
-    const char *env = isb_env(ISB_ENV_DATA);
-    if (env && *env) {
-        snprintf(dir, sizeof dir, "%s", isb_data_dir(NULL, "cifar10"));
-        snprintf(probe, sizeof probe, "%s/test_batch.bin", dir);
-        if (isb_file_exists(probe)) return dir;
-    }
-    const char *src = isb_env(ISB_ENV_SOURCE_DIR);
-    snprintf(dir, sizeof dir, "%s/../shared/datasets/cifar-10-batches-bin", src && *src ? src : ISBENCH_SOURCE_DIR);
-    snprintf(probe, sizeof probe, "%s/test_batch.bin", dir);
-    return isb_file_exists(probe) ? dir : NULL;
-}
-
-static void real_cifar10_when_present(void **state) {
+static void needs_real_cifar10(void **state) {
     (void)state;
-    const char *dir = real_cifar10_dir();
+    const char *dir = test_real_cifar10_dir();
     if (!dir) {
-        printf("  real CIFAR-10 not found ($ISBENCH_DATA, ../shared/datasets/cifar-10-batches-bin): SKIPPED\n");
-        skip();
+        test_skip("real CIFAR-10 not found ($ISBENCH_DATA, ../shared/datasets/cifar-10-batches-bin)");
     }
     printf("  real CIFAR-10 from %s\n", dir);
     isb_dataset d;
@@ -430,12 +411,11 @@ static void real_cifar10_when_present(void **state) {
 }
 
 /* Debian's dataset-fashion-mnist package (gzip'd IDX), when installed: the real files end to end. */
-static void real_fashion_mnist_when_present(void **state) {
+static void needs_real_fashion_mnist(void **state) {
     (void)state;
     const char *dir = "/usr/share/datasets/fashion-mnist";
     if (!isb_file_exists("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")) {
-        printf("  %s not found (apt-get install dataset-fashion-mnist): SKIPPED\n", dir);
-        skip();
+        test_skip("%s not found (apt-get install dataset-fashion-mnist)", dir);
     }
     isb_dataset d;
     for (int train = 1; train >= 0; train--) {
@@ -470,8 +450,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(bad_arguments, make_scratch, remove_scratch),
         cmocka_unit_test_setup_teardown(subsets_balanced_deterministic_in_order, make_scratch, remove_scratch),
         cmocka_unit_test_setup_teardown(data_dir_precedence, make_scratch, remove_scratch),
-        cmocka_unit_test(real_cifar10_when_present),
-        cmocka_unit_test(real_fashion_mnist_when_present),
+        cmocka_unit_test(needs_real_cifar10),
+        cmocka_unit_test(needs_real_fashion_mnist),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return TEST_RUN_GROUP(tests, NULL, NULL);
 }

@@ -1,13 +1,19 @@
 /* The C interface to Google Benchmark (bench/gbench.h): a tiny registered benchmark runs, its
  * counters, items/s, label and manual time arrive in the captured results with the arg names in
- * the benchmark name, and a benchmark that calls skip_with_error is reported as failed. */
+ * the benchmark name, the label and the context reach the written JSON results, and a benchmark
+ * that calls skip_with_error is reported as failed. */
 #include "testutil.h"
 #include "gbench.h"
 
+#include <jansson.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int body_calls;
+static char out_path[] = "/tmp/isb_gbench_XXXXXX"; /* the JSON results (--benchmark_out) */
 static int64_t seen_args[2][2];
 
 static void bm_tiny(isb_bench_state *st, void *user) {
@@ -84,17 +90,35 @@ static void registered_benchmark_runs(void **state) {
     assert_true(f >= 0);
     assert_true(isb_bench_result_get(f)->error_occurred);
     assert_string_equal(isb_bench_result_get(f)->error_message, "reference check failed");
+
+    /* the label and the context reach the written results (--benchmark_out, JSON) */
+    json_error_t err;
+    json_t *out = json_load_file(out_path, 0, &err);
+    if (!out) fail_msg("%s: %s", out_path, err.text);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(out, "context"), "device")), "test-device");
+    size_t k;
+    json_t *b, *tiny = NULL;
+    json_array_foreach(json_object_get(out, "benchmarks"), k, b)
+        if (strcmp(json_string_value(json_object_get(b, "name")), "test.tiny.host/N:7/Z:3/manual_time") == 0) tiny = b;
+    if (!tiny) fail_msg("%s lacks test.tiny.host/N:7/Z:3/manual_time", out_path);
+    assert_string_equal(json_string_value(json_object_get(tiny, "label")), "tiny-label");
+    json_decref(out);
 }
 
 int main(int argc, char **argv) {
-    /* A short minimum time keeps the test quick; the flag is consumed by Google Benchmark. */
-    char min_time[] = "--benchmark_min_time=0.01";
-    char *bench_argv[] = {argv[0], min_time, NULL};
-    int bench_argc = 2;
+    /* A short minimum time keeps the test quick; the flags are consumed by Google Benchmark. */
+    char min_time[] = "--benchmark_min_time=0.01", out_flag[300], format[] = "--benchmark_out_format=json";
+    int fd = mkstemp(out_path);
+    if (fd < 0) return 1;
+    close(fd);
+    snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", out_path);
+    char *bench_argv[] = {argv[0], min_time, out_flag, format, NULL};
+    int bench_argc = 4;
     (void)argc;
     if (isb_bench_initialize(&bench_argc, bench_argv) != 0) return 1;
     const struct CMUnitTest tests[] = {cmocka_unit_test(registered_benchmark_runs)};
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     isb_bench_shutdown();
+    unlink(out_path);
     return failed;
 }

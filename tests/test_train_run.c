@@ -12,8 +12,8 @@
 #include "train/train.h"
 #include "util/error.h"
 #include "util/fileio.h"
-#include "util/rng.h"
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,43 +24,12 @@
 static char data_dir[256], out_dir[256];
 static isb_train_env env;
 
-/* Class c: a colour and a stripe orientation of its own, plus noise, so a tiny network learns it. */
-static void write_cifar_file(const char *name, int records, uint64_t seed) {
-    size_t rec = 1 + 3 * 32 * 32;
-    uint8_t *buf = malloc(rec * (size_t)records);
-    isb_rng r = isb_rng_make(seed, ISB_STREAM_TEST, 0);
-    for (int i = 0; i < records; i++) {
-        uint8_t *p = buf + rec * (size_t)i;
-        int c = (int)isb_rng_below(&r, 10);
-        p[0] = (uint8_t)c;
-        for (int ch = 0; ch < 3; ch++)
-            for (int y = 0; y < 32; y++)
-                for (int x = 0; x < 32; x++) {
-                    int stripe = ((c < 5 ? x : y) / (2 + c % 5)) % 2;
-                    int v = 40 + 30 * ((c + ch) % 4) + 80 * stripe + (int)isb_rng_below(&r, 40);
-                    p[1 + ch * 1024 + y * 32 + x] = (uint8_t)(v > 255 ? 255 : v);
-                }
-    }
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", data_dir, name);
-    TEST_OK(isb_write_file_atomic(path, buf, rec * (size_t)records));
-    free(buf);
-}
-
 static int setup(void **state) {
     (void)state;
     snprintf(data_dir, sizeof data_dir, "/tmp/isb_train_data_XXXXXX");
     snprintf(out_dir, sizeof out_dir, "/tmp/isb_train_out_XXXXXX");
     if (!mkdtemp(data_dir) || !mkdtemp(out_dir)) return -1;
-    for (int b = 1; b <= 5; b++) {
-        char name[32];
-        snprintf(name, sizeof name, "data_batch_%d.bin", b);
-        write_cifar_file(name, 80, (uint64_t)b);
-    }
-    write_cifar_file("test_batch.bin", 100, 99);
-    isb_train_config c;
-    TEST_OK(isb_train_config_init(&c, "smoke", "uniform-aug"));
-    TEST_OK(isb_train_env_open(&env, test_ocl(), &c, data_dir));
+    test_open_synthetic_env(&env, data_dir);
     return 0;
 }
 
@@ -175,9 +144,28 @@ static void every_configuration_end_to_end(void **state) {
         assert_false(isb_file_exists(path)); /* only while unfinished */
         printf("  %-20s ok\n", names[i]);
     }
-    /* a second suite run skips every finished run */
+    /* a second suite run skips every finished run: its summary (stdout) says so for each */
     isb_suite_options o = {.preset = "smoke", .out = out_dir, .data_dir = data_dir, .seeds = 1};
-    TEST_OK(isb_suite_run(test_ocl(), &o));
+    char summary_path[300];
+    snprintf(summary_path, sizeof summary_path, "%s/second-suite.txt", out_dir);
+    fflush(stdout);
+    int saved = dup(1), fd = open(summary_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 1);
+    close(fd);
+    int rc = isb_suite_run(test_ocl(), &o);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    TEST_OK(rc);
+    char *summary = read_text(out_dir, "second-suite.txt");
+    printf("%s", summary);
+    int skipped = 0, lines = 0;
+    for (const char *p = summary; (p = strstr(p, "(skipped: finished before)")); p++) skipped++;
+    for (int i = 0; i < n; i++) lines += strstr(summary, names[i]) != NULL;
+    assert_int_equal(lines, n);
+    assert_int_equal(skipped, n);
+    free(summary);
 }
 
 static void same_seed_same_metrics(void **state) {

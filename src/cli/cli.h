@@ -28,6 +28,7 @@ int isb_cli_parse_exit(const isb_cmdline *p, int status);
 const char *isb_cli_config_names_help(void);
 
 int cmd_devices(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_train(int argc, char **argv);

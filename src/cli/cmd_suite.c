@@ -1,6 +1,7 @@
 /* isbench suite: the six configurations of the study × K seeds of one preset (src/suite), all of
  * them, one shard or one task of the matrix, in this process or in one process per run on several
  * devices. */
+#include "cli/check.h"
 #include "cli/cli.h"
 #include "ocl/ocl.h"
 #include "suite/suite.h"
@@ -42,8 +43,9 @@ typedef struct {
     isb_common_options common;
     isb_suite_options so;
     const char *configs, *devices, *shard;
-    bool list;
+    bool list, skip_check;
     long seeds, task, jobs;
+    int width, batch;              /* of the first configuration: the device self-check's shapes */
     const char *config_list[MAX_LIST];
     char *config_buf, *device_buf; /* strtok'd copies */
     const char *device_list[MAX_LIST];
@@ -66,6 +68,7 @@ static void declare_options(isb_cmdline *p, suite_args *a) {
     isb_cmdline_add_group(p, ISB_GROUP_DATA, &a->common);
     isb_cmdline_add_group(p, ISB_GROUP_DEVICE, &a->common);
     isb_cmdline_add_group(p, ISB_GROUP_RUN_POLICY, &a->common);
+    isb_cmdline_add(p, &isb_check_skip_option, &a->skip_check);
     isb_cmdline_add_heading(p, "Which runs of the matrix:");
     isb_cmdline_add(p, &list_opt, &a->list);
     isb_cmdline_add(p, &shard_opt, &a->shard);
@@ -144,6 +147,7 @@ static int check_options(suite_args *a) {
         if (isb_train_config_make(&cfg, so->preset, so->configs ? so->configs[i] : all[i], so->overrides,
                                   so->n_overrides) < 0)
             return isb_cli_usage_error("suite", "%s", isb_last_error());
+        if (i == 0) a->width = cfg.width, a->batch = cfg.batch;
     }
     if (isb_suite_check_selection(so) < 0) return isb_cli_usage_error("suite", "%s", isb_last_error());
     return ISB_EXIT_OK;
@@ -188,7 +192,10 @@ static int run_on_devices(suite_args *a, int argc, char **argv) {
 static int run_here(suite_args *a) {
     isb_ocl ocl = {0};
     int rc = ISB_OK;
+    char verdict[200];
     ISB_CHECK(isb_ocl_open(&ocl, isb_ocl_selector(a->common.device), false));
+    ISB_CHECK(isb_check_before_measuring(&ocl, a->width, a->batch, a->skip_check, verdict, sizeof verdict));
+    a->so.check_verdict = verdict;
     isb_stop_install_handlers();
     ISB_CHECK(isb_suite_run(&ocl, &a->so));
 done:

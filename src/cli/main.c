@@ -12,6 +12,7 @@
 
 static const isb_command commands[] = {
     {"devices", "list OpenCL platforms and devices, and the default one", cmd_devices},
+    {"check", "check the device's results against the plain-C references before measuring", cmd_check},
     {"data", "load and check a dataset (cifar10, cifar100, mnist, fashion-mnist); counts and statistics", cmd_data},
     {"sample", "draw sample indices and importance weights from scores on the device", cmd_sample},
     {"train", "train one configuration of the study (Algorithm 1) with one seed; resumable", cmd_train},

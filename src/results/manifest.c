@@ -41,6 +41,7 @@ json_t *isb_manifest_new(const isb_manifest_info *in) {
     json_t *m = json_object();
     bool ok = m != NULL;
     ok = ok && isb_provenance_add(m, in->ocl, in->config_name);
+    ok = ok && put(m, "check", json_string(in->check ? in->check : "not run"));
     ok = ok && put(m, "suite", json_string(in->suite));
     ok = ok && put(m, "preset", json_string(in->preset));
     ok = ok && put(m, "config", json_string(in->config_name));

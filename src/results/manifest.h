@@ -25,6 +25,7 @@ typedef struct {
     const json_t *configuration;
     int train_n, test_n, z;
     int64_t model_parameters;
+    const char *check;         /* the device self-check's verdict (isbench check) */
 } isb_manifest_info;
 
 /* How far the run got, for the "progress" and "final" objects. */

@@ -145,6 +145,7 @@ static int make_configs(isb_train_env *env, isb_ocl *ocl, const isb_suite_option
     for (int i = 0; i < n; i++) ISB_CHECK(isb_train_config_make(&cfgs[i], o->preset, names[i], o->overrides, o->n_overrides));
     ISB_CHECK(isb_train_env_open(env, ocl, &cfgs[0], isb_data_dir(o->data_dir, cfgs[0].dataset)));
     env->policy = o->policy;
+    snprintf(env->check, sizeof env->check, "%s", o->check_verdict ? o->check_verdict : "not run");
     for (int i = 0; i < n; i++) ISB_CHECK(isb_train_config_validate(&cfgs[i], env->train.n)); /* |Z| vs N */
 done:
     if (rc < 0) {

@@ -33,6 +33,7 @@ typedef struct {
     bool has_task;
     int task;
     isb_run_policy policy;     /* as isbench train's; --restart moves each selected run's folder aside */
+    const char *check_verdict; /* the device self-check's verdict, for the manifests (NULL: not run) */
 } isb_suite_options;
 
 /* One run of the matrix. */

@@ -47,3 +47,8 @@ void isb_progress_evaluation(isb_progress *p, const isb_train_state *s, double w
             p->label, row->data_epoch, p->max_epochs, s->samples_seen, row->train_loss, row->train_acc,
             row->test_loss, row->test_acc, (double)row->lr, el, et);
 }
+
+void isb_progress_evaluating(isb_progress *p, const isb_train_state *s, int n_test) {
+    fprintf(stderr, "[%s] data epoch %d/%d: evaluating on %d test images\n", p->label, s->n_rows + 1, p->max_epochs,
+            n_test);
+}

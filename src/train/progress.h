@@ -20,6 +20,9 @@ void isb_progress_start(isb_progress *p, const char *label, int max_epochs, int 
 /* A line if 30 s passed since the last one. */
 void isb_progress_between_evaluations(isb_progress *p, const isb_train_state *s, double wall_s);
 /* The line of the evaluation that just added s's last metrics row; stop: the run ends with it. */
+/* "evaluating data epoch k on N test images": the line before an evaluation starts, so that a
+ * long one is not silence (Ctrl-C acts after the test batch in progress). */
+void isb_progress_evaluating(isb_progress *p, const isb_train_state *s, int n_test);
 void isb_progress_evaluation(isb_progress *p, const isb_train_state *s, double wall_s, bool stop);
 
 #endif

@@ -172,7 +172,8 @@ static int create_run(isb_run *r, const json_t *config) {
     isb_manifest_info mi = {.ocl = r->ocl, .suite = r->suite, .preset = cfg->preset, .config_name = cfg->name,
                             .data_dir = env->data_dir, .dataset = cfg->dataset, .seed = cfg->seed,
                             .configuration = config, .train_n = r->n, .test_n = r->n_test, .z = r->z,
-                            .model_parameters = isb_model_param_count(r->model)};
+                            .model_parameters = isb_model_param_count(r->model),
+                            .check = env->check[0] ? env->check : "not run"};
     r->manifest = isb_manifest_new(&mi);
     return r->manifest ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "cannot make the manifest: out of host memory, or a text in it "
                                            "(the --data path, a device name) is not UTF-8");

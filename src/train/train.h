@@ -35,6 +35,7 @@ typedef struct {
     int n_warmed;
     long warmed[16];
     isb_run_policy policy;    /* checkpoints and --restart (set after opening; default ISB_RUN_POLICY_DEFAULT) */
+    char check[200];          /* the device self-check's verdict for the manifests (cli/check.h) */
 } isb_train_env;
 
 /* Loads the dataset named in cfg (its subsets, chosen with a fixed subset seed so that every

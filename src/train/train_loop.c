@@ -126,6 +126,7 @@ static int evaluate(isb_run *r, bool *stop, char *reason, size_t reason_size) {
     *stop = true;
     ISB_TRY(sync_into(r, &s->t.training));
     ISB_TRY(check_finite(r));
+    isb_progress_evaluating(&r->progress, s, r->n_test);
     int rc = run_test_set(r);
     ISB_TRY(sync_into(r, &s->t.evaluation));
     if (rc < 0) return rc;

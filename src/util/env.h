@@ -15,6 +15,7 @@ typedef enum {
     ISB_ENV_FAULT_WRITE_FAIL,  /* fault tests (util/fileio.c): the K-th atomic write fails */
     ISB_ENV_FAULT_KILL_IN_WRITE,
     ISB_ENV_FAULT_KILL_AFTER_WRITE,
+    ISB_ENV_CHECK_BREAK,       /* test hook of isbench check: corrupt the results of the cases named so */
     ISB_ENV_SOURCE_DIR,        /* the source tree, for tests that read files of it */
     ISB_ENV_EXE,               /* the isbench program, for tests that run it */
     ISB_ENV_COUNT
