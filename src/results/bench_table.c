@@ -73,9 +73,41 @@ static int row_from_json(json_t *b, isb_bench_row *r) {
     return r->name && r->label && r->error_message ? 0 : isb_fail(ISB_ERR_MEMORY, "out of host memory");
 }
 
+/* Google Benchmark writes a statistic it cannot compute (the cv of a counter that is always 0) as a
+ * bare NaN, -nan or inf, which is not JSON: a copy of `text` with such tokens outside strings as
+ * null (no value). NULL when out of memory. */
+static char *null_non_finite_tokens(const char *text, size_t len) {
+    static const char *const tokens[] = {"-Infinity", "Infinity", "-nan", "-NaN", "-inf", "nan", "NaN", "inf"};
+    char *out = malloc(2 * len + 1), *o = out; /* "nan" -> "null" grows by one per 3 bytes at most */
+    if (!out) return NULL;
+    bool in_string = false;
+    for (const char *c = text; *c;) {
+        size_t k = 0, n = 0;
+        if (!in_string)
+            for (; k < sizeof tokens / sizeof tokens[0]; k++)
+                if (strncmp(c, tokens[k], n = strlen(tokens[k])) == 0) break;
+        if (!in_string && k < sizeof tokens / sizeof tokens[0]) {
+            memcpy(o, "null", 4), o += 4, c += n;
+            continue;
+        }
+        if (in_string && *c == '\\' && c[1]) *o++ = *c++;
+        else if (*c == '"') in_string = !in_string;
+        *o++ = *c++;
+    }
+    *o = '\0';
+    return out;
+}
+
 static int read_json(const char *path, isb_bench_table *t) {
+    char *text = NULL;
+    size_t len = 0;
+    ISB_TRY(isb_read_file(path, &text, &len));
+    char *json = null_non_finite_tokens(text, len);
+    free(text);
+    if (!json) return isb_fail(ISB_ERR_MEMORY, "out of host memory");
     json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
+    json_t *root = json_loads(json, 0, &err);
+    free(json);
     if (!root) return isb_fail(ISB_ERR_FORMAT, "%s:%d: not JSON (%s)", path, err.line, err.text);
     json_t *list = json_object_get(root, "benchmarks"), *b;
     size_t i;
