@@ -95,7 +95,7 @@ write_bench() { # slug device-name scale(device speed-up) with_train_step
     mkdir -p "$dir"
     cat >"$dir/context.json" <<EOF
 {"device": {"name": "$2", "vendor": "synthetic", "driver": "1.0"}, "clblast": "1.5.3",
- "clblast_tuning": "$(case $1 in pocl-cpu) echo "/src/tuning/cpu-default.json at type level [CPU > default > default > default] (XgemmDirect)" ;;
+ "clblast_tuning": "$(case $1 in pocl-cpu) echo "/src/tuning/cpu-default.json at type level [CPU > default > default > default] (XgemmDirect, GemmRoutine)" ;;
                      *) echo "untuned (CLBlast defaults): no entry for GPU > synthetic > default > $2 in /src/tuning" ;; esac)",
  "command": "isbench-bench --benchmark_out=$dir/sampling.csv --benchmark_out_format=csv"}
 EOF

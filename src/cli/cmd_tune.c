@@ -29,6 +29,8 @@ static const isb_option_def tune_opts[] = {
      "wall-clock budget of the search (default 300; the setup before it, the step's\n"
      "capture, the host reference and timing what applies now, comes on top)"},
     {"out", "FILE", ISB_ARG_TEXT, 1, 0, NULL, "write the entry here instead of the user's tuning folder"},
+    {"shapes", NULL, ISB_ARG_SWITCH, 0, 0, NULL,
+     "print each GEMM shape of the step with its calls, time and GFLOP/s under what applies now"},
     {"test-bad-candidate", NULL, ISB_ARG_SWITCH, 0, 0, NULL, "(tests) corrupt one candidate's output: it must be rejected"},
 };
 
@@ -69,12 +71,12 @@ int cmd_tune(int argc, char **argv) {
     long width = 16, batch = 128;
     tune_cli o = {.tune = {.budget_s = 300, .command = command, .progress = stdout}};
     isb_cmdline p;
-    isb_cmdline_init(&p, "tune", "isbench tune [--device SEL] [--width W] [--batch B] [--budget SECONDS] [--out FILE]",
+    isb_cmdline_init(&p, "tune", "isbench tune [--device SEL] [--width W] [--batch B] [--budget SECONDS] [--out FILE] [--shapes]",
                      about);
     isb_cmdline_add_group(&p, ISB_GROUP_DEVICE, &common);
     isb_cmdline_add(&p, isb_train_config_find_key("width"), &width); /* the training configuration's rows */
     isb_cmdline_add(&p, isb_train_config_find_key("batch"), &batch);
-    void *own[] = {&o.tune.budget_s, &o.tune.out_path, &o.tune.test_bad_candidate};
+    void *own[] = {&o.tune.budget_s, &o.tune.out_path, &o.tune.show_shapes, &o.tune.test_bad_candidate};
     for (size_t i = 0; i < sizeof tune_opts / sizeof tune_opts[0]; i++) isb_cmdline_add(&p, &tune_opts[i], own[i]);
     int st = isb_cmdline_parse(&p, &argc, argv);
     if (st != ISB_PARSED) return isb_cli_parse_exit(&p, st);

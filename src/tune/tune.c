@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ocl/clblast_tuning.h"
+#include "results/provenance.h"
 #include "train/stop.h"
 #include "tune/tune_space.h"
 #include "tune/tune_workload.h"
@@ -40,6 +41,7 @@ typedef struct {
     best_of_kernel best[2]; /* by isb_tune_kernel */
     isb_tune_params seen[MAX_SEEN];
     int n_seen;
+    json_t *provenance; /* device, host, command, load average at the start and the end */
 } search;
 
 static double elapsed(const search *s) { return isb_now() - s->start; }
@@ -234,6 +236,10 @@ static json_t *entry_json(const search *s, size_t crossover) {
 
 static int write_entry(search *s, size_t crossover) {
     json_t *root = entry_json(s, crossover);
+    if (root && s->provenance) {
+        isb_provenance_end(s->provenance);
+        json_object_set(root, "provenance", s->provenance);
+    }
     char *text = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
     int rc = ISB_OK;
     ISB_CHECK(text ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory writing the tuning entry"));
@@ -281,9 +287,25 @@ static int finish(search *s) {
     return write_entry(s, crossover);
 }
 
+/* The profile behind the objective: which products the step's GEMM time goes to. */
+static void print_shapes(const search *s, const double *per_shape) {
+    const isb_gemm_log *log = isb_tune_workload_log(s->w);
+    fprintf(s->o->progress, "tune: %-4s %-3s %7s %7s %5s %5s %5s %9s %7s %6s\n", "", "op", "m", "n", "k", "batch",
+            "calls", "ms/call", "GFLOP/s", "share");
+    for (int i = 0; i < log->n; i++) {
+        const isb_gemm_call *g = &log->calls[i];
+        double flop = 2.0 * (double)multiply_adds(g) * (double)g->batch;
+        fprintf(s->o->progress, "tune: #%-3d %s%s  %7zu %7zu %5zu %5zu %5ld %9.2f %7.1f %5.1f%%\n", i + 1,
+                g->a_trans ? "T" : "N", g->b_trans ? "T" : "N", g->m, g->n, g->k, g->batch, g->calls,
+                per_shape[i] * 1e3, flop / per_shape[i] * 1e-9, 100.0 * (double)g->calls * per_shape[i] / s->r->as_found_s);
+    }
+}
+
 static int measure_as_found(search *s) {
     char why[512] = "";
-    verdict v = evaluate(s, NULL, 0, false, DBL_MAX, &s->r->as_found_s, NULL, why, sizeof why);
+    double per_shape[ISB_GEMM_LOG_MAX];
+    verdict v = evaluate(s, NULL, 0, false, DBL_MAX, &s->r->as_found_s, per_shape, why, sizeof why);
+    if (v == MEASURED && s->o->show_shapes) print_shapes(s, per_shape);
     if (v == MEASURED) return ISB_OK;
     return isb_fail(ISB_ERR_CLBLAST, "the GEMMs with the parameters in force (%s) %s: %s", isb_clblast_tuning_applied(),
                     v == WRONG ? "give wrong results" : "fail", why);
@@ -309,6 +331,9 @@ int isb_tune_run(isb_ocl *ocl, const isb_tune_options *o, isb_tune_result *r) {
     ISB_CHECK(s && log ? ISB_OK : isb_fail(ISB_ERR_MEMORY, "out of host memory"));
     *s = (search){.ocl = ocl, .o = o, .r = r, .start = isb_now(), .rng = isb_rng_make(7, 6, 0x7e)};
     isb_stop_install_handlers();
+    /* now, so that a machine already busy is reported before the minutes of the search, not after */
+    s->provenance = json_object();
+    if (s->provenance) isb_provenance_add(s->provenance, ocl, "isbench tune");
     ISB_CHECK(isb_tune_capture_step(ocl, o->width, o->batch, log));
     double captured = elapsed(s);
     ISB_CHECK(isb_tune_workload_create(ocl, log, &s->w));
@@ -329,7 +354,10 @@ int isb_tune_run(isb_ocl *ocl, const isb_tune_options *o, isb_tune_result *r) {
     ISB_CHECK(finish(s));
 done:
     r->elapsed_s = s ? elapsed(s) : 0;
-    if (s) isb_tune_workload_free(s->w);
+    if (s) {
+        isb_tune_workload_free(s->w);
+        json_decref(s->provenance);
+    }
     free(s);
     free(log);
     return rc;

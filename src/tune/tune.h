@@ -21,6 +21,7 @@ typedef struct {
     const char *out_path;    /* the entry's file; NULL = the user's tuning folder */
     const char *command;     /* recorded in the entry */
     bool test_bad_candidate; /* test hook: one candidate's output is corrupted; it must be rejected */
+    bool show_shapes;        /* print each product's calls, time and GFLOP/s with what applies (a profile) */
     FILE *progress;          /* one line per candidate */
 } isb_tune_options;
 

@@ -81,11 +81,12 @@ bool isb_tune_params_valid(const isb_tune_params *p, const isb_device_info *devi
 }
 
 int isb_tune_seeds(isb_tune_kernel kernel, const isb_device_info *device, isb_tune_params *out, int max) {
-    /* XgemmDirect: 2x2 work-items of 8x8 float8 outputs (the hand sweep over the w16 conv GEMMs on
-     * PoCL, tuning/), a 4x4 variant, and CLBlast's generic default shape (8x8 work-items). Xgemm:
-     * the tuner's winner on PoCL (tuning/), small CPU tiles, CLBlast's generic default shape. */
+    /* XgemmDirect, best first in the hand sweeps over the w16 conv GEMMs on PoCL (tuning/): 2x1
+     * work-items of 8x16 float8 outputs (the CPU family default), 2x2 of 8x8, 1x2 of 16x8, and
+     * CLBlast's generic default shape (8x8 work-items). Xgemm: the tuner's winner on PoCL
+     * (tuning/), small CPU tiles, CLBlast's generic default shape. */
     static const size_t direct[][N_DIRECT] = {
-        {16, 2, 2, 2, 2, 4, 8, 8, 0, 0}, {32, 4, 4, 4, 4, 2, 8, 8, 0, 0}, {16, 2, 2, 2, 2, 8, 4, 8, 0, 0},
+        {16, 2, 1, 2, 2, 4, 8, 8, 0, 0}, {16, 2, 2, 2, 2, 4, 8, 8, 0, 0}, {16, 1, 2, 2, 2, 4, 8, 8, 0, 0},
         {8, 8, 8, 8, 8, 2, 1, 1, 1, 1},
     };
     static const size_t xgemm[][N_XGEMM] = {
