@@ -56,6 +56,18 @@ __kernel void isb_col2im(const int cin, const int batch, const int h, const int 
     dx[dx_off + gid] = acc;
 }
 
+/* wt[ci][co][kk-1-t] = w[co][ci][t] (kk = k*k): the weights with the channels swapped and the kernel
+ * rotated by 180 degrees, so that the data gradient of a stride-1 conv is the forward conv of dy
+ * with them (layers.c, dx_as_forward_conv). One work-item per weight. */
+__kernel void isb_conv_weight_flip(const int cout, const int cin, const int kk,
+                                   __global float *wt, const int wt_off, __global const float *w, const int w_off) {
+    int gid = get_global_id(0);
+    if (gid >= cout * cin * kk) return;
+    int co = gid / (cin * kk), r = gid - co * cin * kk;
+    int ci = r / kk, t = r - ci * kk;
+    wt[wt_off + (ci * cout + co) * kk + (kk - 1 - t)] = w[w_off + gid];
+}
+
 /* The same two maps in row form, for CPU runtimes: PoCL and Intel's CPU runtime vectorise the loop
  * INSIDE a work-item, not work-items that each run a loop, so here one work-item walks a whole
  * image row, and the padding is split off so that the inner loop is a plain strided copy / add.

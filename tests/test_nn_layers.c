@@ -130,12 +130,14 @@ static isb_conv_shape conv_shapes[] = {
     {.batch = 2, .cin = 4, .h = 7, .w = 7, .cout = 3, .k = 3, .stride = 2},
     {.batch = 2, .cin = 4, .h = 6, .w = 5, .cout = 6, .k = 1, .stride = 1},
     {.batch = 2, .cin = 4, .h = 7, .w = 7, .cout = 6, .k = 1, .stride = 2},
+    {.batch = 2, .cin = 5, .h = 6, .w = 7, .cout = 5, .k = 3, .stride = 1}, /* a block's conv: cin = cout */
 };
 
 /* Both kernel forms (pixel / row im2col and col2im; CLBlast products in both) on every shape. */
 static void conv_device_matches_reference(void **state) {
     (void)state;
     isb_ocl *ocl = test_ocl();
+    int forward_conv_dx = 0; /* shapes whose dx ran as the forward conv of dy (CPU form) */
     for (size_t t = 0; t < 2 * sizeof conv_shapes / sizeof *conv_shapes; t++) {
         isb_conv_shape s = conv_shapes[t / 2];
         s.form = t % 2 ? ISB_FORM_CPU : ISB_FORM_GPU;
@@ -143,8 +145,10 @@ static void conv_device_matches_reference(void **state) {
         s.cin *= test_size(2, 1);
         s.h += test_size(4, 0);
         size_t nx = conv_nx(&s), nw = conv_nw(&s), ny = conv_ny(&s);
-        printf(" conv %dx%d stride %d: batch %d, %d -> %d channels, %dx%d, %s form\n", s.k, s.k, s.stride, s.batch,
-               s.cin, s.cout, s.h, s.w, s.form == ISB_FORM_CPU ? "CPU" : "GPU");
+        printf(" conv %dx%d stride %d: batch %d, %d -> %d channels, %dx%d, %s form, dx %s\n", s.k, s.k, s.stride,
+               s.batch, s.cin, s.cout, s.h, s.w, s.form == ISB_FORM_CPU ? "CPU" : "GPU",
+               isb_conv_dx_as_forward_conv(ocl, &s) ? "as the forward conv of dy" : "w^T dy + col2im");
+        forward_conv_dx += isb_conv_dx_as_forward_conv(ocl, &s);
         float *x = rnd(nx, -1, 1, 10 + t), *w = rnd(nw, -1, 1, 20 + t), *dy = rnd(ny, -1, 1, 30 + t);
         float *y_ref = zeros(ny), *dx_ref = zeros(nx), *dw_ref = zeros(nw);
         isb_ref_conv2d_forward(&s, y_ref, x, w);
@@ -165,7 +169,8 @@ static void conv_device_matches_reference(void **state) {
         free(got);
         float *dw_single = NULL;
         for (int c = 0; c < 3; c++) {
-            isb_dslice p = chunk_counts[c] == 1 ? isb_ds(NULL, 0) : parts; /* single GEMM needs none */
+            /* a single GEMM needs none, unless dx runs as a forward conv (its flipped weights) */
+            isb_dslice p = isb_conv_partials_floats(&s, chunk_counts[c]) ? parts : isb_ds(NULL, 0);
             TEST_OK(isb_conv2d_backward(ocl, &s, ddx, ddw, ddy, dxs, dws, col, p, chunk_counts[c]));
             char what[64];
             snprintf(what, sizeof what, "conv backward dw (chunks %d)", chunk_counts[c]);
@@ -188,6 +193,7 @@ static void conv_device_matches_reference(void **state) {
         free(x); free(w); free(dy); free(y_ref); free(dx_ref); free(dw_ref);
         release_all();
     }
+    assert_true(forward_conv_dx >= 1); /* the forward-conv dx path was compared with the reference too */
 }
 
 /* The data-movement kernels on their own, and col2im as the exact adjoint of im2col:

@@ -254,9 +254,19 @@ static int resolve_chunks(const isb_conv_shape *s, int chunks) {
     return chunks;
 }
 
+/* Whether the data gradient may run as a forward conv of dy (isb_conv_dx_as_forward_conv): stride
+ * 1 and k = 3 (so dx and dy have one size), and im2col(dy), cout*k*k rows, fits in `col`. */
+static bool dx_may_be_forward_conv(const isb_conv_shape *s) { return s->k == 3 && s->stride == 1 && s->cout <= s->cin; }
+
 size_t isb_conv_partials_floats(const isb_conv_shape *s, int chunks) {
     chunks = resolve_chunks(s, chunks);
-    return chunks == 1 ? 0 : (size_t)chunks * s->cout * conv_rows(s);
+    size_t partials = chunks == 1 ? 0 : (size_t)chunks * s->cout * conv_rows(s);
+    size_t flipped = dx_may_be_forward_conv(s) ? (size_t)s->cout * conv_rows(s) : 0;
+    return partials > flipped ? partials : flipped;
+}
+
+int isb_conv_dx_as_forward_conv(const isb_ocl *ocl, const isb_conv_shape *s) {
+    return dx_may_be_forward_conv(s) && isb_cpu_form(ocl, s->form);
 }
 
 static int conv_data_kernel(isb_ocl *ocl, const char *name, const isb_conv_shape *s, isb_dslice out, isb_dslice in,
@@ -350,6 +360,29 @@ int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw,
     return column_sum(ocl, chunks, (int)(m * kdim), dw, partials);
 }
 
+/* dx = conv(dy, wt) with wt = w flipped (isb_conv_weight_flip) into `partials`: im2col(dy) into
+ * `col`, then dx [cin][N] = wt [cin][cout*k*k] x col [cout*k*k][N]. The weight gradient has
+ * finished with col and partials (in-order queue), so both are reused. On PoCL this runs the first
+ * stage's data gradient about 1.5x faster than w^T x dy (a [cin*9] x [N] x [cout] product, k = 16
+ * at width 16) plus col2im; unmeasured on GPUs, so only the CPU form takes it. */
+static int dx_by_forward_conv(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dy, isb_dslice w,
+                              isb_dslice col, isb_dslice partials) {
+    ISB_TRY(need(partials, "partials workspace (the flipped weights)", "conv2d_backward"));
+    cl_kernel k;
+    ISB_TRY(isb_ocl_kernel(ocl, ISB_PROGRAM_NN_CONV, "", "isb_conv_weight_flip", &k));
+    int kk = s->k * s->k, po = ioff(partials), wo = ioff(w);
+    ISB_TRY(ISB_SET_ARGS(k, ISB_KA(s->cout), ISB_KA(s->cin), ISB_KA(kk), ISB_KA(partials.mem), ISB_KA(po),
+                         ISB_KA(w.mem), ISB_KA(wo)));
+    ISB_TRY(isb_ocl_run1d(ocl, k, (size_t)s->cout * s->cin * (size_t)kk, 0));
+    isb_conv_shape of_dy = *s;
+    of_dy.cin = s->cout;
+    of_dy.cout = s->cin;
+    ISB_TRY(isb_im2col(ocl, &of_dy, col, dy));
+    size_t n = conv_columns(s), kdim = conv_rows(&of_dy);
+    return sgemm(ocl, "conv data gradient",
+                 &(gemm_args){NT, NT, (size_t)s->cin, n, kdim, 1.0f, 0.0f, partials, col, dx, kdim, n, n});
+}
+
 int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dw, isb_dslice dy,
                         isb_dslice x, isb_dslice w, isb_dslice col, isb_dslice partials, int chunks) {
     ISB_TRY(isb_conv_check(s));
@@ -359,6 +392,7 @@ int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, is
     ISB_TRY(isb_conv2d_weight_grad(ocl, s, dw, dy, c, partials, chunks));
     if (!dx.mem) return 0;
     ISB_TRY(need(dx, "dx", "conv2d_backward"));
+    if (isb_conv_dx_as_forward_conv(ocl, s)) return dx_by_forward_conv(ocl, s, dx, dy, w, col, partials);
     /* dcol [K][N] = w^T x dy, straight into dx when im2col is the identity; the weight gradient
      * above has finished reading col (in-order queue), so the workspace is reused. */
     isb_dslice dcol = conv_is_identity_col(s) ? dx : col;

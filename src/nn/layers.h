@@ -89,15 +89,21 @@ size_t isb_conv_col_floats(const isb_conv_shape *s);
  * Default: about 1024 columns per chunk, 1..256 chunks, no split below 4096 columns (the fastest
  * measured on an H200; see isb_conv_default_chunks in layers.c). */
 int isb_conv_default_chunks(const isb_conv_shape *s);
-/* Floats of the `partials` workspace for `chunks` (0 = default): chunks*cout*cin*k*k, or 0 if 1. */
+/* Floats of the `partials` workspace for `chunks` (0 = default): chunks*cout*cin*k*k (0 if 1
+ * chunk), and at least cout*cin*k*k where the data gradient may run as a forward conv (below),
+ * which keeps the flipped weights there. */
 size_t isb_conv_partials_floats(const isb_conv_shape *s, int chunks);
+/* Whether isb_conv2d_backward computes dx as the forward conv of dy with the flipped weights
+ * (im2col(dy) + a forward-shaped GEMM) rather than w^T x dy + col2im: the CPU form, k = 3,
+ * stride 1 and cout <= cin. The same dx up to rounding (another summation order). */
+int isb_conv_dx_as_forward_conv(const isb_ocl *ocl, const isb_conv_shape *s);
 
 /* y = conv(x, w). col: workspace of isb_conv_col_floats (ignored when that is 0). */
 int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_dslice x, isb_dslice w,
                        isb_dslice col);
 /* dx (dx.mem may be NULL: not computed, e.g. the stem's input) and dw, from dy, x and w.
  * Recomputes im2col of x into `col` (so the forward's col need not be kept), then reuses `col` for
- * the column gradient. chunks: 0 = default, 1 = single GEMM (for the benchmark), n = n chunks;
+ * the column gradient (or im2col(dy), isb_conv_dx_as_forward_conv). chunks: 0 = default, 1 = single GEMM (for the benchmark), n = n chunks;
  * partials: workspace of isb_conv_partials_floats(s, chunks). */
 int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dw, isb_dslice dy,
                         isb_dslice x, isb_dslice w, isb_dslice col, isb_dslice partials, int chunks);

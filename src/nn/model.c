@@ -211,19 +211,28 @@ void isb_model_free(isb_model *m) {
 
 /* ---- forward / backward ----------------------------------------------------------------------- */
 
-/* Profiling only: the conv's im2col (and col2im into dx) once more on their own, booked as
- * ISB_PHASE_CONV_LAYOUT so that a benchmark can split the conv phases into data movement and GEMMs.
- * What they write is overwritten by the real call that follows. */
-static int probe_layout(isb_model *m, const isb_conv_shape *s, isb_dslice x, isb_dslice dx) {
+/* Profiling only: the conv's im2col (and, when dx is wanted, the backward's data movement: col2im
+ * into dx, or im2col of dy) once more on their own, booked as ISB_PHASE_CONV_LAYOUT so that a
+ * benchmark can split the conv phases into data movement and GEMMs. What they write is overwritten
+ * by the real call that follows. */
+static int probe_layout(isb_model *m, const isb_conv_shape *s, isb_dslice x, isb_dslice dx, isb_dslice dy) {
     if (!m->profile || isb_conv_col_floats(s) == 0) return ISB_OK;
     RUN(ISB_PHASE_CONV_LAYOUT, isb_im2col(m->ocl, s, W(m, m->col), x));
-    if (dx.mem) RUN(ISB_PHASE_CONV_LAYOUT, isb_col2im(m->ocl, s, dx, W(m, m->col)));
+    if (!dx.mem) return ISB_OK;
+    if (!isb_conv_dx_as_forward_conv(m->ocl, s)) {
+        RUN(ISB_PHASE_CONV_LAYOUT, isb_col2im(m->ocl, s, dx, W(m, m->col)));
+        return ISB_OK;
+    }
+    isb_conv_shape of_dy = *s;
+    of_dy.cin = s->cout;
+    of_dy.cout = s->cin;
+    RUN(ISB_PHASE_CONV_LAYOUT, isb_im2col(m->ocl, &of_dy, W(m, m->col), dy));
     return ISB_OK;
 }
 
 static int conv_forward(isb_model *m, const isb_rn_conv *c, int batch, size_t y, size_t x) {
     isb_conv_shape s = conv_shape(c, batch);
-    ISB_TRY(probe_layout(m, &s, A(m, x), isb_ds(NULL, 0)));
+    ISB_TRY(probe_layout(m, &s, A(m, x), isb_ds(NULL, 0), isb_ds(NULL, 0)));
     RUN(ISB_PHASE_CONV_FORWARD, isb_conv2d_forward(m->ocl, &s, A(m, y), A(m, x), P(m, c->w), W(m, m->col)));
     return ISB_OK;
 }
@@ -234,7 +243,7 @@ static int conv_forward(isb_model *m, const isb_rn_conv *c, int batch, size_t y,
 static int conv_backward(isb_model *m, const isb_rn_conv *c, int batch, size_t dx, size_t dy, size_t x) {
     isb_conv_shape s = conv_shape(c, batch);
     isb_dslice dxs = dx == NO_SLOT ? isb_ds(NULL, 0) : W(m, dx);
-    ISB_TRY(probe_layout(m, &s, A(m, x), dxs));
+    ISB_TRY(probe_layout(m, &s, A(m, x), dxs, W(m, dy)));
     RUN(ISB_PHASE_CONV_BACKWARD, isb_conv2d_backward(m->ocl, &s, dxs, G(m, c->w), W(m, dy), A(m, x), P(m, c->w),
                                                      W(m, m->col), W(m, m->partials), 0));
     return ISB_OK;
