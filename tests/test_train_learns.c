@@ -85,22 +85,24 @@ static int measured_seeds(void) {
 }
 
 /* The smoke preset trains 4 steps (2 data epochs of 256 in batches of 128, lr decayed after the
- * first): too few to learn anything. The test-only override trains 64 steps: batches of 16, 4 data
- * epochs (no early stop), lr 0.05 for three and 0.005 in the last, which settles the weights so
+ * first): too few to learn anything. The test-only override trains 96 steps: batches of 16, 6 data
+ * epochs (no early stop), lr 0.05 for five and 0.005 in the last, which settles the weights so
  * that the running BN statistics of evaluation catch up with them. Asserted: the training loss of
  * the last data epoch (chance: ln 10 = 2.30) below a bound and below the first epoch's, and the
  * training (training mode) and test (evaluation mode) accuracies of the last data epoch above
  * theirs (chance: 0.1; the training accuracy of an importance-sampled epoch is over the harder
- * samples, hence the lower bound). Measured with ISB_LEARNS_SEEDS=2 (all 8 configurations, seeds
- * 1-2, PoCL on 2 Xeon cores), worst of the 16 runs: training loss 1.78 (running-loss-aug),
- * training accuracy 0.258 (last-loss-aug), test accuracy 0.30. Without learning (lr 0) the loss
- * stays at its initial 2.1-2.4 and the accuracies near 0.1. */
+ * samples, hence the lower bound). Measured with ISB_LEARNS_SEEDS=5 (all 8 configurations, seeds
+ * 1-5, PoCL on 2 Xeon cores, 2026-12-07), worst of the 40 runs: training loss 1.75
+ * (last-loss-noaug), training accuracy 0.187 (last-loss-noaug), test accuracy 0.40. With 4 epochs, as before,
+ * 2 of 48 runs failed (one with test accuracy 0.1): a run that short could still miss by chance,
+ * and a rounding change (another summation order in the conv backward) moved which one. Without
+ * learning (lr 0) the loss stays at its initial 2.1-2.4 and the accuracies near 0.1. */
 static const isb_config_override learn_overrides[] = {
-    {"batch", "16"}, {"lr", "0.05"}, {"milestones", "3"}, {"max-epochs", "4"}, {"patience", "4"}};
-#define LEARN_EPOCHS 4
-#define LEARN_MAX_LOSS 2.0      /* worst 1.78: margin 0.22 */
-#define LEARN_MIN_TRAIN_ACC 0.2 /* worst 0.258: margin 0.058 */
-#define LEARN_MIN_TEST_ACC 0.2  /* worst 0.30: margin 0.10 */
+    {"batch", "16"}, {"lr", "0.05"}, {"milestones", "5"}, {"max-epochs", "6"}, {"patience", "6"}};
+#define LEARN_EPOCHS 6
+#define LEARN_MAX_LOSS 2.0       /* worst 1.75: margin 0.25 */
+#define LEARN_MIN_TRAIN_ACC 0.15 /* worst 0.187: margin 0.037; no learning: about 0.1 */
+#define LEARN_MIN_TEST_ACC 0.25  /* worst 0.40: margin 0.15 */
 
 static void every_configuration_learns(void **state) {
     (void)state;
