@@ -373,10 +373,11 @@ int isb_tune_run(isb_ocl *ocl, const isb_tune_options *o, isb_tune_result *r) {
             "(setup: step captured in %.1f s, host reference %.1f s, as-found check and timing %.1f s)\n",
             r->shapes, r->calls, o->width, o->batch, r->as_found_s * 1e3, captured, referenced - captured,
             elapsed(s) - referenced);
-    /* what one candidate may cost, until one has run: the as-found set went through the same check,
-     * timing and (when PoCL's cache lacked it) build; on a fresh CPU machine that is minutes, and
-     * a budget shorter than that then ends the search before a build it cannot stop */
-    s->slowest_s = elapsed(s) - referenced;
+    /* what one candidate may cost, until one has run: capturing the step built the parameters in
+     * force (when PoCL's cache lacked them), and their check and timing is a candidate's; on a
+     * fresh CPU machine that build takes minutes, and a budget shorter than that then ends the
+     * search before a build it could not stop */
+    s->slowest_s = fmax(captured, elapsed(s) - referenced);
     s->search_start = isb_now();
     if (o->test_bad_candidate) try_corrupted_candidate(s);
     search_kernel(s, ISB_TUNE_DIRECT, 0.55 * o->budget_s);
