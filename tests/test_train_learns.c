@@ -96,12 +96,13 @@ static int measured_seeds(void) {
  * (last-loss-noaug), training accuracy 0.187 (last-loss-noaug), test accuracy 0.40. With 4 epochs, as before,
  * 2 of 48 runs failed (one with test accuracy 0.1): a run that short could still miss by chance,
  * and a rounding change (another summation order in the conv backward) moved which one. Without
- * learning (lr 0) the loss stays at its initial 2.1-2.4 and the accuracies near 0.1. */
+ * learning (lr 1e-6, seed 1, 6 epochs) the last loss was 2.38-2.58 and the accuracies 0.05-0.12
+ * (training) and 0.06-0.11 (test): all 8 configurations failed. */
 static const isb_config_override learn_overrides[] = {
     {"batch", "16"}, {"lr", "0.05"}, {"milestones", "5"}, {"max-epochs", "6"}, {"patience", "6"}};
 #define LEARN_EPOCHS 6
 #define LEARN_MAX_LOSS 2.0       /* worst 1.75: margin 0.25 */
-#define LEARN_MIN_TRAIN_ACC 0.15 /* worst 0.187: margin 0.037; no learning: about 0.1 */
+#define LEARN_MIN_TRAIN_ACC 0.15 /* worst 0.187: margin 0.037; no learning: 0.05-0.12 */
 #define LEARN_MIN_TEST_ACC 0.25  /* worst 0.40: margin 0.15 */
 
 static void every_configuration_learns(void **state) {

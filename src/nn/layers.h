@@ -97,14 +97,16 @@ size_t isb_conv_partials_floats(const isb_conv_shape *s, int chunks);
  * (im2col(dy) + a forward-shaped GEMM) rather than w^T x dy + col2im: the CPU form, k = 3,
  * stride 1 and cout <= cin. The same dx up to rounding (another summation order). */
 int isb_conv_dx_as_forward_conv(const isb_ocl *ocl, const isb_conv_shape *s);
+/* The conv whose im2col of dy that path runs: s with cin and cout swapped (same k, stride, size). */
+isb_conv_shape isb_conv_shape_of_dy(const isb_conv_shape *s);
 
 /* y = conv(x, w). col: workspace of isb_conv_col_floats (ignored when that is 0). */
 int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_dslice x, isb_dslice w,
                        isb_dslice col);
 /* dx (dx.mem may be NULL: not computed, e.g. the stem's input) and dw, from dy, x and w.
  * Recomputes im2col of x into `col` (so the forward's col need not be kept), then reuses `col` for
- * the column gradient (or im2col(dy), isb_conv_dx_as_forward_conv). chunks: 0 = default, 1 = single GEMM (for the benchmark), n = n chunks;
- * partials: workspace of isb_conv_partials_floats(s, chunks). */
+ * the column gradient (or im2col(dy), isb_conv_dx_as_forward_conv). chunks: 0 = default, 1 = single
+ * GEMM (for the benchmark), n = n chunks; partials: workspace of isb_conv_partials_floats(s, chunks). */
 int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dw, isb_dslice dy,
                         isb_dslice x, isb_dslice w, isb_dslice col, isb_dslice partials, int chunks);
 /* Only the weight gradient dw = dy x col^T, given col = im2col(x) (or x itself for 1x1 stride 1):

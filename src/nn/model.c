@@ -223,9 +223,7 @@ static int probe_layout(isb_model *m, const isb_conv_shape *s, isb_dslice x, isb
         RUN(ISB_PHASE_CONV_LAYOUT, isb_col2im(m->ocl, s, dx, W(m, m->col)));
         return ISB_OK;
     }
-    isb_conv_shape of_dy = *s;
-    of_dy.cin = s->cout;
-    of_dy.cout = s->cin;
+    isb_conv_shape of_dy = isb_conv_shape_of_dy(s);
     RUN(ISB_PHASE_CONV_LAYOUT, isb_im2col(m->ocl, &of_dy, W(m, m->col), dy));
     return ISB_OK;
 }

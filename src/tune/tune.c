@@ -41,7 +41,7 @@ typedef struct {
     best_of_kernel best[2]; /* by isb_tune_kernel */
     isb_tune_params seen[MAX_SEEN];
     int n_seen;
-    double slowest_s; /* the longest candidate so far (at first the as-found set), kernel builds included */
+    double slowest_s; /* the longest candidate so far (at first the setup), kernel builds included */
     bool budget_ended;
     bool used[2];     /* by isb_tune_kernel: the kernels the chosen crossover runs */
     json_t *provenance; /* device, host, command, load average at the start and the end */
@@ -133,8 +133,8 @@ static bool may_start(search *s, double until) {
     if (searched(s) + s->slowest_s <= s->o->budget_s) return true;
     if (!s->budget_ended) /* said once */
         fprintf(s->o->progress, "tune: %4.0f s, search ends: %.0f s of the budget left, and a candidate (or the "
-                "parameters in force) took up to %.0f s, kernel builds included\n", elapsed(s),
-                s->o->budget_s - searched(s), s->slowest_s);
+                "setup, which built the parameters in force) took up to %.0f s, kernel builds included\n",
+                elapsed(s), s->o->budget_s - searched(s), s->slowest_s);
     s->budget_ended = true;
     return false;
 }
