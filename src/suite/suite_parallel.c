@@ -181,7 +181,8 @@ static void wait_step(parallel_state *st) {
 
 static void ask_children_to_stop(parallel_state *st) {
     st->stopping = true;
-    fprintf(stderr, "[suite] stop requested: asking the %d running runs to save a checkpoint\n", st->running);
+    fprintf(stderr, "[suite] stop requested: asking the %d running run%s to save a checkpoint\n", st->running,
+            st->running == 1 ? "" : "s");
     for (int i = 0; i < st->p->jobs; i++)
         if (st->slot[i].pid) kill(st->slot[i].pid, SIGTERM);
 }
