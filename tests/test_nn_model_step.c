@@ -41,16 +41,18 @@ static void read_momentum(isb_model *m, const isb_resnet18_plan *p, float *v) {
 #define TOL_MOMENTUM 1e-4 /* = the gradient (+ weight decay) after one step from zero: 2.0e-5 / 3.0e-6 */
 #define TOL_PARAMS 1e-5   /* lr 0.1 x the gradient's error: 2.8e-6 / 2.8e-6 */
 
-static void one_step_matches_reference(void **state) {
-    (void)state;
+/* recompute_columns: 0 = the model keeps each conv's forward columns for its backward (the
+ * default where they fit, asserted), 1 = the backward recomputes them. */
+static void one_step_matches_reference(int recompute_columns) {
     isb_ocl *ocl = test_ocl();
     enum { B = 2, S_MAX = 8, CLASSES = 10 };
     const int S = test_size(S_MAX, 4); /* 4x4 images under Oclgrind: stages of 4, 2, 1, 1 pixels */
     const float lr = 0.1f;
     isb_model_config cfg = {.width = 2, .in_channels = 3, .classes = CLASSES, .image_size = S, .max_batch = B,
-                            .momentum = 0.9f, .weight_decay = 5e-4f, .seed = 3};
+                            .momentum = 0.9f, .weight_decay = 5e-4f, .seed = 3, .recompute_columns = recompute_columns};
     isb_model *m;
     TEST_OK(isb_model_create(&m, ocl, &cfg));
+    assert_int_equal(isb_model_keeps_columns(m), !recompute_columns);
     const isb_resnet18_plan *p = isb_model_plan(m);
     float x[B * 3 * S_MAX * S_MAX], weights[B] = {0.5f, 1.5f}, z[B * CLASSES], got_z[B * CLASSES];
     int labels[B] = {3, 8};
@@ -103,7 +105,18 @@ static void one_step_matches_reference(void **state) {
     isb_model_free(m);
 }
 
+static void one_step_matches_reference_kept_columns(void **state) {
+    (void)state;
+    one_step_matches_reference(0);
+}
+
+static void one_step_matches_reference_recomputed_columns(void **state) {
+    (void)state;
+    one_step_matches_reference(1);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(one_step_matches_reference)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(one_step_matches_reference_kept_columns),
+                                       cmocka_unit_test(one_step_matches_reference_recomputed_columns)};
     return cmocka_run_group_tests(tests, NULL, test_release_device);
 }

@@ -179,7 +179,8 @@ static int case_conv(check_ctx *c, const isb_conv_shape *s) {
     cl_mem d_col = device(c, NULL, (ncol ? ncol : 1) * 4), d_part = device(c, NULL, (npart ? npart : 1) * 4);
     NEED(x && w && dy && y && dx && dw && d_x && d_w && d_y && d_dy && d_dx && d_dw && d_col && d_part);
     ISB_TRY(isb_conv2d_forward(c->ocl, s, DS(d_y), DS(d_x), DS(d_w), DS(d_col)));
-    ISB_TRY(isb_conv2d_backward(c->ocl, s, DS(d_dx), DS(d_dw), DS(d_dy), DS(d_x), DS(d_w), DS(d_col), DS(d_part), 0));
+    /* col still holds the forward's im2col(x), as in the model's step when it keeps the columns */
+    ISB_TRY(isb_conv2d_backward(c->ocl, s, DS(d_dx), DS(d_dw), DS(d_dy), DS(d_x), DS(d_w), DS(d_col), 1, DS(d_part), 0));
     isb_ref_conv2d_forward(s, y, x, w);
     isb_ref_conv2d_backward(s, dx, dw, dy, x, w);
     ISB_TRY(compare(c, "forward", d_y, y, ny));

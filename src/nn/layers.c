@@ -389,11 +389,12 @@ static int dx_by_forward_conv(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice 
 }
 
 int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dw, isb_dslice dy,
-                        isb_dslice x, isb_dslice w, isb_dslice col, isb_dslice partials, int chunks) {
+                        isb_dslice x, isb_dslice w, isb_dslice col, int col_holds_x, isb_dslice partials,
+                        int chunks) {
     ISB_TRY(isb_conv_check(s));
     ISB_TRY(NEED_ALL("conv2d_backward", NS(x), NS(w)));
-    isb_dslice c;
-    ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
+    isb_dslice c = col;
+    if (!col_holds_x || conv_is_identity_col(s)) ISB_TRY(conv_columns_of(ocl, s, x, col, &c));
     ISB_TRY(isb_conv2d_weight_grad(ocl, s, dw, dy, c, partials, chunks));
     if (!dx.mem) return 0;
     ISB_TRY(need(dx, "dx", "conv2d_backward"));

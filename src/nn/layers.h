@@ -104,11 +104,14 @@ isb_conv_shape isb_conv_shape_of_dy(const isb_conv_shape *s);
 int isb_conv2d_forward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice y, isb_dslice x, isb_dslice w,
                        isb_dslice col);
 /* dx (dx.mem may be NULL: not computed, e.g. the stem's input) and dw, from dy, x and w.
- * Recomputes im2col of x into `col` (so the forward's col need not be kept), then reuses `col` for
- * the column gradient (or im2col(dy), isb_conv_dx_as_forward_conv). chunks: 0 = default, 1 = single
- * GEMM (for the benchmark), n = n chunks; partials: workspace of isb_conv_partials_floats(s, chunks). */
+ * col_holds_x: 1 when `col` still holds the forward's im2col(x) (a caller that keeps each conv's
+ * columns), 0 to recompute it into `col`. Then reuses `col` for the column gradient (or im2col(dy),
+ * isb_conv_dx_as_forward_conv), so col no longer holds im2col(x) afterwards. chunks: 0 = default,
+ * 1 = single GEMM (for the benchmark), n = n chunks; partials: workspace of
+ * isb_conv_partials_floats(s, chunks). */
 int isb_conv2d_backward(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dx, isb_dslice dw, isb_dslice dy,
-                        isb_dslice x, isb_dslice w, isb_dslice col, isb_dslice partials, int chunks);
+                        isb_dslice x, isb_dslice w, isb_dslice col, int col_holds_x, isb_dslice partials,
+                        int chunks);
 /* Only the weight gradient dw = dy x col^T, given col = im2col(x) (or x itself for 1x1 stride 1):
  * the part isb_conv2d_backward uses, exposed for the chunked-vs-single-GEMM benchmark. */
 int isb_conv2d_weight_grad(isb_ocl *ocl, const isb_conv_shape *s, isb_dslice dw, isb_dslice dy, isb_dslice col,

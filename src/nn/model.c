@@ -8,7 +8,8 @@
  *   stats                    BN running mean/var
  *   acts                     every activation the backward needs, sized for max_batch. Activations
  *                            are CNHW, so a smaller batch uses the first C*B*HW floats of its slot.
- *   work                     im2col columns, weight-gradient partials, four gradient buffers
+ *   work                     im2col columns (shared, and each conv's own when kept, below),
+ *                            weight-gradient partials, four gradient buffers
  *   misc                     BN saved mean/invstd, batch loss; flag: the non-finite-loss step. */
 #include "nn/model.h"
 #include "nn/resnet18.h"
@@ -22,6 +23,7 @@
 
 typedef struct {
     size_t c1, a1, c2, y, scc, scb; /* y: bn2 output, then in place the block output */
+    size_t col1, col2, colsc;       /* in work: the im2col columns of c1, c2 and sc (column_slot) */
 } block_slots;
 
 struct isb_model {
@@ -33,7 +35,8 @@ struct isb_model {
     size_t x_cnhw, stem_c, stem_a, pooled, logits, dlogits, dpooled;
     block_slots blk[ISB_RN_BLOCKS];
     /* slots in work */
-    size_t col, partials, g0, g1, t1, t2;
+    size_t col, partials, g0, g1, t1, t2, stem_col;
+    int keeps_columns; /* each conv's forward im2col is kept for its backward (keep_columns_fits) */
     /* slots in misc */
     size_t save, batch_loss;
     long steps;
@@ -99,8 +102,17 @@ static size_t take(size_t *next, size_t floats) {
     return at;
 }
 
-/* Assigns every slot for max_batch; returns the floats of acts and work. */
-static void layout(isb_model *m, size_t *acts_floats, size_t *work_floats) {
+/* A conv's im2col columns: its own slot in work when kept (the forward writes them, the backward's
+ * weight gradient reads them), else the shared workspace, which the backward fills again. */
+static size_t column_slot(isb_model *m, size_t *next, const isb_rn_conv *c, int keep) {
+    isb_conv_shape s = conv_shape(c, m->cfg.max_batch);
+    size_t floats = isb_conv_col_floats(&s);
+    return keep && floats ? take(next, floats) : m->col;
+}
+
+/* Assigns every slot for max_batch (each conv its own columns if keep); returns the floats of acts
+ * and work. */
+static void layout(isb_model *m, int keep, size_t *acts_floats, size_t *work_floats) {
     const isb_resnet18_plan *p = &m->plan;
     const size_t B = (size_t)m->cfg.max_batch, S = (size_t)p->image_size;
     size_t a = 0, max_act = (size_t)p->width * B * S * S;
@@ -141,10 +153,30 @@ static void layout(isb_model *m, size_t *acts_floats, size_t *work_floats) {
     m->g1 = take(&w, max_act);
     m->t1 = take(&w, max_act);
     m->t2 = take(&w, max_act);
+    m->stem_col = column_slot(m, &w, &p->stem, keep);
+    for (int i = 0; i < ISB_RN_BLOCKS; i++) {
+        const isb_rn_block *b = &p->blocks[i];
+        m->blk[i].col1 = column_slot(m, &w, &b->c1, keep);
+        m->blk[i].col2 = column_slot(m, &w, &b->c2, keep);
+        m->blk[i].colsc = b->has_sc ? column_slot(m, &w, &b->sc, keep) : m->col;
+    }
+    m->keeps_columns = keep;
     *work_floats = w;
     m->save = 0;
     m->batch_loss = p->n_save;
 }
+
+/* Keeping every conv's columns saves the backward an im2col per conv (PoCL, width 16: ~75 of
+ * ~875 ms a step) for memory: at batch 128 about 0.6 GB at width 16 and 2.4 GB at width 64. Kept
+ * when the work buffer stays one allocation the device allows and the model's buffers stay within
+ * half its memory (the rest: the dataset on the device, CLBlast's temporaries, other processes). */
+static int keep_columns_fits(const isb_ocl *ocl, const isb_resnet18_plan *p, size_t acts, size_t work) {
+    double bytes = ((double)acts + (double)work + 3.0 * (double)p->n_params) * sizeof(float);
+    return work < (1u << 31) && (double)work * sizeof(float) <= (double)ocl->info.max_alloc &&
+           bytes <= 0.5 * (double)ocl->info.global_mem;
+}
+
+int isb_model_keeps_columns(const isb_model *m) { return m->keeps_columns; }
 
 int isb_model_create(isb_model **out, isb_ocl *ocl, const isb_model_config *cfg) {
     *out = NULL;
@@ -165,7 +197,8 @@ int isb_model_create(isb_model **out, isb_ocl *ocl, const isb_model_config *cfg)
     }
     const isb_resnet18_plan *p = &m->plan;
     size_t acts, work;
-    layout(m, &acts, &work);
+    layout(m, 1, &acts, &work);
+    if (cfg->recompute_columns || !keep_columns_fits(ocl, p, acts, work)) layout(m, 0, &acts, &work);
     if (acts >= (1u << 31) || work >= (1u << 31)) {
         isb_model_free(m);
         return isb_fail(ISB_ERR_USAGE, "width %d at max_batch %d needs %zu activation floats, above the kernels' "
@@ -217,7 +250,8 @@ void isb_model_free(isb_model *m) {
  * by the real call that follows. */
 static int probe_layout(isb_model *m, const isb_conv_shape *s, isb_dslice x, isb_dslice dx, isb_dslice dy) {
     if (!m->profile || isb_conv_col_floats(s) == 0) return ISB_OK;
-    RUN(ISB_PHASE_CONV_LAYOUT, isb_im2col(m->ocl, s, W(m, m->col), x));
+    int backward = dy.mem != NULL; /* a backward with kept columns runs no im2col of x */
+    if (!backward || !m->keeps_columns) RUN(ISB_PHASE_CONV_LAYOUT, isb_im2col(m->ocl, s, W(m, m->col), x));
     if (!dx.mem) return ISB_OK;
     if (!isb_conv_dx_as_forward_conv(m->ocl, s)) {
         RUN(ISB_PHASE_CONV_LAYOUT, isb_col2im(m->ocl, s, dx, W(m, m->col)));
@@ -228,22 +262,25 @@ static int probe_layout(isb_model *m, const isb_conv_shape *s, isb_dslice x, isb
     return ISB_OK;
 }
 
-static int conv_forward(isb_model *m, const isb_rn_conv *c, int batch, size_t y, size_t x) {
+/* col: the conv's column slot (column_slot) */
+static int conv_forward(isb_model *m, const isb_rn_conv *c, int batch, size_t y, size_t x, size_t col) {
     isb_conv_shape s = conv_shape(c, batch);
     ISB_TRY(probe_layout(m, &s, A(m, x), isb_ds(NULL, 0), isb_ds(NULL, 0)));
-    RUN(ISB_PHASE_CONV_FORWARD, isb_conv2d_forward(m->ocl, &s, A(m, y), A(m, x), P(m, c->w), W(m, m->col)));
+    RUN(ISB_PHASE_CONV_FORWARD, isb_conv2d_forward(m->ocl, &s, A(m, y), A(m, x), P(m, c->w), W(m, col)));
     return ISB_OK;
 }
 
 #define NO_SLOT ((size_t)-1) /* an optional slot left out */
 
-/* dx: slot in work, or NO_SLOT for "not wanted" (the stem's input). */
-static int conv_backward(isb_model *m, const isb_rn_conv *c, int batch, size_t dx, size_t dy, size_t x) {
+/* dx: slot in work, or NO_SLOT for "not wanted" (the stem's input); col: the conv's column slot,
+ * holding its forward's im2col(x) when the model keeps the columns. */
+static int conv_backward(isb_model *m, const isb_rn_conv *c, int batch, size_t dx, size_t dy, size_t x,
+                         size_t col) {
     isb_conv_shape s = conv_shape(c, batch);
     isb_dslice dxs = dx == NO_SLOT ? isb_ds(NULL, 0) : W(m, dx);
     ISB_TRY(probe_layout(m, &s, A(m, x), dxs, W(m, dy)));
     RUN(ISB_PHASE_CONV_BACKWARD, isb_conv2d_backward(m->ocl, &s, dxs, G(m, c->w), W(m, dy), A(m, x), P(m, c->w),
-                                                     W(m, m->col), W(m, m->partials), 0));
+                                                     W(m, col), m->keeps_columns, W(m, m->partials), 0));
     return ISB_OK;
 }
 
@@ -277,18 +314,18 @@ static int forward(isb_model *m, const isb_batch_io *io, int train) {
     const isb_resnet18_plan *p = &m->plan;
     const int B = io->batch, S = p->image_size;
     RUN(ISB_PHASE_OTHER, isb_nchw_to_cnhw(m->ocl, B, p->in_channels, S * S, A(m, m->x_cnhw), isb_ds(io->x, 0)));
-    ISB_TRY(conv_forward(m, &p->stem, B, m->stem_c, m->x_cnhw));
+    ISB_TRY(conv_forward(m, &p->stem, B, m->stem_c, m->x_cnhw, m->stem_col));
     RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &p->stem_bn, B, 1, train, m->stem_a, m->stem_c, NO_SLOT));
     size_t h = m->stem_a;
     for (int i = 0; i < ISB_RN_BLOCKS; i++) {
         const isb_rn_block *b = &p->blocks[i];
         const block_slots *k = &m->blk[i];
-        ISB_TRY(conv_forward(m, &b->c1, B, k->c1, h));
+        ISB_TRY(conv_forward(m, &b->c1, B, k->c1, h, k->col1));
         RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->b1, B, 1, train, k->a1, k->c1, NO_SLOT));
-        ISB_TRY(conv_forward(m, &b->c2, B, k->c2, k->a1));
+        ISB_TRY(conv_forward(m, &b->c2, B, k->c2, k->a1, k->col2));
         size_t shortcut = h;
         if (b->has_sc) {
-            ISB_TRY(conv_forward(m, &b->sc, B, k->scc, h));
+            ISB_TRY(conv_forward(m, &b->sc, B, k->scc, h, k->colsc));
             RUN(ISB_PHASE_BATCHNORM, bn_forward(m, &b->sb, B, 0, train, k->scb, k->scc, NO_SLOT));
             shortcut = k->scb;
         }
@@ -317,13 +354,13 @@ static int backward(isb_model *m, int B) {
         /* dy becomes the gradient of (bn2 + shortcut), which both branches receive */
         RUN(ISB_PHASE_OTHER, isb_relu_backward(m->ocl, n_out, W(m, dy), W(m, dy), A(m, k->y)));
         RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &b->b2, B, 0, t1, dy, k->c2, k->c2));
-        ISB_TRY(conv_backward(m, &b->c2, B, t2, t1, k->a1));
+        ISB_TRY(conv_backward(m, &b->c2, B, t2, t1, k->a1, k->col2));
         RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &b->b1, B, 1, t2, t2, k->c1, k->a1));
-        ISB_TRY(conv_backward(m, &b->c1, B, dx, t2, in));
+        ISB_TRY(conv_backward(m, &b->c1, B, dx, t2, in, k->col1));
         size_t branch = dy;
         if (b->has_sc) {
             RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &b->sb, B, 0, t1, dy, k->scc, k->scc));
-            ISB_TRY(conv_backward(m, &b->sc, B, t2, t1, in));
+            ISB_TRY(conv_backward(m, &b->sc, B, t2, t1, in, k->colsc));
             branch = t2;
         }
         RUN(ISB_PHASE_OTHER, isb_add(m->ocl, n_in, W(m, dx), W(m, dx), W(m, branch), 0));
@@ -332,7 +369,7 @@ static int backward(isb_model *m, int B) {
         dx = swap;
     }
     RUN(ISB_PHASE_BATCHNORM, bn_backward(m, &p->stem_bn, B, 1, t1, dy, m->stem_c, m->stem_a));
-    ISB_TRY(conv_backward(m, &p->stem, B, NO_SLOT, t1, m->x_cnhw));
+    ISB_TRY(conv_backward(m, &p->stem, B, NO_SLOT, t1, m->x_cnhw, m->stem_col));
     return ISB_OK;
 }
 

@@ -25,6 +25,8 @@ typedef struct {
     float momentum;     /* SGD, PyTorch semantics: d = g + wd*w; v = mu*v + d; w -= lr*v */
     float weight_decay;
     uint64_t seed;      /* parameter initialisation (PyTorch's default schemes) */
+    int recompute_columns; /* 1: the backward recomputes each conv's im2col instead of keeping the
+                            * forward's (less memory); 0: kept when they fit (isb_model_keeps_columns) */
 } isb_model_config;
 
 /* Optional score update fused into the loss kernel (no extra pass): for each batch row r,
@@ -50,6 +52,9 @@ typedef struct {
 } isb_batch_io;
 
 int isb_model_create(isb_model **model, isb_ocl *ocl, const isb_model_config *cfg);
+/* 1 when the model keeps each conv's forward im2col columns for the backward (the work buffer then
+ * holds them all: ~0.6 GB at width 16, batch 128), 0 when the backward recomputes them. */
+int isb_model_keeps_columns(const isb_model *model);
 void isb_model_free(isb_model *model); /* NULL-safe */
 size_t isb_model_param_count(const isb_model *model);
 const isb_model_config *isb_model_get_config(const isb_model *model);
